@@ -5,8 +5,34 @@
 
 #include "rg-cli.h"
 #include "rg-config.h"
+#include "rg-cli-commands.h"
 
+/* A row appears when its cmd-*.c exists (app/meson.build sets RG_CMD_*). */
 static const RgCliCommand commands[] = {
+#if RG_CMD_GENERATE
+  { "generate", "generate a clip from a prompt (text-to-video)", rg_cmd_generate_main },
+#endif
+#if RG_CMD_MODEL
+  { "model", "create and inspect model files (init, info)", rg_cmd_model_main },
+#endif
+#if RG_CMD_PROJECT
+  { "project", "create and edit projects, import media, export", rg_cmd_project_main },
+#endif
+#if RG_CMD_MEDIA
+  { "media", "probe, decode and inspect media files", rg_cmd_media_main },
+#endif
+#if RG_CMD_TRAIN
+  { "train", "train the models on ShapesWorld", rg_cmd_train_main },
+#endif
+#if RG_CMD_BENCH
+  { "bench", "grade generations (ShapesBench)", rg_cmd_bench_main },
+#endif
+#if RG_CMD_SHARD
+  { "shard", "embedding store: profile, plan, simulate, run, bench", rg_cmd_shard_main },
+#endif
+#if RG_CMD_SERVE
+  { "serve", "run a headless worker (HTTP + WebSocket)", rg_cmd_serve_main },
+#endif
   { "info", "what this build and machine offer (backends, threads)", rg_cmd_info_main },
 };
 

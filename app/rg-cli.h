@@ -30,6 +30,15 @@ gboolean rg_cli_interrupted (void);
 /* The address of that flag, for engine calls that poll a gint cancel flag. */
 volatile gint *rg_cli_interrupt_flag (void);
 
+/* One entry point per subcommand, each in app/cmd-NAME.c. */
 int rg_cmd_info_main (int argc, char **argv);
+int rg_cmd_generate_main (int argc, char **argv);
+int rg_cmd_model_main (int argc, char **argv);
+int rg_cmd_project_main (int argc, char **argv);
+int rg_cmd_media_main (int argc, char **argv);
+int rg_cmd_train_main (int argc, char **argv);
+int rg_cmd_bench_main (int argc, char **argv);
+int rg_cmd_shard_main (int argc, char **argv);
+int rg_cmd_serve_main (int argc, char **argv);
 
 G_END_DECLS

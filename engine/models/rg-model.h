@@ -1,0 +1,43 @@
+/* rg-model.h — a text-to-video model family in one checkpoint.
+ *
+ * An RgModel holds a config and the weights of its text encoder, TAE and
+ * DiT, under the tensor names "text.*", "tae.*" and "dit.*". Weights come
+ * from a seeded random init (Philox: the same seed gives the same weights
+ * everywhere) or from a safetensors file whose every tensor's name and
+ * shape are checked against the config: a missing, extra or mis-shaped
+ * tensor fails the load with a GError naming it. Loaded F32 weights are
+ * borrowed from the file mapping; BF16/F16 ones are converted to f32. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "core/rg-dtype.h"
+#include "models/rg-dit.h"
+#include "models/rg-model-config.h"
+#include "models/rg-tae.h"
+#include "models/rg-text-encoder.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RgModel RgModel;
+
+RgModel *rg_model_init (const RgModelConfig *config, guint64 seed, GError **error);
+RgModel *rg_model_load (const char *path, GError **error);
+/* Store every weight in `dtype` (F32, BF16 or F16) with the config in the
+ * metadata; atomic (temporary file + rename). */
+gboolean rg_model_save (RgModel *model, const char *path, RgDType dtype, GError **error);
+
+RgModel *rg_model_ref (RgModel *model);
+void     rg_model_unref (RgModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgModel, rg_model_unref)
+
+const RgModelConfig *rg_model_get_config (RgModel *model);
+/* Borrowed; valid while the model lives. */
+RgTextEncoder *rg_model_get_text_encoder (RgModel *model);
+RgTae         *rg_model_get_tae (RgModel *model);
+RgDit         *rg_model_get_dit (RgModel *model);
+
+/* Parameters of the whole family, and of each part ("text", "tae", "dit"). */
+int64_t rg_model_count_params (RgModel *model, const char *part);
+
+G_END_DECLS

@@ -1,0 +1,64 @@
+/* rg-flow.c — the flow-matching path, its target, noise and training times. */
+#include "rg-flow.h"
+
+#include <math.h>
+
+#include "core/rg-rng.h"
+
+RgTensor *
+rg_flow_noise (uint64_t seed, uint64_t stream, int ndim, const int64_t *shape)
+{
+  RgTensor *x = rg_tensor_new (RG_F32, ndim, shape);
+  g_return_val_if_fail (x != NULL, NULL);
+  rg_rng_normal (seed, stream, 0, rg_tensor_f32 (x), rg_tensor_numel (x));
+  return x;
+}
+
+static gboolean
+same_f32_layout (const RgTensor *a, const RgTensor *b)
+{
+  return a->dtype == RG_F32 && b->dtype == RG_F32 && a->backend == RG_BACKEND_CPU
+         && b->backend == RG_BACKEND_CPU && rg_tensor_is_contiguous (a)
+         && rg_tensor_is_contiguous (b) && rg_tensor_same_shape (a, b);
+}
+
+void
+rg_flow_interpolate (const RgTensor *x0, const RgTensor *x1, const float *t, float sigma_min,
+                     RgTensor *xt)
+{
+  g_return_if_fail (same_f32_layout (x0, x1) && same_f32_layout (x0, xt));
+  g_return_if_fail (x0->ndim >= 1 && t != NULL);
+
+  const float *a = rg_tensor_f32 (x0), *b = rg_tensor_f32 (x1);
+  float *y = rg_tensor_f32 (xt);
+  int64_t per_item = x0->shape[0] ? rg_tensor_numel (x0) / x0->shape[0] : 0;
+  for (int64_t n = 0; n < x0->shape[0]; n++)
+    {
+      float tn = t[n], keep = 1.0f - (1.0f - sigma_min) * tn;
+      for (int64_t i = n * per_item; i < (n + 1) * per_item; i++)
+        y[i] = tn * b[i] + keep * a[i];
+    }
+}
+
+void
+rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, RgTensor *v)
+{
+  g_return_if_fail (same_f32_layout (x0, x1) && same_f32_layout (x0, v));
+
+  const float *a = rg_tensor_f32 (x0), *b = rg_tensor_f32 (x1);
+  float *y = rg_tensor_f32 (v);
+  float c = 1.0f - sigma_min;
+  for (int64_t i = 0, n = rg_tensor_numel (x0); i < n; i++)
+    y[i] = b[i] - c * a[i];
+}
+
+void
+rg_flow_sample_t_logit_normal (uint64_t seed, uint64_t stream, uint64_t offset, float mean,
+                               float std, float *t, int64_t n)
+{
+  g_return_if_fail (n >= 0 && (t != NULL || n == 0) && std >= 0.0f);
+
+  rg_rng_normal (seed, stream, offset, t, n);
+  for (int64_t i = 0; i < n; i++)
+    t[i] = (float) (1.0 / (1.0 + exp (-((double) mean + (double) std * t[i]))));
+}

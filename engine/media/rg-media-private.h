@@ -1,0 +1,28 @@
+/* rg-media-private.h — helpers shared by the media room's files only. */
+#pragma once
+
+#include <glib.h>
+#include <libavutil/error.h>
+#include <libavutil/pixfmt.h>
+
+#include "core/rg-error.h"
+#include "media/rg-pixels.h"
+
+G_BEGIN_DECLS
+
+/* Set *error to "<printf message>: <FFmpeg's text for averr>". */
+void rg_media_set_averror (GError    **error,
+                           RgError     code,
+                           int         averr,
+                           const char *format,
+                           ...) G_GNUC_PRINTF (4, 5);
+
+/* The FFmpeg pixel format for a packed RgPixelFormat (RGBA / RGB24), or
+ * AV_PIX_FMT_NONE for the planar ones. */
+enum AVPixelFormat rg_media_packed_av_format (RgPixelFormat format);
+
+/* The sws colour matrix for a stream's colorspace tag: BT.709 for HD content
+ * tagged so (or untagged and at least 720 lines tall), BT.601 otherwise. */
+int rg_media_sws_colorspace (int av_colorspace, int height);
+
+G_END_DECLS

@@ -6,6 +6,7 @@
 #include <libavutil/pixfmt.h>
 
 #include "core/rg-error.h"
+#include "core/rg-time.h"
 #include "media/rg-pixels.h"
 
 G_BEGIN_DECLS
@@ -24,5 +25,15 @@ enum AVPixelFormat rg_media_packed_av_format (RgPixelFormat format);
 /* The sws colour matrix for a stream's colorspace tag: BT.709 for HD content
  * tagged so (or untagged and at least 720 lines tall), BT.601 otherwise. */
 int rg_media_sws_colorspace (int av_colorspace, int height);
+
+typedef struct AVFormatContext AVFormatContext;
+
+/* Open `path` for demuxing with stream info read, or explain why not in the
+ * terms of rg-probe.h (NOT_FOUND, CORRUPT for not-media / damaged /
+ * truncated, UNSUPPORTED when no audio or video stream can be decoded). */
+AVFormatContext *rg_media_open_input (const char *path, GError **error);
+
+/* A stream time base as an RgRational. */
+#define RG_MEDIA_TB(st) ((RgRational) { (st)->time_base.num, (st)->time_base.den })
 
 G_END_DECLS

@@ -1,0 +1,246 @@
+/* rg-ops-conv.c — the 2.5D convolutions of the TAE and audio VAE.
+ *
+ * Both are im2col + one sgemm: the receptive fields of a chunk of frames
+ * are unrolled into a column matrix col [C·taps, positions] (padding is
+ * resolved while unrolling, so the GEMM sees no borders), then
+ * y[O, positions] = w[O, C·taps] · col. PyTorch's weight layouts [O, C, kh,
+ * kw] and [O, C, kt] are already that row-major [O, C·taps] matrix, and the
+ * output slice of a chunk of frames is a strided [O, positions] matrix
+ * inside y [B, O, T, H, W], so neither side is repacked. Chunks are sized
+ * to keep col around 16 MB. A 1×1 stride-1 conv2d skips col altogether. */
+#include "ops/rg-ops-cpu.h"
+
+#include <cblas.h>
+
+#define CONV_COL_FLOATS ((int64_t) 1 << 22)
+
+/* y[o, 0..n) = bias[o] for each output channel of a [O, ldc] slice, so the
+ * GEMM can accumulate onto it (beta = 1). */
+typedef struct {
+  const float *bias;
+  float       *y;
+  int64_t      n, ldc;
+} BiasFill;
+
+static void
+bias_fill_rows (void *data, int64_t begin, int64_t end)
+{
+  const BiasFill *c = data;
+  for (int64_t o = begin; o < end; o++)
+    {
+      float *dst = c->y + o * c->ldc;
+      for (int64_t i = 0; i < c->n; i++)
+        dst[i] = c->bias[o];
+    }
+}
+
+/* y_slice = w · col (+ bias), y_slice [O, n] with row stride ldc. */
+static void
+gemm_into (const float *w, const float *bias, const float *col, int64_t ldcol, int64_t o_ch,
+           int64_t taps, int64_t n, float *y, int64_t ldc)
+{
+  float beta = 0.0f;
+  if (bias != NULL)
+    {
+      BiasFill f = { bias, y, n, ldc };
+      rg_parallel_for (o_ch, rg_cpu_row_grain (n), bias_fill_rows, &f);
+      beta = 1.0f;
+    }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) o_ch, (int) n, (int) taps, 1.0f,
+               w, (int) taps, col, (int) ldcol, beta, y, (int) ldc);
+}
+
+/* ---- conv2d over frames ---- */
+
+typedef struct {
+  const float *x; /* x[b] */
+  float       *col;
+  int64_t      c_in, t_len, h, w, kh, kw, stride, ho, wo;
+  int64_t      t0, nt, ncol;
+  gboolean     replicate;
+} Im2col2d;
+
+/* Unroll one image row of taps: dst[ow] = x_row[ow·s + j − pw] for ow in
+ * [0, wo), borders zero or replicated. */
+static void
+unroll_row (const float *xr, int64_t w, int64_t stride, int64_t off, gboolean replicate,
+            float *dst, int64_t wo)
+{
+  /* ow in [lo, hi) reads inside the row */
+  int64_t lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  int64_t last = w - 1 - off;
+  int64_t hi = last < 0 ? 0 : MIN (wo, last / stride + 1);
+  lo = MIN (lo, hi);
+  float left = replicate ? xr[0] : 0.0f, right = replicate ? xr[w - 1] : 0.0f;
+  for (int64_t ow = 0; ow < lo; ow++)
+    dst[ow] = left;
+  if (stride == 1)
+    memcpy (dst + lo, xr + lo + off, (size_t) (hi - lo) * sizeof (float));
+  else
+    for (int64_t ow = lo; ow < hi; ow++)
+      dst[ow] = xr[ow * stride + off];
+  for (int64_t ow = hi; ow < wo; ow++)
+    dst[ow] = right;
+}
+
+/* One index = one (tap row r = (c, i, j), frame) pair. */
+static void
+im2col_2d (void *data, int64_t begin, int64_t end)
+{
+  const Im2col2d *c = data;
+  int64_t ph = c->kh / 2, pw = c->kw / 2, hwo = c->ho * c->wo;
+  for (int64_t u = begin; u < end; u++)
+    {
+      int64_t r = u / c->nt, tt = u % c->nt;
+      int64_t j = r % c->kw, i = (r / c->kw) % c->kh, ch = r / (c->kw * c->kh);
+      const float *xf = c->x + (ch * c->t_len + c->t0 + tt) * c->h * c->w;
+      float *dst = c->col + r * c->ncol + tt * hwo;
+      for (int64_t oh = 0; oh < c->ho; oh++, dst += c->wo)
+        {
+          int64_t ih = oh * c->stride + i - ph;
+          if (ih < 0 || ih >= c->h)
+            {
+              if (!c->replicate)
+                {
+                  memset (dst, 0, (size_t) c->wo * sizeof (float));
+                  continue;
+                }
+              ih = CLAMP (ih, (int64_t) 0, c->h - 1);
+            }
+          unroll_row (xf + ih * c->w, c->w, c->stride, j - pw, c->replicate, dst, c->wo);
+        }
+    }
+}
+
+void
+rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                      RgPadMode pad, RgTensor *y)
+{
+  Im2col2d c = { 0 };
+  int64_t batch = x->shape[0], o_ch = w->shape[0];
+  c.c_in = x->shape[1];
+  c.t_len = x->shape[2];
+  c.h = x->shape[3];
+  c.w = x->shape[4];
+  c.kh = w->shape[2];
+  c.kw = w->shape[3];
+  c.stride = stride;
+  c.ho = y->shape[3];
+  c.wo = y->shape[4];
+  c.replicate = pad == RG_PAD_REPLICATE;
+  int64_t taps = c.c_in * c.kh * c.kw, hwo = c.ho * c.wo;
+  if (batch == 0 || o_ch == 0 || c.t_len == 0 || hwo == 0)
+    return;
+  const float *wp = rg_tensor_f32 (w), *bp = b ? rg_tensor_f32 (b) : NULL;
+  int64_t ldc = c.t_len * hwo;
+  if (taps == 0)
+    {
+      /* no input channels: y is the bias */
+      float *yp = rg_tensor_f32 (y);
+      for (int64_t i = 0; i < batch * o_ch * ldc; i++)
+        yp[i] = bp ? bp[(i / ldc) % o_ch] : 0.0f;
+      return;
+    }
+
+  gboolean direct = c.kh == 1 && c.kw == 1 && stride == 1;
+  int64_t t_chunk = direct ? c.t_len : CLAMP (CONV_COL_FLOATS / (taps * hwo), (int64_t) 1, c.t_len);
+  float *col = direct ? NULL : g_new (float, taps * t_chunk * hwo);
+
+  for (int64_t bi = 0; bi < batch; bi++)
+    {
+      c.x = rg_tensor_f32 (x) + bi * c.c_in * c.t_len * c.h * c.w;
+      float *yb = rg_tensor_f32 (y) + bi * o_ch * ldc;
+      for (c.t0 = 0; c.t0 < c.t_len; c.t0 += t_chunk)
+        {
+          c.nt = MIN (t_chunk, c.t_len - c.t0);
+          c.ncol = c.nt * hwo;
+          if (direct)
+            {
+              /* x[b] already is [C, T·H·W] */
+              gemm_into (wp, bp, c.x + c.t0 * hwo, ldc, o_ch, taps, c.ncol, yb + c.t0 * hwo, ldc);
+              continue;
+            }
+          c.col = col;
+          rg_parallel_for (taps * c.nt, rg_cpu_row_grain (hwo), im2col_2d, &c);
+          gemm_into (wp, bp, col, c.ncol, o_ch, taps, c.ncol, yb + c.t0 * hwo, ldc);
+        }
+    }
+  g_free (col);
+}
+
+/* ---- conv1d along time ---- */
+
+typedef struct {
+  const float *x; /* x[b] as [C, T, P] with P = H·W */
+  float       *col;
+  int64_t      t_len, p, kt, stride, t0, nt, ncol;
+  gboolean     replicate;
+} Im2col1d;
+
+/* One index = one (tap row r = (c, k), output frame) pair: a copy of a
+ * whole P-pixel frame, or zeros past the ends. */
+static void
+im2col_1d (void *data, int64_t begin, int64_t end)
+{
+  const Im2col1d *c = data;
+  int64_t pad = c->kt / 2;
+  for (int64_t u = begin; u < end; u++)
+    {
+      int64_t r = u / c->nt, tt = u % c->nt;
+      int64_t k = r % c->kt, ch = r / c->kt;
+      int64_t src = (c->t0 + tt) * c->stride + k - pad;
+      float *dst = c->col + r * c->ncol + tt * c->p;
+      if (src < 0 || src >= c->t_len)
+        {
+          if (!c->replicate)
+            {
+              memset (dst, 0, (size_t) c->p * sizeof (float));
+              continue;
+            }
+          src = CLAMP (src, (int64_t) 0, c->t_len - 1);
+        }
+      memcpy (dst, c->x + (ch * c->t_len + src) * c->p, (size_t) c->p * sizeof (float));
+    }
+}
+
+void
+rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                    RgPadMode pad, RgTensor *y)
+{
+  Im2col1d c = { 0 };
+  int64_t batch = x->shape[0], c_in = x->shape[1], o_ch = w->shape[0];
+  int64_t t_out = y->shape[2];
+  c.t_len = x->shape[2];
+  c.p = x->shape[3] * x->shape[4];
+  c.kt = w->shape[2];
+  c.stride = stride;
+  c.replicate = pad == RG_PAD_REPLICATE;
+  int64_t taps = c_in * c.kt, ldc = t_out * c.p;
+  if (batch == 0 || o_ch == 0 || t_out == 0 || c.p == 0)
+    return;
+  const float *wp = rg_tensor_f32 (w), *bp = b ? rg_tensor_f32 (b) : NULL;
+  if (taps == 0)
+    {
+      float *yp = rg_tensor_f32 (y);
+      for (int64_t i = 0; i < batch * o_ch * ldc; i++)
+        yp[i] = bp ? bp[(i / ldc) % o_ch] : 0.0f;
+      return;
+    }
+
+  int64_t t_chunk = CLAMP (CONV_COL_FLOATS / (taps * c.p), (int64_t) 1, t_out);
+  float *col = g_new (float, taps * t_chunk * c.p);
+  c.col = col;
+  for (int64_t bi = 0; bi < batch; bi++)
+    {
+      c.x = rg_tensor_f32 (x) + bi * c_in * c.t_len * c.p;
+      float *yb = rg_tensor_f32 (y) + bi * o_ch * ldc;
+      for (c.t0 = 0; c.t0 < t_out; c.t0 += t_chunk)
+        {
+          c.nt = MIN (t_chunk, t_out - c.t0);
+          c.ncol = c.nt * c.p;
+          rg_parallel_for (taps * c.nt, rg_cpu_row_grain (c.p), im2col_1d, &c);
+          gemm_into (wp, bp, col, c.ncol, o_ch, taps, c.ncol, yb + c.t0 * c.p, ldc);
+        }
+    }
+  g_free (col);
+}

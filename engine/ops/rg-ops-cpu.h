@@ -1,0 +1,163 @@
+/* rg-ops-cpu.h — private to engine/ops: the CPU column, one family per file,
+ * and the small inline kernels those files share.
+ *
+ * The kernels are plain loops over contiguous floats with several
+ * independent accumulators, so the compiler can vectorise them without
+ * -ffast-math (a single running sum is a serial dependency it must keep).
+ * Every reduction runs inside one thread over one row, in a fixed order, so
+ * results do not depend on the thread count. */
+#pragma once
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/rg-parallel.h"
+#include "ops/rg-op-table.h"
+
+G_BEGIN_DECLS
+
+/* rg-ops-linalg.c */
+void rg_cpu_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor *y);
+void rg_cpu_matmul (const RgTensor *a, gboolean trans_a, const RgTensor *b, gboolean trans_b,
+                    float alpha, float beta, RgTensor *c);
+
+/* rg-ops-norm.c */
+void rg_cpu_rmsnorm (const RgTensor *x, const RgTensor *w, float eps, RgTensor *y);
+void rg_cpu_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, float eps,
+                       RgTensor *y);
+void rg_cpu_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
+                       float eps, RgTensor *y);
+void rg_cpu_softmax (const RgTensor *x, RgTensor *y);
+
+/* rg-ops-elementwise.c */
+void rg_cpu_silu (const RgTensor *x, RgTensor *y);
+void rg_cpu_gelu (const RgTensor *x, RgTensor *y);
+void rg_cpu_swiglu (const RgTensor *gate, const RgTensor *up, RgTensor *y);
+void rg_cpu_add (const RgTensor *a, const RgTensor *b, RgTensor *y);
+void rg_cpu_mul (const RgTensor *a, const RgTensor *b, RgTensor *y);
+void rg_cpu_axpby (float alpha, const RgTensor *a, float beta, const RgTensor *b, RgTensor *y);
+void rg_cpu_scale (const RgTensor *x, float s, RgTensor *y);
+void rg_cpu_add_bias (const RgTensor *x, const RgTensor *b, RgTensor *y);
+
+/* rg-ops-attention.c */
+void rg_cpu_attention (const RgTensor *q, const RgTensor *k, const RgTensor *v,
+                       const RgAttentionParams *params, RgTensor *out);
+
+/* rg-ops-cond.c */
+void rg_cpu_modulate (const RgTensor *x, const RgTensor *shift, const RgTensor *scale,
+                      RgTensor *y);
+void rg_cpu_gate_add (RgTensor *x, const RgTensor *gate, const RgTensor *h);
+void rg_cpu_timestep_embedding (const RgTensor *t, float max_period, RgTensor *y);
+
+/* rg-ops-conv.c */
+void rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                           RgPadMode pad, RgTensor *y);
+void rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                         RgPadMode pad, RgTensor *y);
+
+/* rg-ops-video.c */
+void rg_cpu_upsample_nearest (const RgTensor *x, int ft, int fh, int fw, RgTensor *y);
+void rg_cpu_patchify (const RgTensor *x, int ph, int pw, RgTensor *y);
+void rg_cpu_unpatchify (const RgTensor *x, int ph, int pw, RgTensor *y);
+
+/* rg-ops-embed.c */
+void rg_cpu_pos_emb_factorized (const RgTensor *tt, const RgTensor *th, const RgTensor *tw,
+                                RgTensor *y);
+void rg_cpu_embedding (const RgTensor *table, const RgTensor *ids, RgTensor *y);
+
+/* ---- shared kernels ---- */
+
+/* Elements per parallel_for range for cheap elementwise work: small enough
+ * to spread a 1 MB tensor over the pool, large enough to amortise a wake-up. */
+#define RG_CPU_GRAIN 16384
+
+/* Rows per range so that a range holds about RG_CPU_GRAIN elements. */
+static inline int64_t
+rg_cpu_row_grain (int64_t row_len)
+{
+  return MAX ((int64_t) 1, RG_CPU_GRAIN / MAX (row_len, (int64_t) 1));
+}
+
+/* e^x within a few ulp of expf for x in [−87.3, 88.4]; inputs are clamped
+ * to that range, so −inf gives ~1e-38 rather than 0 (callers that need an
+ * exact 0 for masked entries skip them instead).
+ * Cody–Waite reduction by ln 2, Cephes' degree-5 polynomial, exponent bits
+ * put in by hand: all branch-free, so loops calling it vectorise, which
+ * glibc's expf call does not (softmax and attention spend most of their
+ * non-GEMM time here). */
+static inline float
+rg_cpu_exp (float x)
+{
+  x = x < -87.33654f ? -87.33654f : x;
+  x = x > 88.37626f ? 88.37626f : x;
+  /* round to nearest by the 1.5·2²³ trick: no SSE4.1 round instruction needed */
+  float n = x * 1.44269504088896341f + 12582912.0f;
+  n -= 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t e = ((int32_t) n + 127) << 23;
+  float s;
+  memcpy (&s, &e, sizeof s);
+  return p * s;
+}
+
+/* Σ x[i]² with 16 partial sums (vectorisable, order fixed by n). */
+static inline float
+rg_cpu_sum_sq (const float *x, int64_t n)
+{
+  float acc[16] = { 0 };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] += x[i + j] * x[i + j];
+  float s = 0.0f;
+  for (; i < n; i++)
+    s += x[i] * x[i];
+  for (int j = 0; j < 16; j++)
+    s += acc[j];
+  return s;
+}
+
+static inline float
+rg_cpu_sum (const float *x, int64_t n)
+{
+  float acc[16] = { 0 };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] += x[i + j];
+  float s = 0.0f;
+  for (; i < n; i++)
+    s += x[i];
+  for (int j = 0; j < 16; j++)
+    s += acc[j];
+  return s;
+}
+
+static inline float
+rg_cpu_max (const float *x, int64_t n)
+{
+  float acc[16];
+  for (int j = 0; j < 16; j++)
+    acc[j] = -INFINITY;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+  float m = -INFINITY;
+  for (; i < n; i++)
+    m = x[i] > m ? x[i] : m;
+  for (int j = 0; j < 16; j++)
+    m = acc[j] > m ? acc[j] : m;
+  return m;
+}
+
+G_END_DECLS

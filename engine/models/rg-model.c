@@ -1,0 +1,171 @@
+/* rg-model.c — the model family: build from a config, init, load, save. */
+#include "models/rg-model.h"
+
+#include <unistd.h>
+
+#include "core/rg-error.h"
+#include "core/rg-safetensors.h"
+#include "models/rg-model-private.h"
+#include "rg-config.h"
+
+struct _RgModel {
+  gint           ref_count;
+  RgModelConfig  config;
+  RgParams      *params;
+  RgTextEncoder *text;
+  RgTae         *tae;
+  RgDit         *dit;
+};
+
+gboolean
+rg_model_check_cancel (GCancellable *c, const char *what, GError **error)
+{
+  if (c == NULL || !g_cancellable_is_cancelled (c))
+    return TRUE;
+  g_set_error (error, RG_ERROR, RG_ERROR_CANCELLED, "%s cancelled", what);
+  return FALSE;
+}
+
+static void
+model_free (RgModel *m)
+{
+  rg_text_encoder_free (m->text);
+  rg_tae_free (m->tae);
+  rg_dit_free (m->dit);
+  rg_params_free (m->params);
+  g_free (m);
+}
+
+/* Declare every weight of the family through `params` (init or load). */
+static RgModel *
+build (const RgModelConfig *config, RgParams *params, GError **error)
+{
+  RgModel *m = g_new0 (RgModel, 1);
+  m->ref_count = 1;
+  m->config = *config;
+  m->params = params;
+  m->text = rg_text_encoder_new (config, params);
+  m->tae = rg_tae_new (config, params);
+  m->dit = rg_dit_new (config, params);
+  if (!rg_params_finish (params, error))
+    {
+      model_free (m);
+      return NULL;
+    }
+  return m;
+}
+
+/* Parameters of the DiT (the part that dominates at Movie Gen sizes), from
+ * the config alone, so an init that cannot fit is refused before it starts. */
+static double
+dit_params_estimate (const RgDitConfig *c)
+{
+  double d = c->width, f = c->ffn, k = c->context_width;
+  double block = 6 * d + 4 * d * d + 2 * d * d + 2 * d * k + 3 * d * f;
+  return c->layers * block + 8 * d * d;
+}
+
+RgModel *
+rg_model_init (const RgModelConfig *config, guint64 seed, GError **error)
+{
+  if (!rg_model_config_validate (config, error))
+    return NULL;
+  double bytes = dit_params_estimate (&config->dit) * sizeof (float);
+  double ram = (double) sysconf (_SC_PHYS_PAGES) * (double) sysconf (_SC_PAGESIZE);
+  if (ram > 0 && bytes > 0.8 * ram)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_NO_MEMORY,
+                   "model '%s' needs about %.1f GB of f32 weights; this machine has %.1f GB",
+                   config->name, bytes / 1e9, ram / 1e9);
+      return NULL;
+    }
+  return build (config, rg_params_new_init (seed), error);
+}
+
+RgModel *
+rg_model_load (const char *path, GError **error)
+{
+  g_autoptr (RgSafetensors) st = rg_safetensors_open (path, error);
+  if (st == NULL)
+    return NULL;
+  const char *json = rg_safetensors_get_metadata (st, RG_MODEL_CONFIG_KEY);
+  if (json == NULL)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
+                   "%s: no \"%s\" in __metadata__ (not a Reelgen model checkpoint)", path,
+                   RG_MODEL_CONFIG_KEY);
+      return NULL;
+    }
+  RgModelConfig config;
+  g_autoptr (GError) local = NULL;
+  if (!rg_model_config_from_json (json, &config, &local))
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: %s", path, local->message);
+      return NULL;
+    }
+  return build (&config, rg_params_new_load (st), error);
+}
+
+gboolean
+rg_model_save (RgModel *m, const char *path, RgDType dtype, GError **error)
+{
+  if (dtype != RG_F32 && dtype != RG_BF16 && dtype != RG_F16)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "%s: weights can be stored as F32, BF16 or F16, not %s", path,
+                   rg_dtype_name (dtype));
+      return FALSE;
+    }
+  g_autofree char *json = rg_model_config_to_json (&m->config);
+  const char *metadata[] = { RG_MODEL_CONFIG_KEY, json, "format", "pt",
+                             "reelgen.version", RG_VERSION, NULL };
+  return rg_params_save (m->params, path, dtype, metadata, error);
+}
+
+RgModel *
+rg_model_ref (RgModel *m)
+{
+  g_return_val_if_fail (m != NULL, NULL);
+  g_atomic_int_inc (&m->ref_count);
+  return m;
+}
+
+void
+rg_model_unref (RgModel *m)
+{
+  if (m != NULL && g_atomic_int_dec_and_test (&m->ref_count))
+    model_free (m);
+}
+
+const RgModelConfig *
+rg_model_get_config (RgModel *m)
+{
+  return &m->config;
+}
+
+RgTextEncoder *
+rg_model_get_text_encoder (RgModel *m)
+{
+  return m->text;
+}
+
+RgTae *
+rg_model_get_tae (RgModel *m)
+{
+  return m->tae;
+}
+
+RgDit *
+rg_model_get_dit (RgModel *m)
+{
+  return m->dit;
+}
+
+int64_t
+rg_model_count_params (RgModel *m, const char *part)
+{
+  if (part == NULL)
+    return rg_params_count (m->params, NULL);
+  g_autofree char *prefix = g_strconcat (part, ".", NULL);
+  return rg_params_count (m->params, prefix);
+}

@@ -1,0 +1,164 @@
+/* rg-text-encoder.c — byte-level bidirectional transformer encoder. */
+#include "models/rg-text-encoder.h"
+
+#include <string.h>
+
+#include "core/rg-error.h"
+#include "models/rg-model-private.h"
+#include "nn/rg-nn.h"
+
+typedef struct {
+  RgRmsNorm        attn_norm, ffn_norm;
+  RgAttentionLayer attn;
+  RgSwiGLU         ffn;
+} Block;
+
+struct _RgTextEncoder {
+  RgTextConfig cfg;
+  int          context_width;
+  RgTensor    *embed, *pos; /* [vocab, W], [max_len, W] */
+  Block       *blocks;
+  RgRmsNorm    norm;
+  RgLinear     proj;
+  RgLayerNorm  out_norm;
+  RgArena     *arena;
+};
+
+RgTextEncoder *
+rg_text_encoder_new (const RgModelConfig *config, RgParams *p)
+{
+  const RgTextConfig *c = &config->text;
+  RgTextEncoder *te = g_new0 (RgTextEncoder, 1);
+  te->cfg = *c;
+  te->context_width = config->dit.context_width;
+  te->embed = rg_params_take2 (p, "text", "embed", RG_INIT_NORMAL, 1.f, c->vocab, c->width);
+  te->pos = rg_params_take2 (p, "text", "pos", RG_INIT_NORMAL, 0.02f, c->max_len, c->width);
+  te->blocks = g_new0 (Block, c->layers);
+  for (int i = 0; i < c->layers; i++)
+    {
+      Block *b = &te->blocks[i];
+      g_autofree char *pre = g_strdup_printf ("text.blocks.%d", i);
+      g_autofree char *an = g_strconcat (pre, ".attn_norm", NULL);
+      g_autofree char *at = g_strconcat (pre, ".attn", NULL);
+      g_autofree char *fn = g_strconcat (pre, ".ffn_norm", NULL);
+      g_autofree char *ff = g_strconcat (pre, ".ffn", NULL);
+      rg_rmsnorm_init (&b->attn_norm, p, an, c->width, TRUE, config->norm_eps);
+      rg_attention_layer_init (&b->attn, p, at, c->width, c->width, c->heads, FALSE,
+                               config->norm_eps);
+      rg_rmsnorm_init (&b->ffn_norm, p, fn, c->width, TRUE, config->norm_eps);
+      rg_swiglu_init (&b->ffn, p, ff, c->width, c->ffn);
+    }
+  rg_rmsnorm_init (&te->norm, p, "text.norm", c->width, TRUE, config->norm_eps);
+  rg_linear_init (&te->proj, p, "text.proj", c->width, te->context_width, TRUE);
+  rg_layernorm_init (&te->out_norm, p, "text.out_norm", te->context_width, 1e-5f);
+  te->arena = rg_arena_new (4 << 20);
+  return te;
+}
+
+void
+rg_text_encoder_free (RgTextEncoder *te)
+{
+  if (te == NULL)
+    return;
+  rg_arena_free (te->arena);
+  g_free (te->blocks);
+  g_free (te);
+}
+
+int
+rg_text_tokenize (const RgTextConfig *config, const char *utf8, int32_t *ids)
+{
+  int n = 0;
+  /* leave room for end-of-text; a long prompt is cut at max_len − 1 bytes */
+  for (const unsigned char *s = (const unsigned char *) utf8; *s && n < config->max_len - 1; s++)
+    ids[n++] = (int32_t) *s + RG_TEXT_BYTE_OFFSET;
+  ids[n++] = RG_TEXT_EOS;
+  for (int i = n; i < config->max_len; i++)
+    ids[i] = RG_TEXT_PAD;
+  return n;
+}
+
+gboolean
+rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *len,
+                         RgTensor *context, GCancellable *cancellable, GError **error)
+{
+  const RgTextConfig *c = &te->cfg;
+  if (ids->dtype != RG_I32 || ids->ndim != 2 || ids->shape[1] != c->max_len
+      || !rg_tensor_is_contiguous (ids) || context->ndim != 3
+      || context->shape[0] != ids->shape[0] || context->shape[1] != c->max_len
+      || context->shape[2] != te->context_width)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "text encoder: expected int32 ids [B, %d] and a context [B, %d, %d]",
+                   c->max_len, c->max_len, te->context_width);
+      return FALSE;
+    }
+  int64_t b = ids->shape[0], l = c->max_len, w = c->width;
+  const int32_t *id = ids->data;
+  for (int64_t i = 0; i < b * l; i++)
+    if (id[i] < 0 || id[i] >= c->vocab)
+      {
+        g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                     "text encoder: token id %d is outside the vocabulary of %d", id[i],
+                     c->vocab);
+        return FALSE;
+      }
+  for (int64_t i = 0; i < b; i++)
+    if (len[i] < 1 || len[i] > l)
+      {
+        g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                     "text encoder: length %d of prompt %" G_GINT64_FORMAT " is not in 1..%"
+                     G_GINT64_FORMAT, len[i], i, l);
+        return FALSE;
+      }
+
+  RgArena *arena = te->arena;
+  rg_arena_reset (arena);
+  g_autoptr (RgTensor) x = rg_nn_new (arena, 3, b, l, w);
+  {
+    int64_t flat_shape[1] = { b * l }, emb_shape[2] = { b * l, w };
+    g_autoptr (RgTensor) flat = rg_tensor_reshape ((RgTensor *) ids, 1, flat_shape);
+    g_autoptr (RgTensor) emb = rg_tensor_reshape (x, 2, emb_shape);
+    rg_embedding (te->embed, flat, emb);
+    rg_add_rows (x, te->pos, x);
+  }
+  for (int i = 0; i < c->layers; i++)
+    {
+      if (!rg_model_check_cancel (cancellable, "text encoder", error))
+        return FALSE;
+      const Block *blk = &te->blocks[i];
+      g_autoptr (RgTensor) h = rg_rmsnorm_forward (&blk->attn_norm, arena, x);
+      g_autoptr (RgTensor) a = rg_attention_layer_forward (&blk->attn, arena, h, NULL, len);
+      rg_add (x, a, x);
+      g_autoptr (RgTensor) h2 = rg_rmsnorm_forward (&blk->ffn_norm, arena, x);
+      g_autoptr (RgTensor) f = rg_swiglu_forward (&blk->ffn, arena, h2);
+      rg_add (x, f, x);
+    }
+  g_autoptr (RgTensor) h = rg_rmsnorm_forward (&te->norm, arena, x);
+  g_autoptr (RgTensor) p = rg_linear_forward (&te->proj, arena, h);
+  rg_layernorm (p, te->out_norm.w, te->out_norm.b, te->out_norm.eps, context);
+  /* padding positions carry nothing: cross-attention masks them anyway,
+   * and zeros make contexts of different lengths comparable */
+  float *out = rg_tensor_f32 (context);
+  for (int64_t i = 0; i < b; i++)
+    memset (out + (i * l + len[i]) * te->context_width, 0,
+            (gsize) ((l - len[i]) * te->context_width) * sizeof (float));
+  return TRUE;
+}
+
+RgTensor *
+rg_text_encoder_encode (RgTextEncoder *te, const char *const *prompts, int n, int32_t *len_out,
+                        GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (n >= 1, NULL);
+  int64_t l = te->cfg.max_len;
+  int64_t shape[2] = { n, l };
+  g_autoptr (RgTensor) ids = rg_tensor_new (RG_I32, 2, shape);
+  for (int i = 0; i < n; i++)
+    len_out[i] = rg_text_tokenize (&te->cfg, prompts[i], (int32_t *) ids->data + i * l);
+  g_autoptr (RgTensor) context = rg_tensor_f32_new (3, (int64_t) n, l,
+                                                    (int64_t) te->context_width);
+  if (!rg_text_encoder_forward (te, ids, len_out, context, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&context);
+}

@@ -1,0 +1,60 @@
+/* rg-nn-attention.c — multi-head self- and cross-attention with QK-norm. */
+#include "nn/rg-nn.h"
+
+#include <math.h>
+
+void
+rg_attention_layer_init (RgAttentionLayer *a, RgParams *p, const char *prefix, int64_t dim,
+                         int64_t kv_dim, int heads, gboolean qk_norm, float eps)
+{
+  static const char *const names[] = { "q", "k", "v", "o" };
+  RgLinear *lin[] = { &a->q, &a->k, &a->v, &a->o };
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strconcat (prefix, ".", names[i], NULL);
+      rg_linear_init (lin[i], p, name, (i == 1 || i == 2) ? kv_dim : dim, dim, FALSE);
+    }
+  a->heads = heads;
+  a->qk_norm = qk_norm;
+  if (qk_norm)
+    {
+      g_autofree char *qn = g_strconcat (prefix, ".q_norm", NULL);
+      g_autofree char *kn = g_strconcat (prefix, ".k_norm", NULL);
+      rg_rmsnorm_init (&a->q_norm, p, qn, dim / heads, TRUE, eps);
+      rg_rmsnorm_init (&a->k_norm, p, kn, dim / heads, TRUE, eps);
+    }
+}
+
+/* RMSNorm over each head's slice: view [..., D] as [numel/Dh, Dh]. */
+static void
+norm_heads (const RgRmsNorm *n, RgTensor *x, int64_t head_dim)
+{
+  int64_t shape[2] = { rg_tensor_numel (x) / head_dim, head_dim };
+  g_autoptr (RgTensor) view = rg_tensor_reshape (x, 2, shape);
+  rg_rmsnorm (view, n->w, n->eps, view);
+}
+
+RgTensor *
+rg_attention_layer_forward (const RgAttentionLayer *a, RgArena *arena, const RgTensor *x,
+                            const RgTensor *context, const int32_t *kv_len)
+{
+  const RgTensor *kv_src = context != NULL ? context : x;
+  int64_t dim = a->q.w->shape[0], head_dim = dim / a->heads;
+  g_autoptr (RgTensor) q = rg_linear_forward (&a->q, arena, x);
+  g_autoptr (RgTensor) k = rg_linear_forward (&a->k, arena, kv_src);
+  g_autoptr (RgTensor) v = rg_linear_forward (&a->v, arena, kv_src);
+  if (a->qk_norm)
+    {
+      norm_heads (&a->q_norm, q, head_dim);
+      norm_heads (&a->k_norm, k, head_dim);
+    }
+  RgAttentionParams params = {
+    .n_heads = a->heads,
+    .scale = 1.f / sqrtf ((float) head_dim),
+    .causal = FALSE,
+    .kv_len = kv_len,
+  };
+  g_autoptr (RgTensor) h = rg_tensor_new_in (arena, RG_F32, q->ndim, q->shape);
+  rg_attention (q, k, v, &params, h);
+  return rg_linear_forward (&a->o, arena, h);
+}

@@ -2,6 +2,7 @@
 #include "media-test-util.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 
 char *
 media_test_dir_new (void)
@@ -93,4 +94,23 @@ media_test_ffprobe (const char *path, const char *select, const char *entries, g
         g_hash_table_insert (kv, g_strndup (*l, eq - *l), g_strdup (eq + 1));
     }
   return kv;
+}
+
+char *
+media_test_counter_source (int w, int h, const char *rate, double seconds)
+{
+  char d[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup_printf ("nullsrc=s=%dx%d:r=%s:d=%s,format=gbrp,"
+                          "geq=r='8+16*mod(N\\,16)':g='128':b='8+16*floor(N/16)'",
+                          w, h, rate, g_ascii_dtostr (d, sizeof d, seconds));
+}
+
+int
+media_test_frame_number (const guint8 *rgba, int width, int height)
+{
+  const guint8 *p = rgba + ((gsize) (height / 2) * width + width / 2) * 4;
+  int lo = (int) lround ((p[0] - 8) / 16.0), hi = (int) lround ((p[2] - 8) / 16.0);
+  if (ABS (p[0] - (8 + 16 * lo)) > 6 || ABS (p[2] - (8 + 16 * hi)) > 6)
+    return -1;
+  return lo + 16 * hi;
 }

@@ -22,4 +22,12 @@ GHashTable *media_test_ffprobe (const char *path, const char *select, const char
 /* Number of entries in the folder (0 when it only holds nothing). */
 guint media_test_dir_count (const char *dir);
 
+/* A lavfi graph of w×h frames at `rate` for `seconds` whose colour encodes
+ * the frame number n: red = 8 + 16·(n mod 16), blue = 8 + 16·⌊n/16⌋ (steps
+ * of 16 survive lossy coding). Free with g_free. */
+char *media_test_counter_source (int w, int h, const char *rate, double seconds);
+
+/* The frame number an RGBA picture's centre pixel encodes, or -1. */
+int media_test_frame_number (const guint8 *rgba, int width, int height);
+
 G_END_DECLS

@@ -1,9 +1,8 @@
 /* test-decode.c — frame-accurate video decode and audio decode.
  *
- * The video inputs carry their frame number in their colour (red =
- * 8 + 16·(n mod 16), blue = 8 + 16·⌊n/16⌋, drawn by ffmpeg's geq filter;
- * steps of 16 stay readable through lossy coding), so every decoded frame
- * says which one it is. Other checks compare against the ffmpeg CLI's own
+ * The video inputs carry their frame number in their colour
+ * (media_test_counter_source), so every decoded frame says which one it
+ * is. Other checks compare against the ffmpeg CLI's own
  * decode of the same file. */
 #include <math.h>
 
@@ -20,16 +19,11 @@ input (const char *name)
   return g_build_filename (dir, name, NULL);
 }
 
-/* The source frame number a frame's centre pixel encodes, or -1. */
 static int
 frame_number (const RgVideoFrame *f)
 {
   g_assert_cmpint (f->format, ==, RG_PIXEL_RGBA);
-  const guint8 *p = f->data + ((gsize) (f->height / 2) * f->width + f->width / 2) * 4;
-  int lo = (int) lround ((p[0] - 8) / 16.0), hi = (int) lround ((p[2] - 8) / 16.0);
-  if (ABS (p[0] - (8 + 16 * lo)) > 6 || ABS (p[2] - (8 + 16 * hi)) > 6)
-    return -1;
-  return lo + 16 * hi;
+  return media_test_frame_number (f->data, f->width, f->height);
 }
 
 static RgVideoReader *
@@ -297,9 +291,8 @@ make_inputs (void)
                   *mono = input ("mono8k.wav"), *fl = input ("front-left.wav"),
                   *c = input ("centre.wav"), *surround = input ("surround.m4a"),
                   *ramp = input ("ramp.wav"), *tmp = input ("plain.mp4");
-  const char *code = "geq=r='8+16*mod(N\\,16)':g='128':b='8+16*floor(N/16)'";
-  g_autofree char *cfr_src = g_strdup_printf ("nullsrc=s=64x48:r=25:d=2,format=gbrp,%s", code);
-  g_autofree char *vfr_src = g_strdup_printf ("nullsrc=s=64x48:r=30:d=2,format=gbrp,%s", code);
+  g_autofree char *cfr_src = media_test_counter_source (64, 48, "25", 2);
+  g_autofree char *vfr_src = media_test_counter_source (64, 48, "30", 2);
   media_test_ffmpeg (counter, "-f", "lavfi", "-i", cfr_src, "-c:v", "libx264", "-preset",
                      "ultrafast", "-crf", "8", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", NULL);
   media_test_ffmpeg (vfr, "-f", "lavfi", "-i", vfr_src, "-vf",

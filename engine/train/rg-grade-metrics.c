@@ -142,21 +142,20 @@ rg_grade_audio_onsets (RgTensor *audio, int rate)
   g_autoptr (RgTensor) packed = rg_tensor_contiguous (audio);
   const float *x = rg_tensor_f32 (packed);
   int64_t n = rg_tensor_numel (packed);
-  if (n < 2)
+  if (n < 1)
     return onsets;
 
   /* The first difference keeps clicks (broadband) and damps the tones
    * (≤ 1 kHz); its median magnitude is the clip's floor. */
   g_autofree float *d = g_new (float, n);
   g_autofree float *sorted = g_new (float, n);
-  d[0] = sorted[0] = 0.f;
-  for (int64_t i = 1; i < n; i++)
-    d[i] = sorted[i] = fabsf (x[i] - x[i - 1]);
+  for (int64_t i = 0; i < n; i++) /* silence before the clip */
+    d[i] = sorted[i] = fabsf (x[i] - (i > 0 ? x[i - 1] : 0.f));
   qsort (sorted, n, sizeof (float), cmp_float);
   float threshold = MAX (0.05f, 8.f * sorted[n / 2]);
 
   int64_t refractory = (int64_t) (ONSET_REFRACTORY * rate), next = 0;
-  for (int64_t i = 1; i < n; i++)
+  for (int64_t i = 0; i < n; i++)
     if (i >= next && d[i] > threshold)
       {
         /* The jump is between i−1 and i: the onset is sample i. */

@@ -122,6 +122,207 @@ test_ground_truth_128 (void)
   validate (128, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300) / 6, 7000, "128 px, train");
 }
 
+static RgTensor *
+gray_video (int T, int H, int W)
+{
+  return rg_tensor_f32_zeros (4, (int64_t) 3, (int64_t) T, (int64_t) H, (int64_t) W);
+}
+
+static void
+test_psnr_ssim (void)
+{
+  g_autoptr (GError) error = NULL;
+  double psnr, ssim;
+  g_autoptr (RgTensor) a = gray_video (4, 32, 32);
+  g_autoptr (RgTensor) b = gray_video (4, 32, 32);
+
+  /* Identical: +∞ and 1. */
+  g_assert_true (rg_grade_psnr (a, b, &psnr, &error));
+  g_assert_true (isinf (psnr) && psnr > 0);
+  g_assert_true (rg_grade_ssim (a, b, &ssim, &error));
+  g_assert_cmpfloat_with_epsilon (ssim, 1.0, 1e-12);
+
+  /* Black against white: MSE 1 on the [0, 1] scale, 0 dB. */
+  g_autoptr (RgTensor) black = gray_video (4, 32, 32), white = gray_video (4, 32, 32);
+  rg_tensor_fill (black, -1.f);
+  rg_tensor_fill (white, 1.f);
+  g_assert_true (rg_grade_psnr (black, white, &psnr, &error));
+  g_assert_cmpfloat_with_epsilon (psnr, 0.0, 1e-9);
+
+  /* Gaussian noise of σ = 0.05 in [−1, 1] (0.025 on [0, 1]) on mid grey:
+   * PSNR = 10·log10(1/σ²) = 32.04 dB; on a flat image SSIM reduces to
+   * C2 / (σ_local² + C2) with σ_local² = σ²·(1 − Σw²) for the Gaussian window. */
+  float *x = rg_tensor_f32 (b);
+  int64_t n = rg_tensor_numel (b);
+  rg_rng_normal (1234, 0, 0, x, n);
+  for (int64_t i = 0; i < n; i++)
+    x[i] *= 0.05f;
+  g_assert_true (rg_grade_psnr (a, b, &psnr, &error));
+  g_assert_cmpfloat (fabs (psnr - 10.0 * log10 (1.0 / (0.025 * 0.025))), <, 0.15);
+  g_assert_true (rg_grade_ssim (a, b, &ssim, &error));
+  double sw2 = 1.0 / (4.0 * G_PI * 1.5 * 1.5), C2 = 0.03 * 0.03;
+  double expect = C2 / (0.025 * 0.025 * (1.0 - sw2) + C2);
+  g_assert_cmpfloat (fabs (ssim - expect), <, 0.03);
+
+  /* Mismatched videos are refused. */
+  g_autoptr (RgTensor) small = gray_video (4, 32, 16);
+  g_assert_false (rg_grade_psnr (a, small, &psnr, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_autoptr (RgTensor) tiny = gray_video (1, 8, 8);
+  g_assert_false (rg_grade_ssim (tiny, tiny, &ssim, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_onset_alignment (void)
+{
+  /* 90 ticks = 1 ms. */
+  const RgTime events[] = { 0, 9000, 18000 }, onsets[] = { 90, 9000, 30000 };
+  RgGradeOnsetScore score;
+  rg_grade_onset_alignment (events, 3, onsets, 3, 900, &score);
+  g_assert_cmpint (score.matched, ==, 2);
+  g_assert_cmpfloat_with_epsilon (score.precision, 2.0 / 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (score.recall, 2.0 / 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (score.mean_error_ms, 0.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (score.max_error_ms, 1.0, 1e-9);
+
+  /* A real soundtrack: its onsets match its bounces, and not the bounces
+   * one frame later (the detector is not fooled into matching anything). */
+  RgShapesConfig cfg;
+  rg_shapes_config_init (&cfg);
+  int checked = 0;
+  for (uint64_t seed = 1; checked < 5; seed++)
+    {
+      RgShapesScene sc;
+      g_assert_true (rg_shapes_scene_sample (&cfg, seed, &sc, NULL));
+      if (sc.n_events == 0)
+        continue;
+      RgTime ev[RG_SHAPES_MAX_EVENTS], late[RG_SHAPES_MAX_EVENTS];
+      int n = 0;
+      for (int e = 0; e < sc.n_events; e++)
+        if (n == 0 || ev[n - 1] != sc.events[e].time)
+          {
+            ev[n] = sc.events[e].time;
+            late[n] = ev[n] + RG_TIME_HZ / 8;
+            n++;
+          }
+      g_autoptr (RgTensor) audio = rg_shapes_soundtrack (&sc);
+      g_autoptr (GArray) on = rg_grade_audio_onsets (audio, RG_SHAPES_AUDIO_RATE);
+      rg_grade_onset_alignment (ev, n, (RgTime *) on->data, on->len, RG_TIME_HZ / 50, &score);
+      g_assert_cmpfloat (score.recall, ==, 1.0);
+      g_assert_cmpfloat (score.precision, ==, 1.0);
+      g_assert_cmpfloat (score.max_error_ms, <, 0.1);
+      rg_grade_onset_alignment (late, n, (RgTime *) on->data, on->len, RG_TIME_HZ / 50, &score);
+      g_assert_cmpint (score.matched, <, n);
+      checked++;
+    }
+}
+
+static void
+test_prompts (void)
+{
+  g_autoptr (GError) error = NULL;
+  RgPromptIntent in;
+
+  g_assert_true (rg_grade_parse_prompt ("a red circle bouncing on a blue background", &in, &error));
+  g_assert_cmpint (in.n_groups, ==, 1);
+  g_assert_cmpint (in.groups[0].count, ==, 1);
+  g_assert_cmpint (in.groups[0].colour, ==, RG_COLOUR_RED);
+  g_assert_cmpint (in.groups[0].kind, ==, RG_SHAPE_CIRCLE);
+  g_assert_cmpint (in.groups[0].motion, ==, RG_MOTION_BOUNCING);
+  g_assert_true (in.has_backdrop);
+  g_assert_cmpint (in.backdrop.kind, ==, RG_BACKDROP_SOLID);
+  g_assert_cmpint (in.backdrop.colour, ==, RG_COLOUR_BLUE);
+  g_assert_cmpfloat (in.fps, ==, 0.0);
+
+  g_assert_true (rg_grade_parse_prompt ("Two small yellow stars drift left over a gradient sky",
+                                        &in, &error));
+  g_assert_cmpint (in.groups[0].count, ==, 2);
+  g_assert_cmpint (in.groups[0].size, ==, RG_SIZE_SMALL);
+  g_assert_cmpint (in.groups[0].colour, ==, RG_COLOUR_YELLOW);
+  g_assert_cmpint (in.groups[0].kind, ==, RG_SHAPE_STAR);
+  g_assert_cmpint (in.groups[0].motion, ==, RG_MOTION_LEFT);
+  g_assert_cmpint (in.backdrop.kind, ==, RG_BACKDROP_SKY);
+
+  g_assert_true (rg_grade_parse_prompt ("A big green square spinning and a white ring moving "
+                                        "diagonally up in front of a sunset. FPS-16",
+                                        &in, &error));
+  g_assert_cmpint (in.n_groups, ==, 2);
+  g_assert_cmpint (in.groups[0].size, ==, RG_SIZE_LARGE);
+  g_assert_cmpint (in.groups[0].motion, ==, RG_MOTION_ROTATING);
+  g_assert_cmpint (in.groups[1].colour, ==, RG_COLOUR_WHITE);
+  g_assert_cmpint (in.groups[1].kind, ==, RG_SHAPE_RING);
+  g_assert_cmpint (in.groups[1].motion, ==, RG_MOTION_DIAGONAL);
+  g_assert_cmpint (in.backdrop.kind, ==, RG_BACKDROP_SUNSET);
+  g_assert_cmpfloat (in.fps, ==, 16.0);
+
+  g_assert_true (rg_grade_parse_prompt ("purple triangles", &in, &error));
+  g_assert_cmpint (in.groups[0].count, ==, 2); /* a bare plural is more than one */
+  g_assert_cmpint (in.groups[0].motion, ==, RG_GRADE_UNKNOWN);
+  g_assert_false (in.has_backdrop);
+
+  g_assert_false (rg_grade_parse_prompt ("a sunset over the sea", &in, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (rg_grade_parse_prompt ("", &in, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_judge (void)
+{
+  /* A clip judged against its own caption passes everything; against the
+   * caption of a clip with other colours, colour fails. */
+  RgShapesConfig cfg;
+  rg_shapes_config_init (&cfg);
+  RgShapesScene a, b;
+  g_assert_true (rg_shapes_scene_sample (&cfg, 11, &a, NULL));
+  uint64_t seed = 12;
+  do
+    g_assert_true (rg_shapes_scene_sample (&cfg, seed++, &b, NULL));
+  while (b.n_shapes != 1 || a.n_shapes != 1 || b.shapes[0].colour == a.shapes[0].colour);
+
+  g_autoptr (RgTensor) video = rg_shapes_render (&a);
+  RgGradeReport rep;
+  g_assert_true (rg_grade_video (video, &rep, NULL));
+  g_autofree char *own = rg_shapes_caption (&a, 0);
+  g_autofree char *other = rg_shapes_caption (&b, 0);
+  RgPromptIntent in;
+  RgGradeVerdict v;
+  g_assert_true (rg_grade_parse_prompt (own, &in, NULL));
+  rg_grade_judge (&in, &rep, &v);
+  g_assert_cmpint (v.colour, ==, 1);
+  g_assert_cmpint (v.shape, ==, 1);
+  g_assert_cmpint (v.count, ==, 1);
+  g_assert_cmpint (v.motion, ==, 1);
+  g_assert_cmpint (v.backdrop, ==, 1);
+  g_assert_true (rg_grade_parse_prompt (other, &in, NULL));
+  rg_grade_judge (&in, &rep, &v);
+  g_assert_cmpint (v.colour, ==, 0);
+}
+
+static void
+test_refusals (void)
+{
+  g_autoptr (GError) error = NULL;
+  RgGradeReport rep;
+  g_autoptr (RgTensor) four = rg_tensor_f32_zeros (4, (int64_t) 4, (int64_t) 2, (int64_t) 64,
+                                                   (int64_t) 64);
+  g_assert_false (rg_grade_video (four, &rep, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_autoptr (RgTensor) tiny = gray_video (2, 8, 8);
+  g_assert_false (rg_grade_video (tiny, &rep, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* An empty clip is read as no objects, not as garbage. */
+  g_autoptr (RgTensor) empty = gray_video (4, 64, 64);
+  g_assert_true (rg_grade_video (empty, &rep, &error));
+  g_assert_cmpint (rep.n_objects, ==, 0);
+  g_assert_cmpint (rep.n_tracks, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,5 +330,10 @@ main (int argc, char **argv)
   g_test_add_func ("/grade/ground-truth/64", test_ground_truth_64);
   g_test_add_func ("/grade/ground-truth/heldout", test_ground_truth_heldout);
   g_test_add_func ("/grade/ground-truth/128", test_ground_truth_128);
+  g_test_add_func ("/grade/psnr-ssim", test_psnr_ssim);
+  g_test_add_func ("/grade/onset-alignment", test_onset_alignment);
+  g_test_add_func ("/grade/prompts", test_prompts);
+  g_test_add_func ("/grade/judge", test_judge);
+  g_test_add_func ("/grade/refusals", test_refusals);
   return g_test_run ();
 }

@@ -59,6 +59,7 @@ check_index_complete (AVFormatContext *fmt, const char *path, GError **error)
 AVFormatContext *
 rg_media_open_input (const char *path, GError **error)
 {
+  rg_media_init ();
   GStatBuf sb;
   if (g_stat (path, &sb) != 0)
     {

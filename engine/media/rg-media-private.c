@@ -1,8 +1,36 @@
 /* rg-media-private.c — FFmpeg error text and pixel-format mapping. */
 #include "media/rg-media-private.h"
 
+#include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
+
+static void
+log_to_glib (void *avcl, int level, const char *fmt, va_list args)
+{
+  if (level > AV_LOG_VERBOSE)
+    return;
+  char line[1024];
+  int print_prefix = 1;
+  va_list copy;
+  va_copy (copy, args);
+  av_log_format_line2 (avcl, level, fmt, copy, line, sizeof line, &print_prefix);
+  va_end (copy);
+  g_strchomp (line);
+  if (line[0] != '\0')
+    g_log_structured ("reelgen-media", G_LOG_LEVEL_DEBUG, "MESSAGE", "%s", line);
+}
+
+void
+rg_media_init (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      av_log_set_callback (log_to_glib);
+      g_once_init_leave (&once, 1);
+    }
+}
 
 void
 rg_media_set_averror (GError **error, RgError code, int averr, const char *format, ...)

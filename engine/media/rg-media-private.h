@@ -11,6 +11,11 @@
 
 G_BEGIN_DECLS
 
+/* Route FFmpeg's log to GLib's (debug level, log domain "reelgen-media"):
+ * the engine reports failures as GErrors, so libav's chatter is only for
+ * G_MESSAGES_DEBUG=reelgen-media. Called by every entry point; idempotent. */
+void rg_media_init (void);
+
 /* Set *error to "<printf message>: <FFmpeg's text for averr>". */
 void rg_media_set_averror (GError    **error,
                            RgError     code,

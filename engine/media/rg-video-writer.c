@@ -461,6 +461,7 @@ make_temp_file (const char *path, GError **error)
 RgVideoWriter *
 rg_video_writer_open (const char *path, const RgVideoWriterOptions *opts, GError **error)
 {
+  rg_media_init ();
   g_return_val_if_fail (path != NULL && opts != NULL, NULL);
 
   const RgContainer *c = find_container (path);

@@ -1,0 +1,70 @@
+/* rg-sasrec.h — a small SASRec-style sequence recommender.
+ *
+ * Given a creator's history of items (a sequence of rows of an item
+ * table), predict the next item at every position:
+ *
+ *   x_t  = item_emb[id_t] + pos_emb[t]                    t < max_len
+ *   h    = x;  per block (n_blocks, 2 by default):
+ *          a = LayerNorm(h);  h += W_o · CausalAttention(W_q a, W_k a, W_v a)
+ *   u_t  = LayerNorm(h_t)
+ *   loss = mean over t of sampled softmax: −log softmax(u_t · e⁺, u_t · e⁻_1..K)
+ *          with e⁺ = item_emb[id_{t+1}] and K negatives drawn from the other
+ *          items of the same batch (in-batch negatives: every row the loss
+ *          touches is a row the batch already looked up, so a sharded run
+ *          moves no extra rows for them).
+ *
+ * Attention is rg_attention (engine/ops) with causal = TRUE.
+ *
+ * What is trained — stated exactly: the item-embedding rows, through the
+ * output side of the loss (their roles as target e⁺ and negatives e⁻), with
+ * the exact gradient ∂loss/∂e = (softmax − onehot) · u_t / n_predictions.
+ * The input side is a stop-gradient: no gradient flows back through the
+ * attention blocks, so W_q, W_k, W_v, W_o and the position embeddings stay
+ * at their seeded initialisation. (Full backprop through the blocks needs
+ * the attention backward op; it is the next step, not done here.)
+ *
+ * Sequences longer than max_len keep their last max_len items. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int      dim;         /* D: the item table's width, divisible by n_heads */
+  int      max_len;     /* positions with an embedding */
+  int      n_blocks;
+  int      n_heads;
+  int      n_negatives; /* K per prediction */
+  uint64_t seed;        /* initialises the dense weights; negatives use (seed, step) */
+} RgSasrecConfig;
+
+typedef struct _RgSasrec RgSasrec;
+
+RgSasrecConfig rg_sasrec_config_default (int dim); /* max_len 50, 2 blocks, 1 head, K = 8 */
+
+RgSasrec *rg_sasrec_new (const RgSasrecConfig *config, GError **error);
+void      rg_sasrec_free (RgSasrec *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgSasrec, rg_sasrec_free)
+
+const RgSasrecConfig *rg_sasrec_config (const RgSasrec *model);
+
+/* One batch. Sample b is ids[offsets[b] .. offsets[b+1]) and its rows
+ * emb[offsets[b] .. offsets[b+1]) × dim, already looked up (from a store,
+ * or from remote ranks). Writes grad[n_ids × dim] — the gradient of the
+ * mean loss for each looked-up vector (zero where a vector played no part)
+ * — and the mean loss. `step` picks the negatives. A batch with no
+ * sequence of length ≥ 2 has loss 0 and zero gradients. */
+gboolean rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch,
+                         const int64_t *ids, const float *emb, uint64_t step, float *grad,
+                         float *loss, GError **error);
+
+/* The same with the input and output roles of the rows given separately:
+ * emb_in feeds the blocks, emb_out is scored; grad is ∂loss/∂emb_out
+ * exactly (what a finite-difference test checks). */
+gboolean rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch,
+                               const int64_t *ids, const float *emb_in, const float *emb_out,
+                               uint64_t step, float *grad, float *loss, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""PyTorch reference of the Reelgen model family (text encoder, TAE, DiT).
+
+It reads the same safetensors checkpoints the C engine writes (Debian's
+python3-torch has no `safetensors` package, so the format is parsed here)
+and reimplements every forward pass from the architecture description in
+engine/models/*.h, independently of the C code.
+
+  models_ref.py parity MODEL IO OUT
+      IO holds the inputs the C test used (ids, len, video, latent, x, t);
+      OUT receives the reference outputs (context, mean, logvar, decoded, v).
+  models_ref.py bench MODEL TOKENS_T TOKENS_H TOKENS_W THREADS REPEATS
+      times one DiT forward on a latent of that token grid and prints one
+      JSON line: {"seconds": best time, "peak_rss_kb": …, "v_sum": …}.
+"""
+import json
+import math
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# ---- safetensors -----------------------------------------------------------
+
+NP_DTYPES = {"F32": np.float32, "F16": np.float16, "I32": np.int32, "I64": np.int64,
+             "U8": np.uint8}
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        b, e = info["data_offsets"]
+        raw = data[base + b:base + e]
+        if info["dtype"] == "BF16":
+            u16 = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
+            arr = u16.view(np.float32)
+        else:
+            arr = np.frombuffer(raw, dtype=NP_DTYPES[info["dtype"]])
+        tensors[name] = torch.from_numpy(arr.copy()).reshape(info["shape"])
+    return tensors, meta
+
+
+def save_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        arr = tensors[name].detach().contiguous().numpy().astype(np.float32)
+        raw = arr.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+# ---- layers ----------------------------------------------------------------
+
+def rmsnorm(x, w, eps):
+    y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    return y * w if w is not None else y
+
+
+def linear(W, prefix, x):
+    return F.linear(x, W[prefix + ".weight"], W.get(prefix + ".bias"))
+
+
+def attention(W, prefix, x, ctx, heads, eps, qk_norm, kv_len=None):
+    src = x if ctx is None else ctx
+    q, k, v = (linear(W, prefix + "." + n, s) for n, s in (("q", x), ("k", src), ("v", src)))
+    B, N, D = q.shape
+    L = k.shape[1]
+    dh = D // heads
+    q = q.view(B, N, heads, dh)
+    k = k.view(B, L, heads, dh)
+    v = v.view(B, L, heads, dh).transpose(1, 2)
+    if qk_norm:
+        q = rmsnorm(q, W[prefix + ".q_norm.weight"], eps)
+        k = rmsnorm(k, W[prefix + ".k_norm.weight"], eps)
+    q, k = q.transpose(1, 2), k.transpose(1, 2)
+    # Debian's torch 1.13 predates F.scaled_dot_product_attention: the plain
+    # formulation, as eager PyTorch computes it (an N x L score matrix)
+    s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh))
+    if kv_len is not None:
+        valid = (torch.arange(L)[None, :] < kv_len[:, None])[:, None, None, :]
+        s = s.masked_fill(~valid, float("-inf"))
+    o = torch.matmul(torch.softmax(s, -1), v)
+    return linear(W, prefix + ".o", o.transpose(1, 2).reshape(B, N, D))
+
+
+def swiglu(W, prefix, x):
+    return linear(W, prefix + ".down",
+                  F.silu(linear(W, prefix + ".gate", x)) * linear(W, prefix + ".up", x))
+
+
+# ---- text encoder ----------------------------------------------------------
+
+def text_encoder(W, cfg, ids, lens):
+    t = cfg["text"]
+    eps = cfg["norm_eps"]
+    L = ids.shape[1]
+    x = W["text.embed"][ids.long()] + W["text.pos"][:L]
+    for i in range(t["layers"]):
+        p = "text.blocks.%d" % i
+        h = rmsnorm(x, W[p + ".attn_norm.weight"], eps)
+        x = x + attention(W, p + ".attn", h, None, t["heads"], eps, False, lens)
+        x = x + swiglu(W, p + ".ffn", rmsnorm(x, W[p + ".ffn_norm.weight"], eps))
+    x = linear(W, "text.proj", rmsnorm(x, W["text.norm.weight"], eps))
+    x = F.layer_norm(x, x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
+    valid = (torch.arange(L)[None, :] < lens[:, None])[..., None]
+    return x * valid
+
+
+# ---- TAE -------------------------------------------------------------------
+
+def conv25(W, prefix, x, stride_s=1, stride_t=1):
+    B, C, T, H, Wd = x.shape
+    # spatial 3x3 on every frame, replicate padding
+    f = x.permute(0, 2, 1, 3, 4).reshape(B * T, C, H, Wd)
+    f = F.conv2d(F.pad(f, (1, 1, 1, 1), mode="replicate"), W[prefix + ".spatial.weight"],
+                 W[prefix + ".spatial.bias"], stride=stride_s)
+    O, H2, W2 = f.shape[1:]
+    y = f.reshape(B, T, O, H2, W2).permute(0, 3, 4, 2, 1).reshape(B * H2 * W2, O, T)
+    # temporal size-3 conv at every pixel, replicate padding
+    y = F.conv1d(F.pad(y, (1, 1), mode="replicate"), W[prefix + ".temporal.weight"],
+                 W[prefix + ".temporal.bias"], stride=stride_t)
+    T2 = y.shape[-1]
+    return y.reshape(B, H2, W2, O, T2).permute(0, 3, 4, 1, 2).contiguous()
+
+
+def groupnorm(W, prefix, x, groups):
+    return F.group_norm(x, groups, W[prefix + ".weight"], W[prefix + ".bias"], 1e-6)
+
+
+def resblock(W, prefix, x, groups):
+    h = conv25(W, prefix + ".conv1", F.silu(groupnorm(W, prefix + ".norm1", x, groups)))
+    h = conv25(W, prefix + ".conv2", F.silu(groupnorm(W, prefix + ".norm2", h, groups)))
+    return x + h
+
+
+def tae_encode(W, cfg, video):
+    a = cfg["tae"]
+    g, levels, td = a["groups"], len(a["channels"]), a["temporal_down"]
+    x = conv25(W, "tae.enc.conv_in", video)
+    for lv in range(levels):
+        x = resblock(W, "tae.enc.res.%d" % lv, x, g)
+        if lv < levels - 1:
+            x = conv25(W, "tae.enc.down.%d" % lv, x, 2, 2 if lv < td else 1)
+    x = resblock(W, "tae.enc.mid", x, g)
+    x = conv25(W, "tae.enc.conv_out", F.silu(groupnorm(W, "tae.enc.norm_out", x, g)))
+    c = a["latent_channels"]
+    return x[:, :c], x[:, c:]
+
+
+def tae_decode(W, cfg, z):
+    a = cfg["tae"]
+    g, levels, td = a["groups"], len(a["channels"]), a["temporal_down"]
+    x = conv25(W, "tae.dec.conv_in", z)
+    x = resblock(W, "tae.dec.mid", x, g)
+    for lv in range(levels - 1, -1, -1):
+        x = resblock(W, "tae.dec.res.%d" % lv, x, g)
+        if lv > 0:
+            ft = 2 if lv - 1 < td else 1
+            x = x.repeat_interleave(ft, 2).repeat_interleave(2, 3).repeat_interleave(2, 4)
+            x = conv25(W, "tae.dec.up.%d" % lv, x)
+    return conv25(W, "tae.dec.conv_out", F.silu(groupnorm(W, "tae.dec.norm_out", x, g)))
+
+
+# ---- DiT -------------------------------------------------------------------
+
+def timestep_embedding(t, dim, max_period=10000.0):
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float64) / half)
+    args = t.double()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], -1).float()
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+def dit_forward(W, cfg, x, t, ctx, ctx_len):
+    d = cfg["dit"]
+    eps = cfg["norm_eps"]
+    D, ph, pw = d["width"], d["patch_h"], d["patch_w"]
+    B, C, T, H, Wd = x.shape
+    gh, gw = H // ph, Wd // pw
+    # 1x2x2 patchify: tokens (t, h, w), features (c, dh, dw)
+    p = x.reshape(B, C, T, gh, ph, gw, pw).permute(0, 2, 3, 5, 1, 4, 6)
+    tok = linear(W, "dit.patch_embed", p.reshape(B, T * gh * gw, C * ph * pw))
+    pos = (W["dit.pos.t"][:T, None, None] + W["dit.pos.h"][None, :gh, None]
+           + W["dit.pos.w"][None, None, :gw]).reshape(T * gh * gw, D)
+    temb = timestep_embedding(t * 1000.0, d["freq_dim"])
+    temb = linear(W, "dit.time_embed.fc2", F.silu(linear(W, "dit.time_embed.fc1", temb)))
+    cond = F.silu(temb)
+    mod = linear(W, "dit.t_mod", cond).view(B, 6, D)
+    h = tok
+    for i in range(d["layers"]):
+        pre = "dit.blocks.%d" % i
+        h = h + pos
+        m = mod + W[pre + ".mod_table"][None]
+        sh1, sc1, g1, sh2, sc2, g2 = m.unbind(1)
+        a = attention(W, pre + ".self_attn", modulate(rmsnorm(h, None, eps), sh1, sc1), None,
+                      d["heads"], eps, True)
+        h = h + g1[:, None] * a
+        h = h + attention(W, pre + ".cross_attn", rmsnorm(h, W[pre + ".norm2.weight"], eps), ctx,
+                          d["heads"], eps, True, ctx_len)
+        f = swiglu(W, pre + ".ffn", modulate(rmsnorm(h, None, eps), sh2, sc2))
+        h = h + g2[:, None] * f
+    fshift, fscale = linear(W, "dit.final_mod", cond).view(B, 2, D).unbind(1)
+    out = linear(W, "dit.final_proj", modulate(rmsnorm(h, None, eps), fshift, fscale))
+    co = d["in_channels"]
+    out = out.reshape(B, T, gh, gw, co, ph, pw).permute(0, 4, 1, 2, 5, 3, 6)
+    return out.reshape(B, co, T, H, Wd)
+
+
+# ---- entry points ----------------------------------------------------------
+
+def load_model(path):
+    W, meta = load_safetensors(path)
+    return W, json.loads(meta["reelgen.config"])
+
+
+def parity(model_path, io_path, out_path):
+    torch.set_num_threads(2)
+    W, cfg = load_model(model_path)
+    io, _ = load_safetensors(io_path)
+    with torch.no_grad():
+        ctx = text_encoder(W, cfg, io["ids"], io["len"])
+        mean, logvar = tae_encode(W, cfg, io["video"])
+        decoded = tae_decode(W, cfg, io["latent"])
+        v = dit_forward(W, cfg, io["x"], io["t"], io["ctx_in"], io["len"])
+    save_safetensors(out_path, {"context": ctx, "mean": mean, "logvar": logvar,
+                                "decoded": decoded, "v": v})
+
+
+def bench(model_path, tt, th, tw, threads, repeats):
+    torch.set_num_threads(threads)
+    W, cfg = load_model(model_path)
+    d = cfg["dit"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, d["in_channels"], tt, th * d["patch_h"], tw * d["patch_w"], generator=g)
+    t = torch.tensor([0.5])
+    L = cfg["text"]["max_len"]
+    ctx = torch.randn(1, L, d["context_width"], generator=g)
+    lens = torch.tensor([L // 2], dtype=torch.int32)
+    best = float("inf")
+    with torch.inference_mode():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            v = dit_forward(W, cfg, x, t, ctx, lens)
+            best = min(best, time.perf_counter() - start)
+    print(json.dumps({"seconds": best,
+                      "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "v_sum": float(v.double().abs().sum())}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "parity":
+        parity(*sys.argv[2:5])
+    elif len(sys.argv) == 8 and sys.argv[1] == "bench":
+        bench(sys.argv[2], *(int(a) for a in sys.argv[3:8]))
+    else:
+        sys.exit(__doc__)

@@ -113,6 +113,12 @@ RgRational  rg_project_fps (RgProject *project);
  * the project holds every committed action, and the UI should say so. */
 gboolean    rg_project_was_recovered (RgProject *project);
 
+/* Durability of each edit. Default (FALSE): WAL + synchronous=NORMAL — an
+ * application crash loses nothing committed, a power cut may drop the last
+ * edits but never corrupts. TRUE: synchronous=FULL, an fsync per edit, so
+ * even a power cut keeps every edit the UI showed as done. */
+gboolean rg_project_set_full_sync (RgProject *project, gboolean full, GError **error);
+
 /* "Save As": a consistent copy of the database (VACUUM INTO) and of the
  * assets folder at dest, which must not exist. The open project is not
  * touched; dest is left complete or not at all. */

@@ -18,9 +18,18 @@ typedef struct {
 
 /* Grade one scene and tally every detector against the description. */
 static void
-grade_scene (const RgShapesScene *sc, Tally *tally)
+grade_scene (const RgShapesScene *sc, float noise, Tally *tally)
 {
   g_autoptr (RgTensor) video = rg_shapes_render (sc);
+  if (noise > 0)
+    {
+      float *x = rg_tensor_f32 (video);
+      int64_t n = rg_tensor_numel (video);
+      g_autofree float *z = g_new (float, n);
+      rg_rng_normal (sc->seed, 77, 0, z, n);
+      for (int64_t i = 0; i < n; i++)
+        x[i] = CLAMP (x[i] + noise * z[i], -1.f, 1.f);
+    }
   g_autoptr (GError) error = NULL;
   RgGradeReport rep;
   g_assert_true (rg_grade_video (video, &rep, &error));
@@ -78,8 +87,11 @@ check_tally (const char *what, const Tally *t, int scenes)
     g_assert_cmpfloat (acc[i], >=, 0.98);
 }
 
+/* noise: σ of Gaussian noise added to the render (in [−1, 1] units, then
+ * clamped), standing in for a decoder's imperfect output. */
 static void
-validate (int width, int frames, RgShapesSplit split, int n, uint64_t first_seed, const char *what)
+validate (int width, int frames, RgShapesSplit split, int n, uint64_t first_seed, float noise,
+          const char *what)
 {
   RgShapesConfig cfg;
   rg_shapes_config_init (&cfg);
@@ -92,7 +104,7 @@ validate (int width, int frames, RgShapesSplit split, int n, uint64_t first_seed
       RgShapesScene sc;
       g_autoptr (GError) error = NULL;
       g_assert_true (rg_shapes_scene_sample (&cfg, first_seed + i, &sc, &error));
-      grade_scene (&sc, &tally);
+      grade_scene (&sc, noise, &tally);
     }
   check_tally (what, &tally, n);
 }
@@ -107,19 +119,30 @@ validation_size (int fallback)
 static void
 test_ground_truth_64 (void)
 {
-  validate (64, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300), 1, "64 px, train");
+  validate (64, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300), 1, 0.f, "64 px, train");
 }
 
 static void
 test_ground_truth_heldout (void)
 {
-  validate (64, 16, RG_SHAPES_SPLIT_HELDOUT, validation_size (100), 100000, "64 px, held-out");
+  validate (64, 16, RG_SHAPES_SPLIT_HELDOUT, validation_size (100), 100000, 0.f,
+            "64 px, held-out");
 }
 
 static void
 test_ground_truth_128 (void)
 {
-  validate (128, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300) / 6, 7000, "128 px, train");
+  validate (128, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300) / 6, 7000, 0.f,
+            "128 px, train");
+}
+
+static void
+test_noisy (void)
+{
+  /* σ = 0.05 is ~6/255 per channel: the detectors must not depend on
+   * exact palette values. */
+  validate (64, 16, RG_SHAPES_SPLIT_TRAIN, validation_size (300) / 3, 30000, 0.05f,
+            "64 px, noise 0.05");
 }
 
 static RgTensor *
@@ -330,6 +353,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grade/ground-truth/64", test_ground_truth_64);
   g_test_add_func ("/grade/ground-truth/heldout", test_ground_truth_heldout);
   g_test_add_func ("/grade/ground-truth/128", test_ground_truth_128);
+  g_test_add_func ("/grade/ground-truth/noisy", test_noisy);
   g_test_add_func ("/grade/psnr-ssim", test_psnr_ssim);
   g_test_add_func ("/grade/onset-alignment", test_onset_alignment);
   g_test_add_func ("/grade/prompts", test_prompts);

@@ -1,0 +1,230 @@
+/* rg-flexshard.c — FlexShard's tiered, topology-aware replication.
+ *
+ * Expected communication per step of one row read c times per step (by
+ * requesters spread evenly over the W = N·P devices, N nodes of P), as
+ * link-seconds (bytes over the bandwidth of the link they cross), with
+ * m = id + 2·row bytes per remote read (id and embedding forward, gradient
+ * backward) and u = 1 − e^−c the chance the row is touched in a step:
+ *
+ *   tier 2, sharded over all W:  c·m·((P−1)/W / BW_intra + (W−P)/W / BW_inter)
+ *   tier 1, one copy per node:   c·m·(P−1)/P / BW_intra
+ *                                + u·2(N−1)·row / BW_inter      (ring over N copies)
+ *   tier 0, a copy everywhere:   u·(2N(P−1)·row / BW_intra + 2(N−1)·row / BW_inter)
+ *                                (the simulator's hierarchical all-reduce)
+ *
+ * and per-device memory row/W, row/P, row. Promotions take the largest
+ * saving per byte first, a run of equally hot rows at a time, so the tiers
+ * stay prefixes of the hot-first ranking. */
+#include "embed/rg-recshard-private.h"
+
+#include <math.h>
+
+#include "core/rg-error.h"
+
+typedef struct {
+  const RgTableProfile *p;
+  const RgRuns         *runs;
+  int64_t               a, b;     /* tier 0 = [0, a), tier 1 = [a, b), tier 2 = [b, unique) */
+  gsize                 ra, rb;   /* run holding row a / row b */
+  int64_t               oa, ob;   /* offset of a / b inside that run */
+  gboolean              done1, done0;
+} Tab;
+
+typedef struct {
+  const RgShardCost *cost;
+  double             W, N, P, steps;
+} Model;
+
+static double
+ceil_div (int64_t n, double k)
+{
+  return ceil ((double) n / k);
+}
+
+/* Per-device bytes of a table's fast tiers (the worst device: ceilings). */
+static double
+usage (const Model *m, const Tab *x, int64_t a, int64_t b)
+{
+  double rb = (double) x->p->row_bytes;
+  return rb * ((double) a + ceil_div (b - a, m->P) + ceil_div (x->p->unique_rows - b, m->W));
+}
+
+static double
+cost_tier (const Model *m, int tier, double c, double row)
+{
+  const RgShardCost *k = m->cost;
+  double             msg = k->id_bytes + 2.0 * row;
+  double             u = 1.0 - exp (-c);
+  switch (tier)
+    {
+    case 2:
+      return c * msg * ((m->P - 1) / m->W / k->intra_bw + (m->W - m->P) / m->W / k->inter_bw);
+    case 1:
+      return c * msg * (m->P - 1) / m->P / k->intra_bw
+             + (m->N > 1 ? u * 2.0 * (m->N - 1) * row / k->inter_bw : 0.0);
+    default:
+      return u * (2.0 * m->N * (m->P - 1) * row / k->intra_bw
+                  + 2.0 * (m->N - 1) * row / k->inter_bw);
+    }
+}
+
+/* Saving per byte of promoting the next run into `tier` (1 or 0), and
+ * how many rows that run still has; 0 when there is nothing to promote. */
+static double
+next_gain (const Model *m, const Tab *x, int tier, int64_t *rows)
+{
+  double row = (double) x->p->row_bytes;
+  if (tier == 1)
+    {
+      if (x->done1 || x->rb >= x->runs->n || m->P >= m->W)
+        return 0.0;
+      const RgRun *r = &x->runs->runs[x->rb];
+      double       c = (double) r->count / m->steps;
+      *rows = r->rows - x->ob;
+      return (cost_tier (m, 2, c, row) - cost_tier (m, 1, c, row)) / (row * (1 / m->P - 1 / m->W));
+    }
+  /* On one node tier 1 would be tier 2 again: rows go from 2 to 0. */
+  gboolean one_node = m->P >= m->W;
+  if (x->done0 || m->W <= 1 || (one_node ? x->rb >= x->runs->n : x->a >= x->b))
+    return 0.0;
+  const RgRun *r = &x->runs->runs[x->ra];
+  double       c = (double) r->count / m->steps;
+  double       from = one_node ? 2 : 1;
+  *rows = one_node ? r->rows - x->oa : MIN (r->rows - x->oa, x->b - x->a);
+  double denom = row * (1 - (from == 1 ? 1 / m->P : 1 / m->W));
+  return denom > 0 ? (cost_tier (m, (int) from, c, row) - cost_tier (m, 0, c, row)) / denom : 0.0;
+}
+
+static void
+advance (const RgRuns *runs, gsize *ri, int64_t *off, int64_t n)
+{
+  *off += n;
+  while (*ri < runs->n && *off >= runs->runs[*ri].rows)
+    {
+      *off -= runs->runs[*ri].rows;
+      (*ri)++;
+    }
+}
+
+RgShardPlan *
+rg_flexshard_plan (const RgProfile *profile, const RgTableSpec *tables, const RgTopology *topo,
+                   const RgShardCost *cost, uint64_t budget_bytes, GError **error)
+{
+  if (!rg_topology_validate (topo, error))
+    return NULL;
+  uint32_t W = rg_topology_world (topo), T = profile->n_tables, P = topo->devices_per_node;
+  Model    m = { cost, W, topo->n_nodes, P, MAX (1u, profile->n_batches) };
+
+  /* Row-wise's worst device: every table contributes ceil(rows / W) rows. */
+  double rowwise = 0;
+  for (uint32_t t = 0; t < T; t++)
+    rowwise += ceil_div (profile->tables[t].rows, W) * (double) profile->tables[t].row_bytes;
+  double budget = budget_bytes ? (double) budget_bytes : rowwise;
+
+  RgRuns         *runs = rg_runs_new (profile);
+  g_autofree Tab *tab = g_new0 (Tab, T);
+  double          used = 0;
+  for (uint32_t t = 0; t < T; t++)
+    {
+      tab[t].p = &profile->tables[t];
+      tab[t].runs = &runs[t];
+      used += usage (&m, &tab[t], 0, 0);
+    }
+  if (used > budget)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_NO_MEMORY,
+                   "flexshard: the rows seen in the profile need %.0f bytes per device, the "
+                   "budget is %.0f (short by %.0f bytes)",
+                   used, budget, used - budget);
+      rg_runs_free (runs, T);
+      return NULL;
+    }
+
+  /* Greedy promotion: the best saving per byte over all tables and both
+   * kinds of move, one run (or what fits of it) at a time. */
+  for (;;)
+    {
+      int     best_t = -1, best_tier = 0;
+      double  best = 0;
+      int64_t best_rows = 0;
+      for (uint32_t t = 0; t < T; t++)
+        for (int tier = 1; tier >= 0; tier--)
+          {
+            int64_t rows = 0;
+            double  gain = next_gain (&m, &tab[t], tier, &rows);
+            if (gain > best)
+              {
+                best = gain;
+                best_t = (int) t;
+                best_tier = tier;
+                best_rows = rows;
+              }
+          }
+      if (best_t < 0)
+        break;
+      Tab    *x = &tab[best_t];
+      int64_t a = x->a, b = x->b;
+      /* Shrink to what fits: usage is monotone in the rows promoted. */
+      int64_t lo = 0, hi = best_rows;
+      while (lo < hi)
+        {
+          int64_t mid = lo + (hi - lo + 1) / 2;
+          double  after = best_tier == 1 ? usage (&m, x, a, b + mid)
+                                         : usage (&m, x, a + mid, P >= W ? b + mid : b);
+          if (used - usage (&m, x, a, b) + after <= budget)
+            lo = mid;
+          else
+            hi = mid - 1;
+        }
+      if (lo > 0)
+        {
+          double before = usage (&m, x, a, b);
+          if (best_tier == 1)
+            {
+              x->b += lo;
+              advance (x->runs, &x->rb, &x->ob, lo);
+            }
+          else
+            {
+              x->a += lo;
+              advance (x->runs, &x->ra, &x->oa, lo);
+              if (P >= W)
+                {
+                  x->b += lo;
+                  advance (x->runs, &x->rb, &x->ob, lo);
+                }
+            }
+          used += usage (&m, x, x->a, x->b) - before;
+        }
+      if (lo < best_rows)
+        {
+          /* The run did not fit whole: this table's tier is full. */
+          if (best_tier == 1)
+            x->done1 = TRUE;
+          else
+            x->done0 = TRUE;
+        }
+    }
+
+  g_autofree uint32_t *all = g_new (uint32_t, W);
+  for (uint32_t d = 0; d < W; d++)
+    all[d] = d;
+  RgShardPlan *plan = rg_shard_plan_new ("flexshard", topo, tables, T);
+  for (uint32_t t = 0; t < T; t++)
+    {
+      const Tab *x = &tab[t];
+      int64_t    u = x->p->unique_rows, n = x->p->rows;
+      uint32_t   dim = tables[t].dim;
+      rg_shard_plan_set_rank (plan, t, rg_table_profile_rank (x->p));
+      if (x->a > 0)
+        rg_shard_plan_add (plan, t, 0, x->a, 0, dim, RG_TIER_FAST, W, 1, all);
+      if (x->b > x->a)
+        rg_shard_plan_add (plan, t, x->a, x->b, 0, dim, RG_TIER_FAST, topo->n_nodes, P, all);
+      if (u > x->b)
+        rg_shard_plan_add (plan, t, x->b, u, 0, dim, RG_TIER_FAST, 1, W, all);
+      if (n > u)
+        rg_shard_plan_add (plan, t, u, n, 0, dim, RG_TIER_SLOW, 1, W, all);
+    }
+  rg_runs_free (runs, T);
+  return plan;
+}

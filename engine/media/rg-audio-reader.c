@@ -7,28 +7,29 @@
 
 #include "media/rg-media-decode.h"
 
-struct _RgAudioReader {
-  char            *path;
-  int              rate;
-  int              channels;
-  RgDecodeLoop     loop;
-  int64_t          start_pts;
-  AVFrame         *frame;
+struct _RgAudioReader
+{
+  char *path;
+  int rate;
+  int channels;
+  RgDecodeLoop loop;
+  int64_t start_pts;
+  AVFrame *frame;
 
-  SwrContext      *swr;
-  AVChannelLayout  swr_layout; /* the input the resampler is set up for */
-  int              swr_rate;
-  int              swr_format;
+  SwrContext *swr;
+  AVChannelLayout swr_layout; /* the input the resampler is set up for */
+  int swr_rate;
+  int swr_format;
 
-  float           *pending; /* converted, not yet handed out */
-  gsize            pending_len;
-  gsize            pending_pos;
-  gsize            pending_cap;
+  float *pending; /* converted, not yet handed out */
+  gsize pending_len;
+  gsize pending_pos;
+  gsize pending_cap;
 
-  gint64           position; /* output sample index of pending[pending_pos] */
-  gint64           end;      /* samples the container says the stream has, or -1 */
-  gboolean         align;    /* next decoded frame sets the position */
-  gboolean         eof;
+  gint64 position; /* output sample index of pending[pending_pos] */
+  gint64 end;      /* samples the container says the stream has, or -1 */
+  gboolean align;  /* next decoded frame sets the position */
+  gboolean eof;
 };
 
 void
@@ -86,7 +87,7 @@ rg_audio_reader_open (const char *path, int rate, int channels, GError **error)
    * where the real audio ends. */
   r->end = fmt->duration_estimation_method == AVFMT_DURATION_FROM_STREAM
                    && st->duration != AV_NOPTS_VALUE
-               ? av_rescale_q (st->duration, st->time_base, (AVRational) { 1, rate })
+               ? av_rescale_q (st->duration, st->time_base, (AVRational){ 1, rate })
                : -1;
   r->frame = av_frame_alloc ();
   if (r->frame == NULL)
@@ -167,20 +168,20 @@ convert (RgAudioReader *r, const AVFrame *f, GError **error)
 {
   int in_n = f != NULL ? f->nb_samples : 0;
   int out_max = swr_get_out_samples (r->swr, in_n);
-  if (out_max < 0 || !reserve_pending (r, (gsize) out_max))
+  if (out_max < 0 || !reserve_pending (r, (gsize)out_max))
     {
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: audio frame too large", r->path);
       return FALSE;
     }
-  uint8_t *dst[1] = { (uint8_t *) r->pending };
-  int got = swr_convert (r->swr, dst, out_max, f != NULL ? (const uint8_t **) f->extended_data
-                                                          : NULL, in_n);
+  uint8_t *dst[1] = { (uint8_t *)r->pending };
+  int got = swr_convert (r->swr, dst, out_max,
+                         f != NULL ? (const uint8_t **)f->extended_data : NULL, in_n);
   if (got < 0)
     {
       rg_media_set_averror (error, RG_ERROR_CORRUPT, got, "%s: audio conversion", r->path);
       return FALSE;
     }
-  r->pending_len = (gsize) got;
+  r->pending_len = (gsize)got;
   r->pending_pos = 0;
   return TRUE;
 }
@@ -195,15 +196,15 @@ align_pending (RgAudioReader *r, const AVFrame *f)
   int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
   if (ts == AV_NOPTS_VALUE)
     return;
-  int64_t at = av_rescale_q (ts - r->start_pts, r->loop.st->time_base, (AVRational) { 1, r->rate });
+  int64_t at = av_rescale_q (ts - r->start_pts, r->loop.st->time_base, (AVRational){ 1, r->rate });
   if (at < r->position)
     {
-      gsize drop = (gsize) MIN ((gint64) r->pending_len, r->position - at);
+      gsize drop = (gsize)MIN ((gint64)r->pending_len, r->position - at);
       r->pending_pos = drop;
     }
-  else if (at > r->position && at - r->position < (gint64) r->rate * 60)
+  else if (at > r->position && at - r->position < (gint64)r->rate * 60)
     {
-      gsize gap = (gsize) (at - r->position);
+      gsize gap = (gsize)(at - r->position);
       if (!reserve_pending (r, r->pending_len + gap))
         return;
       memmove (r->pending + gap * r->channels, r->pending,
@@ -259,17 +260,17 @@ rg_audio_reader_read (RgAudioReader *r, float *out, gsize n_frames, GError **err
       gsize k = MIN (n_frames - written, r->pending_len - r->pending_pos);
       if (r->end >= 0)
         {
-          k = (gsize) MIN ((gint64) k, MAX (0, r->end - r->position));
+          k = (gsize)MIN ((gint64)k, MAX (0, r->end - r->position));
           if (k == 0)
             break;
         }
       memcpy (out + written * r->channels, r->pending + r->pending_pos * r->channels,
               k * r->channels * sizeof (float));
       r->pending_pos += k;
-      r->position += (gint64) k;
+      r->position += (gint64)k;
       written += k;
     }
-  return (gssize) written;
+  return (gssize)written;
 }
 
 gboolean
@@ -277,8 +278,8 @@ rg_audio_reader_seek (RgAudioReader *r, RgTime t, GError **error)
 {
   g_return_val_if_fail (r != NULL, FALSE);
   gint64 target = MAX (0, rg_time_to_samples (t, r->rate));
-  int64_t ts = av_rescale_q (target, (AVRational) { 1, r->rate }, r->loop.st->time_base)
-               + r->start_pts;
+  int64_t ts
+      = av_rescale_q (target, (AVRational){ 1, r->rate }, r->loop.st->time_base) + r->start_pts;
   if (!rg_decode_loop_seek (&r->loop, ts, error))
     return FALSE;
   /* Forget the resampler's history: it belongs to the old position. */
@@ -295,15 +296,14 @@ rg_audio_reader_get_length (RgAudioReader *r)
 {
   const AVStream *st = r->loop.st;
   if (st->duration != AV_NOPTS_VALUE)
-    return av_rescale_q (st->duration, st->time_base, (AVRational) { 1, r->rate });
+    return av_rescale_q (st->duration, st->time_base, (AVRational){ 1, r->rate });
   if (r->loop.fmt->duration != AV_NOPTS_VALUE)
-    return av_rescale_q (r->loop.fmt->duration, AV_TIME_BASE_Q, (AVRational) { 1, r->rate });
+    return av_rescale_q (r->loop.fmt->duration, AV_TIME_BASE_Q, (AVRational){ 1, r->rate });
   return -1;
 }
 
 float *
-rg_audio_decode_file (const char *path, int rate, int channels, gsize *n_frames,
-                      GError **error)
+rg_audio_decode_file (const char *path, int rate, int channels, gsize *n_frames, GError **error)
 {
   g_autoptr (RgAudioReader) r = rg_audio_reader_open (path, rate, channels, error);
   if (r == NULL)
@@ -318,8 +318,8 @@ rg_audio_decode_file (const char *path, int rate, int channels, gsize *n_frames,
         return NULL;
       if (got == 0)
         break;
-      g_array_append_vals (all, chunk, (guint) got * channels);
+      g_array_append_vals (all, chunk, (guint)got * channels);
     }
   *n_frames = all->len / channels;
-  return (float *) g_array_free (g_steal_pointer (&all), FALSE);
+  return (float *)g_array_free (g_steal_pointer (&all), FALSE);
 }

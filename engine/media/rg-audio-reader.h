@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 typedef struct _RgAudioReader RgAudioReader;
 
 RgAudioReader *rg_audio_reader_open (const char *path, int rate, int channels, GError **error);
-void           rg_audio_reader_free (RgAudioReader *r);
+void rg_audio_reader_free (RgAudioReader *r);
 
 /* Fill up to n_frames frames (n_frames × channels floats); returns how many
  * were written: fewer than asked only at the end of the stream (0 there),
@@ -31,11 +31,8 @@ gboolean rg_audio_reader_seek (RgAudioReader *r, RgTime t, GError **error);
 gint64 rg_audio_reader_get_length (RgAudioReader *r);
 
 /* Decode a whole file: *n_frames frames of `channels` interleaved floats. */
-float *rg_audio_decode_file (const char *path,
-                             int         rate,
-                             int         channels,
-                             gsize      *n_frames,
-                             GError    **error);
+float *rg_audio_decode_file (const char *path, int rate, int channels, gsize *n_frames,
+                             GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgAudioReader, rg_audio_reader_free)
 

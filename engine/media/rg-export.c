@@ -16,27 +16,29 @@
 
 #define CHANNELS 2
 
-typedef struct {
+typedef struct
+{
   const RgExportClip *clip;
-  RgVideoReader      *video;
-  RgAudioReader      *audio;
-  gint64              audio_next; /* timeline sample the reader will give next */
+  RgVideoReader *video;
+  RgAudioReader *audio;
+  gint64 audio_next; /* timeline sample the reader will give next */
 } ClipState;
 
-typedef struct {
+typedef struct
+{
   const RgExportSpec *spec;
-  const char         *path;
-  gboolean            has_video;
-  RgRational          block_rate; /* video fps, or 10 blocks/s for audio only */
-  gint64              n_blocks;
-  gint64              n_samples;
-  ClipState         **video;      /* [track][clip] */
-  ClipState         **audio;
-  guint8             *canvas;
-  struct SwsContext  *fit;
-  float              *mix;
-  float              *tmp;
-  gsize               mix_cap;    /* frames */
+  const char *path;
+  gboolean has_video;
+  RgRational block_rate; /* video fps, or 10 blocks/s for audio only */
+  gint64 n_blocks;
+  gint64 n_samples;
+  ClipState **video; /* [track][clip] */
+  ClipState **audio;
+  guint8 *canvas;
+  struct SwsContext *fit;
+  float *mix;
+  float *tmp;
+  gsize mix_cap; /* frames */
 } Exporter;
 
 static void
@@ -94,8 +96,8 @@ validate_tracks (const char *path, const char *kind, const RgExportTrack *tracks
             if (a->start < b->start + b->duration && b->start < a->start + a->duration)
               {
                 g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                             "%s: %s track %u: clips %u and %u overlap", path, kind, t + 1,
-                             d + 1, c + 1);
+                             "%s: %s track %u: clips %u and %u overlap", path, kind, t + 1, d + 1,
+                             c + 1);
                 return FALSE;
               }
           }
@@ -153,14 +155,14 @@ exporter_init (Exporter *e, const RgExportSpec *s, const char *path, GError **er
       return FALSE;
     }
 
-  e->block_rate = e->has_video ? s->fps : (RgRational) { 10, 1 };
+  e->block_rate = e->has_video ? s->fps : (RgRational){ 10, 1 };
   /* frames whose start lies before the end: ⌈duration · fps⌉ */
   e->n_blocks = rg_time_to_frame (duration - 1, e->block_rate) + 1;
   e->n_samples = s->sample_rate > 0 ? rg_time_to_samples (duration, s->sample_rate) : 0;
   e->video = make_states (s->video_tracks, s->n_video_tracks);
   e->audio = make_states (s->audio_tracks, s->n_audio_tracks);
   if (e->has_video)
-    e->canvas = g_malloc ((gsize) s->width * s->height * 4);
+    e->canvas = g_malloc ((gsize)s->width * s->height * 4);
   return TRUE;
 }
 
@@ -179,9 +181,9 @@ static gboolean
 fit_into_canvas (Exporter *e, const RgVideoFrame *f, GError **error)
 {
   int W = e->spec->width, H = e->spec->height;
-  int w = W, h = (int) ((gint64) W * f->height / f->width);
+  int w = W, h = (int)((gint64)W * f->height / f->width);
   if (h > H)
-    h = H, w = (int) ((gint64) H * f->width / f->height);
+    h = H, w = (int)((gint64)H * f->width / f->height);
   w = MAX (w, 1), h = MAX (h, 1);
   e->fit = sws_getCachedContext (e->fit, f->width, f->height, AV_PIX_FMT_RGBA, w, h,
                                  AV_PIX_FMT_RGBA, SWS_BICUBIC, NULL, NULL, NULL);
@@ -191,10 +193,10 @@ fit_into_canvas (Exporter *e, const RgVideoFrame *f, GError **error)
                    f->width, f->height, w, h);
       return FALSE;
     }
-  paint_black (e->canvas, (gsize) W * H);
+  paint_black (e->canvas, (gsize)W * H);
   const uint8_t *src[1] = { f->data };
   const int src_stride[1] = { f->width * 4 };
-  uint8_t *dst[1] = { e->canvas + ((gsize) ((H - h) / 2) * W + (W - w) / 2) * 4 };
+  uint8_t *dst[1] = { e->canvas + ((gsize)((H - h) / 2) * W + (W - w) / 2) * 4 };
   const int dst_stride[1] = { W * 4 };
   sws_scale (e->fit, src, src_stride, 0, f->height, dst, dst_stride);
   return TRUE;
@@ -217,10 +219,10 @@ render_video (Exporter *e, RgVideoWriter *w, RgTime t, GError **error)
         }
     }
 
-  gsize stride = (gsize) s->width * 4;
+  gsize stride = (gsize)s->width * 4;
   if (top == NULL)
     {
-      paint_black (e->canvas, (gsize) s->width * s->height);
+      paint_black (e->canvas, (gsize)s->width * s->height);
       return rg_video_writer_write_rgb (w, e->canvas, stride, error);
     }
   if (top->video == NULL)
@@ -236,8 +238,7 @@ render_video (Exporter *e, RgVideoWriter *w, RgTime t, GError **error)
     return FALSE;
   if (f.width == s->width && f.height == s->height)
     return rg_video_writer_write_rgb (w, f.data, stride, error);
-  return fit_into_canvas (e, &f, error)
-         && rg_video_writer_write_rgb (w, e->canvas, stride, error);
+  return fit_into_canvas (e, &f, error) && rg_video_writer_write_rgb (w, e->canvas, stride, error);
 }
 
 static float
@@ -265,7 +266,7 @@ mix_clip (Exporter *e, ClipState *cs, gint64 a, gint64 lo, gint64 hi, float gain
       if (!rg_audio_reader_seek (cs->audio, rg_time_from_samples (src, rate), error))
         return FALSE;
     }
-  gssize got = rg_audio_reader_read (cs->audio, e->tmp, (gsize) (hi - lo), error);
+  gssize got = rg_audio_reader_read (cs->audio, e->tmp, (gsize)(hi - lo), error);
   if (got < 0)
     return FALSE;
   /* A source shorter than its clip leaves silence for the rest. */
@@ -280,14 +281,14 @@ static gboolean
 render_audio (Exporter *e, RgVideoWriter *w, gint64 a, gint64 b, GError **error)
 {
   const RgExportSpec *s = e->spec;
-  gsize n = (gsize) (b - a);
+  gsize n = (gsize)(b - a);
   if (n == 0)
     return TRUE;
   if (n > e->mix_cap)
     {
       e->mix_cap = n;
-      e->mix = g_renew (float, e->mix, n * CHANNELS);
-      e->tmp = g_renew (float, e->tmp, n * CHANNELS);
+      e->mix = g_renew (float, e->mix, n *CHANNELS);
+      e->tmp = g_renew (float, e->tmp, n *CHANNELS);
     }
   memset (e->mix, 0, n * CHANNELS * sizeof (float));
 
@@ -298,8 +299,7 @@ render_audio (Exporter *e, RgVideoWriter *w, gint64 a, gint64 b, GError **error)
         {
           ClipState *cs = &e->audio[tr][c];
           gint64 first = rg_time_to_samples (cs->clip->start, s->sample_rate);
-          gint64 last = rg_time_to_samples (cs->clip->start + cs->clip->duration,
-                                            s->sample_rate);
+          gint64 last = rg_time_to_samples (cs->clip->start + cs->clip->duration, s->sample_rate);
           if (last <= a)
             close_clip (cs); /* passed: free its decoder */
           gint64 lo = MAX (a, first), hi = MIN (b, last);
@@ -352,17 +352,16 @@ run (Exporter *e, RgVideoWriter *w, RgExportProgress progress, gpointer user_dat
       if (s->sample_rate > 0)
         {
           /* S(i) = round(i · rate / fps), computed from the frame index */
-          gint64 a = rg_rescale (i, (gint64) s->sample_rate * e->block_rate.den,
-                                 e->block_rate.num);
-          gint64 b = rg_rescale (i + 1, (gint64) s->sample_rate * e->block_rate.den,
-                                 e->block_rate.num);
+          gint64 a = rg_rescale (i, (gint64)s->sample_rate * e->block_rate.den, e->block_rate.num);
+          gint64 b
+              = rg_rescale (i + 1, (gint64)s->sample_rate * e->block_rate.den, e->block_rate.num);
           if (!render_audio (e, w, MIN (a, e->n_samples), MIN (b, e->n_samples), error))
             return FALSE;
         }
       close_passed_video (e, rg_time_from_frame (i + 1, e->block_rate));
       if (progress != NULL)
         {
-          double done = (double) (i + 1) / e->n_blocks;
+          double done = (double)(i + 1) / e->n_blocks;
           double spent = (g_get_monotonic_time () - t0) / 1e6;
           progress (done, i >= 2 ? spent / done - spent : -1.0, user_data);
         }

@@ -22,45 +22,44 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  const char *source;    /* media file */
-  RgTime      source_in; /* where in the source the clip starts (≥ 0) */
-  RgTime      start;     /* where on the timeline it starts (≥ 0) */
-  RgTime      duration;  /* > 0 */
-  float       gain_db;   /* audio clips: 0 = unchanged */
+typedef struct
+{
+  const char *source; /* media file */
+  RgTime source_in;   /* where in the source the clip starts (≥ 0) */
+  RgTime start;       /* where on the timeline it starts (≥ 0) */
+  RgTime duration;    /* > 0 */
+  float gain_db;      /* audio clips: 0 = unchanged */
 } RgExportClip;
 
-typedef struct {
+typedef struct
+{
   const RgExportClip *clips; /* need not be sorted; clips on one track must not overlap */
-  guint               n_clips;
-  gboolean            muted;
-  float               gain_db; /* audio tracks */
+  guint n_clips;
+  gboolean muted;
+  float gain_db; /* audio tracks */
 } RgExportTrack;
 
-typedef struct {
-  int                  width;        /* canvas; 0 × 0 with no video tracks = audio only */
-  int                  height;
-  RgRational           fps;
-  int                  sample_rate;  /* 0 = no audio stream */
-  RgTime               duration;     /* ≤ 0: up to the end of the last clip */
+typedef struct
+{
+  int width; /* canvas; 0 × 0 with no video tracks = audio only */
+  int height;
+  RgRational fps;
+  int sample_rate;                   /* 0 = no audio stream */
+  RgTime duration;                   /* ≤ 0: up to the end of the last clip */
   const RgExportTrack *video_tracks; /* [0] is the top track */
-  guint                n_video_tracks;
+  guint n_video_tracks;
   const RgExportTrack *audio_tracks;
-  guint                n_audio_tracks;
-  RgEncodeSpeed        speed;
-  int                  quality;      /* see RgVideoWriterOptions */
-  int                  threads;
+  guint n_audio_tracks;
+  RgEncodeSpeed speed;
+  int quality; /* see RgVideoWriterOptions */
+  int threads;
 } RgExportSpec;
 
 /* Called on the exporting thread after each frame: fraction done in [0, 1]
  * and the estimated seconds left (negative while unknown). */
 typedef void (*RgExportProgress) (double fraction, double eta_seconds, gpointer user_data);
 
-gboolean rg_export (const RgExportSpec *spec,
-                    const char         *path,
-                    RgExportProgress    progress,
-                    gpointer            user_data,
-                    GCancellable       *cancellable,
-                    GError            **error);
+gboolean rg_export (const RgExportSpec *spec, const char *path, RgExportProgress progress,
+                    gpointer user_data, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -40,7 +40,7 @@ rg_decode_loop_init (RgDecodeLoop *loop, const char *path, AVFormatContext *fmt,
     }
   /* Demux only what we decode. */
   for (unsigned i = 0; i < fmt->nb_streams; i++)
-    if ((int) i != index)
+    if ((int)i != index)
       fmt->streams[i]->discard = AVDISCARD_ALL;
   return TRUE;
 }

@@ -12,23 +12,20 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  const char      *path;
+typedef struct
+{
+  const char *path;
   AVFormatContext *fmt;
-  AVStream        *st;
-  AVCodecContext  *dec;
-  AVPacket        *pkt;
-  gboolean         flushing; /* the demuxer hit EOF; the decoder got NULL */
+  AVStream *st;
+  AVCodecContext *dec;
+  AVPacket *pkt;
+  gboolean flushing; /* the demuxer hit EOF; the decoder got NULL */
 } RgDecodeLoop;
 
 /* Open the decoder for stream `index` of fmt (which the loop then owns). */
-gboolean rg_decode_loop_init (RgDecodeLoop    *loop,
-                              const char      *path,
-                              AVFormatContext *fmt,
-                              int              index,
-                              int              threads,
-                              GError         **error);
-void     rg_decode_loop_clear (RgDecodeLoop *loop);
+gboolean rg_decode_loop_init (RgDecodeLoop *loop, const char *path, AVFormatContext *fmt, int index,
+                              int threads, GError **error);
+void rg_decode_loop_clear (RgDecodeLoop *loop);
 
 /* 1: a frame is in `frame`; 0: end of stream; -1: error set. */
 int rg_decode_loop_next (RgDecodeLoop *loop, AVFrame *frame, GError **error);

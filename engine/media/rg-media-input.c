@@ -11,13 +11,16 @@
 static const AVInputFormat *
 sniff_format (const char *path)
 {
-  enum { SNIFF = 1 << 16 };
+  enum
+  {
+    SNIFF = 1 << 16
+  };
   guint8 *buf = g_malloc0 (SNIFF + AVPROBE_PADDING_SIZE);
   FILE *f = g_fopen (path, "rb");
   size_t n = f != NULL ? fread (buf, 1, SNIFF, f) : 0;
   if (f != NULL)
     fclose (f);
-  AVProbeData pd = { .filename = "", .buf = buf, .buf_size = (int) n };
+  AVProbeData pd = { .filename = "", .buf = buf, .buf_size = (int)n };
   int score = 0;
   const AVInputFormat *fmt = av_probe_input_format3 (&pd, 1, &score);
   g_free (buf);
@@ -49,7 +52,7 @@ check_index_complete (AVFormatContext *fmt, const char *path, GError **error)
           g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                        "%s: truncated: stream %u needs %" G_GINT64_FORMAT
                        " bytes but the file has %" G_GINT64_FORMAT,
-                       path, i, (gint64) (last->pos + last->size), size);
+                       path, i, (gint64)(last->pos + last->size), size);
           return FALSE;
         }
     }
@@ -93,8 +96,8 @@ rg_media_open_input (const char *path, GError **error)
         g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                      "%s: not a media file (no audio, video or image format recognised)", path);
       else
-        rg_media_set_averror (error, RG_ERROR_CORRUPT, ret,
-                              "%s: damaged or truncated %s file", path, sniffed->long_name);
+        rg_media_set_averror (error, RG_ERROR_CORRUPT, ret, "%s: damaged or truncated %s file",
+                              path, sniffed->long_name);
       avformat_close_input (&fmt);
       return NULL;
     }

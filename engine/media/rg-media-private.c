@@ -81,7 +81,7 @@ rg_media_sws_colorspace (int av_colorspace, int height)
 gsize
 rg_pixel_image_size (RgPixelFormat format, int width, int height)
 {
-  gsize w = (gsize) MAX (width, 0), h = (gsize) MAX (height, 0);
+  gsize w = (gsize)MAX (width, 0), h = (gsize)MAX (height, 0);
   switch (format)
     {
     case RG_PIXEL_RGBA:

@@ -17,11 +17,8 @@ G_BEGIN_DECLS
 void rg_media_init (void);
 
 /* Set *error to "<printf message>: <FFmpeg's text for averr>". */
-void rg_media_set_averror (GError    **error,
-                           RgError     code,
-                           int         averr,
-                           const char *format,
-                           ...) G_GNUC_PRINTF (4, 5);
+void rg_media_set_averror (GError **error, RgError code, int averr, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
 
 /* The FFmpeg pixel format for a packed RgPixelFormat (RGBA / RGB24), or
  * AV_PIX_FMT_NONE for the planar ones. */
@@ -39,6 +36,6 @@ typedef struct AVFormatContext AVFormatContext;
 AVFormatContext *rg_media_open_input (const char *path, GError **error);
 
 /* A stream time base as an RgRational. */
-#define RG_MEDIA_TB(st) ((RgRational) { (st)->time_base.num, (st)->time_base.den })
+#define RG_MEDIA_TB(st) ((RgRational){ (st)->time_base.num, (st)->time_base.den })
 
 G_END_DECLS

@@ -49,13 +49,13 @@ static int
 stream_rotation (const AVStream *st)
 {
   const int32_t *matrix
-      = (const int32_t *) av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+      = (const int32_t *)av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
   if (matrix == NULL)
     return 0;
   double theta = -av_display_rotation_get (matrix);
   if (isnan (theta))
     return 0;
-  int deg = (int) lround (theta / 90.0) * 90;
+  int deg = (int)lround (theta / 90.0) * 90;
   return ((deg % 360) + 360) % 360;
 }
 
@@ -78,8 +78,8 @@ fill_video (RgVideoStreamInfo *v, const AVFormatContext *fmt, const AVStream *st
   v->height = par->height;
   v->pixel_format = g_strdup (desc != NULL ? desc->name : "unknown");
   v->bit_depth = desc != NULL ? desc->comp[0].depth : 0;
-  v->nominal_fps = (RgRational) { st->r_frame_rate.num, MAX (st->r_frame_rate.den, 1) };
-  v->average_fps = (RgRational) { st->avg_frame_rate.num, MAX (st->avg_frame_rate.den, 1) };
+  v->nominal_fps = (RgRational){ st->r_frame_rate.num, MAX (st->r_frame_rate.den, 1) };
+  v->average_fps = (RgRational){ st->avg_frame_rate.num, MAX (st->avg_frame_rate.den, 1) };
   v->rotation = stream_rotation (st);
   gboolean quarter = v->rotation == 90 || v->rotation == 270;
   v->display_width = quarter ? par->height : par->width;
@@ -91,7 +91,7 @@ fill_video (RgVideoStreamInfo *v, const AVFormatContext *fmt, const AVStream *st
   if (v->still_image)
     {
       v->frame_count = 1;
-      v->average_fps = (RgRational) { 0, 1 };
+      v->average_fps = (RgRational){ 0, 1 };
       v->duration = -1;
     }
 }
@@ -125,7 +125,7 @@ fill_audio (RgAudioStreamInfo *a, const AVStream *st)
 static int
 cmp_int64 (gconstpointer a, gconstpointer b)
 {
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
   return (x > y) - (x < y);
 }
 
@@ -153,8 +153,8 @@ measure_timing (RgVideoStreamInfo *v, const AVStream *st, GArray *pts, gboolean 
     {
       /* frames ÷ (span + one mean frame), in the stream time base */
       gint64 n = pts->len;
-      gint64 den = (gint64) st->time_base.num * (span + span / (n - 1));
-      gint64 num = (gint64) st->time_base.den * n;
+      gint64 den = (gint64)st->time_base.num * (span + span / (n - 1));
+      gint64 num = (gint64)st->time_base.den * n;
       gint64 g = 1, a = num, b = den;
       while (b != 0)
         {
@@ -164,7 +164,7 @@ measure_timing (RgVideoStreamInfo *v, const AVStream *st, GArray *pts, gboolean 
         }
       g = a;
       if (v->average_fps.num == 0)
-        v->average_fps = (RgRational) { num / g, den / g };
+        v->average_fps = (RgRational){ num / g, den / g };
       if (v->duration < 0)
         v->duration = rg_time_from_tb (span + span / (n - 1), RG_MEDIA_TB (st));
     }
@@ -222,7 +222,7 @@ rg_probe (const char *path, GError **error)
   info->container = g_strdup (fmt->iformat->name);
   info->container_long = g_strdup (fmt->iformat->long_name);
   info->duration = fmt->duration != AV_NOPTS_VALUE
-                       ? rg_time_from_tb (fmt->duration, (RgRational) { 1, AV_TIME_BASE })
+                       ? rg_time_from_tb (fmt->duration, (RgRational){ 1, AV_TIME_BASE })
                        : -1;
   info->bit_rate = fmt->bit_rate;
   info->video = g_new0 (RgVideoStreamInfo, fmt->nb_streams);
@@ -238,13 +238,13 @@ rg_probe (const char *path, GError **error)
       /* Cover art in a music file is a picture, not a video stream. */
       if (type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
         {
-          if ((int) i == best_v)
+          if ((int)i == best_v)
             info->best_video = info->n_video;
           fill_video (&info->video[info->n_video++], fmt, st);
         }
       else if (type == AVMEDIA_TYPE_AUDIO)
         {
-          if ((int) i == best_a)
+          if ((int)i == best_a)
             info->best_audio = info->n_audio;
           fill_audio (&info->audio[info->n_audio++], st);
         }

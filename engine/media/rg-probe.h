@@ -18,52 +18,55 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  int        index;          /* stream index in the container */
-  char      *codec;          /* "h264", "vp9", "png" … */
-  int        width;          /* coded picture size, before rotation */
-  int        height;
-  char      *pixel_format;   /* "yuv420p", "yuv420p10le" … */
-  int        bit_depth;      /* bits per component: 8, 10 … */
-  RgRational nominal_fps;    /* the container's base rate (r_frame_rate) */
-  RgRational average_fps;    /* frames ÷ duration; {0, 1} when unknown */
-  gboolean   variable_fps;   /* frame durations differ (VFR) */
-  int        rotation;       /* degrees clockwise to turn decoded frames for
-                              * display: 0, 90, 180 or 270 */
-  int        display_width;  /* size after rotation */
-  int        display_height;
-  gint64     frame_count;    /* -1 when the container does not say */
-  RgTime     start;          /* first frame's timestamp */
-  RgTime     duration;
-  gboolean   still_image;    /* a single picture (PNG, JPEG …) */
+typedef struct
+{
+  int index;   /* stream index in the container */
+  char *codec; /* "h264", "vp9", "png" … */
+  int width;   /* coded picture size, before rotation */
+  int height;
+  char *pixel_format;     /* "yuv420p", "yuv420p10le" … */
+  int bit_depth;          /* bits per component: 8, 10 … */
+  RgRational nominal_fps; /* the container's base rate (r_frame_rate) */
+  RgRational average_fps; /* frames ÷ duration; {0, 1} when unknown */
+  gboolean variable_fps;  /* frame durations differ (VFR) */
+  int rotation;           /* degrees clockwise to turn decoded frames for
+                           * display: 0, 90, 180 or 270 */
+  int display_width;      /* size after rotation */
+  int display_height;
+  gint64 frame_count; /* -1 when the container does not say */
+  RgTime start;       /* first frame's timestamp */
+  RgTime duration;
+  gboolean still_image; /* a single picture (PNG, JPEG …) */
 } RgVideoStreamInfo;
 
-typedef struct {
-  int        index;
-  char      *codec;
-  int        sample_rate;
-  int        channels;
-  char      *channel_layout; /* "mono", "stereo", "5.1(side)" … */
-  RgTime     start;
-  RgTime     duration;
+typedef struct
+{
+  int index;
+  char *codec;
+  int sample_rate;
+  int channels;
+  char *channel_layout; /* "mono", "stereo", "5.1(side)" … */
+  RgTime start;
+  RgTime duration;
 } RgAudioStreamInfo;
 
-typedef struct {
-  char              *path;
-  char              *container;     /* FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
-  char              *container_long; /* "QuickTime / MOV" */
-  RgTime             duration;       /* of the whole file; -1 if unknown */
-  gint64             bit_rate;       /* bits per second, 0 if unknown */
-  guint              n_video;
+typedef struct
+{
+  char *path;
+  char *container;      /* FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
+  char *container_long; /* "QuickTime / MOV" */
+  RgTime duration;      /* of the whole file; -1 if unknown */
+  gint64 bit_rate;      /* bits per second, 0 if unknown */
+  guint n_video;
   RgVideoStreamInfo *video;
-  guint              n_audio;
+  guint n_audio;
   RgAudioStreamInfo *audio;
-  int                best_video;     /* index into video[] of the main stream, or -1 */
-  int                best_audio;     /* index into audio[], or -1 */
+  int best_video; /* index into video[] of the main stream, or -1 */
+  int best_audio; /* index into audio[], or -1 */
 } RgMediaInfo;
 
 RgMediaInfo *rg_probe (const char *path, GError **error);
-void         rg_media_info_free (RgMediaInfo *info);
+void rg_media_info_free (RgMediaInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgMediaInfo, rg_media_info_free)
 

@@ -36,8 +36,7 @@ rg_thumbnail_strip (const char *path, RgTime in, RgTime duration, int count, int
   if (count < 1 || count > 1000 || width < 1 || width > 4096 || in < 0)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "%s: bad thumbnail request (%d thumbnails %d pixels wide)", path, count,
-                   width);
+                   "%s: bad thumbnail request (%d thumbnails %d pixels wide)", path, count, width);
       return NULL;
     }
   RgVideoReaderOptions opts = { .width = width, .format = RG_PIXEL_RGBA };
@@ -53,7 +52,7 @@ rg_thumbnail_strip (const char *path, RgTime in, RgTime duration, int count, int
   for (int i = 0; i < count; i++)
     {
       /* the middle of share i: in + (2i + 1)·duration / 2count */
-      strip->times[i] = in + (RgTime) ((2 * (__int128) i + 1) * duration / (2 * count));
+      strip->times[i] = in + (RgTime)((2 * (__int128)i + 1) * duration / (2 * count));
       RgVideoFrame f;
       if (!rg_video_reader_frame_at (r, strip->times[i], &f, error))
         {
@@ -66,7 +65,7 @@ rg_thumbnail_strip (const char *path, RgTime in, RgTime duration, int count, int
           strip->height = f.height;
           strip->rgba = g_malloc_n (count, f.size);
         }
-      memcpy (strip->rgba + (gsize) i * f.size, f.data, f.size);
+      memcpy (strip->rgba + (gsize)i * f.size, f.data, f.size);
     }
   return strip;
 }
@@ -94,14 +93,14 @@ rg_waveform_peaks (const char *path, RgTime in, RgTime duration, int buckets, GE
   w->buckets = buckets;
   w->channels = 2;
   w->rate = WAVEFORM_RATE;
-  w->min = g_new0 (float, (gsize) buckets * 2);
-  w->max = g_new0 (float, (gsize) buckets * 2);
+  w->min = g_new0 (float, (gsize)buckets * 2);
+  w->max = g_new0 (float, (gsize)buckets * 2);
 
   float chunk[2 * 4096];
   gint64 done = 0;
   while (done < total)
     {
-      gssize got = rg_audio_reader_read (r, chunk, (gsize) MIN (4096, total - done), error);
+      gssize got = rg_audio_reader_read (r, chunk, (gsize)MIN (4096, total - done), error);
       if (got < 0)
         {
           rg_waveform_free (w);
@@ -112,7 +111,7 @@ rg_waveform_peaks (const char *path, RgTime in, RgTime duration, int buckets, GE
       for (gssize s = 0; s < got; s++)
         {
           /* bucket b covers samples [b·total/buckets, (b+1)·total/buckets) */
-          gsize b = (gsize) ((__int128) (done + s) * buckets / total);
+          gsize b = (gsize)((__int128)(done + s) * buckets / total);
           for (int c = 0; c < 2; c++)
             {
               float x = chunk[2 * s + c];

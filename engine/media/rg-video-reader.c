@@ -13,35 +13,36 @@
  * instead of decoding every frame in between. */
 #define SEEK_AHEAD (3 * RG_TIME_HZ)
 
-struct _RgVideoReader {
-  char                *path;
+struct _RgVideoReader
+{
+  char *path;
   RgVideoReaderOptions opts;
-  RgDecodeLoop         loop;
-  RgRational           tb;
-  int64_t              start_pts; /* stream time of reader time 0 */
-  gboolean             still;
-  int                  rotation;
-  RgTime               duration;
-  RgTime               frame_time; /* one frame at the average rate */
-  RgRational           fps;
+  RgDecodeLoop loop;
+  RgRational tb;
+  int64_t start_pts; /* stream time of reader time 0 */
+  gboolean still;
+  int rotation;
+  RgTime duration;
+  RgTime frame_time; /* one frame at the average rate */
+  RgRational fps;
 
   /* cur: the frame last returned (or the candidate for t); ahead: the next
    * frame, decoded to learn where cur's interval ends. */
-  AVFrame             *cur;
-  AVFrame             *ahead;
-  gboolean             have_cur;
-  gboolean             have_ahead;
-  gboolean             eof;
-  gboolean             at_start; /* the decoder is at the stream's beginning */
-  gboolean             cur_converted;
+  AVFrame *cur;
+  AVFrame *ahead;
+  gboolean have_cur;
+  gboolean have_ahead;
+  gboolean eof;
+  gboolean at_start; /* the decoder is at the stream's beginning */
+  gboolean cur_converted;
 
-  int                  out_w, out_h;     /* upright output size */
-  int                  scale_w, scale_h; /* size before rotation */
-  enum AVPixelFormat   scale_fmt;
-  struct SwsContext   *sws;
-  guint8              *scaled; /* before rotation (NULL when not rotating) */
-  guint8              *out;
-  gsize                out_size;
+  int out_w, out_h;     /* upright output size */
+  int scale_w, scale_h; /* size before rotation */
+  enum AVPixelFormat scale_fmt;
+  struct SwsContext *sws;
+  guint8 *scaled; /* before rotation (NULL when not rotating) */
+  guint8 *out;
+  gsize out_size;
 };
 
 void
@@ -62,14 +63,13 @@ rg_video_reader_free (RgVideoReader *r)
 static int
 display_rotation (const AVStream *st)
 {
-  const int32_t *m = (const int32_t *) av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX,
-                                                                NULL);
+  const int32_t *m = (const int32_t *)av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
   if (m == NULL)
     return 0;
   double theta = -av_display_rotation_get (m);
   if (theta != theta) /* NaN: a degenerate matrix */
     return 0;
-  int deg = (int) lround (theta / 90.0) * 90;
+  int deg = (int)lround (theta / 90.0) * 90;
   return ((deg % 360) + 360) % 360;
 }
 
@@ -104,13 +104,13 @@ setup_output (RgVideoReader *r, int coded_w, int coded_h, GError **error)
   if (r->out_w <= 0 && r->out_h <= 0)
     r->out_w = disp_w, r->out_h = disp_h;
   else if (r->out_h <= 0) /* keep the aspect ratio */
-    r->out_h = MAX (1, (int) ((gint64) r->out_w * disp_h / MAX (disp_w, 1)));
+    r->out_h = MAX (1, (int)((gint64)r->out_w * disp_h / MAX (disp_w, 1)));
   else if (r->out_w <= 0)
-    r->out_w = MAX (1, (int) ((gint64) r->out_h * disp_w / MAX (disp_h, 1)));
+    r->out_w = MAX (1, (int)((gint64)r->out_h * disp_w / MAX (disp_h, 1)));
   if (r->out_w > 16384 || r->out_h > 16384 || r->out_w <= 0 || r->out_h <= 0)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "%s: bad output size %d×%d",
-                   r->path, r->out_w, r->out_h);
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "%s: bad output size %d×%d", r->path,
+                   r->out_w, r->out_h);
       return FALSE;
     }
   r->scale_w = quarter ? r->out_h : r->out_w;
@@ -166,12 +166,12 @@ rg_video_reader_open (const char *path, const RgVideoReaderOptions *opts, GError
   r->rotation = display_rotation (st);
   AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   if (rate.num <= 0 || rate.den <= 0)
-    rate = (AVRational) { 25, 1 };
-  r->fps = (RgRational) { rate.num, rate.den };
+    rate = (AVRational){ 25, 1 };
+  r->fps = (RgRational){ rate.num, rate.den };
   r->frame_time = rg_time_from_frame (1, r->fps);
   r->duration = st->duration != AV_NOPTS_VALUE ? rg_time_from_tb (st->duration, r->tb)
                 : fmt->duration != AV_NOPTS_VALUE
-                    ? rg_time_from_tb (fmt->duration, (RgRational) { 1, AV_TIME_BASE })
+                    ? rg_time_from_tb (fmt->duration, (RgRational){ 1, AV_TIME_BASE })
                     : -1;
   r->at_start = TRUE;
   r->cur = av_frame_alloc ();
@@ -241,7 +241,7 @@ rotate_plane (const guint8 *src, int w, int h, int elem, guint8 *dst, int rot)
           dx = w - 1 - x, dy = h - 1 - y;
         else /* 270 */
           dx = y, dy = w - 1 - x;
-        memcpy (dst + ((gsize) dy * dw + dx) * elem, src + ((gsize) y * w + x) * elem, elem);
+        memcpy (dst + ((gsize)dy * dw + dx) * elem, src + ((gsize)y * w + x) * elem, elem);
       }
 }
 
@@ -259,14 +259,14 @@ rotate_image (RgVideoReader *r)
       break;
     case RG_PIXEL_RGB_F32:
       for (int p = 0; p < 3; p++)
-        rotate_plane (r->scaled + (gsize) p * w * h * 4, w, h, 4, r->out + (gsize) p * w * h * 4,
+        rotate_plane (r->scaled + (gsize)p * w * h * 4, w, h, 4, r->out + (gsize)p * w * h * 4,
                       r->rotation);
       break;
     case RG_PIXEL_YUV420P:
       {
         int cw = (w + 1) / 2, ch = (h + 1) / 2;
         rotate_plane (r->scaled, w, h, 1, r->out, r->rotation);
-        gsize y_size = (gsize) w * h, c_size = (gsize) cw * ch;
+        gsize y_size = (gsize)w * h, c_size = (gsize)cw * ch;
         rotate_plane (r->scaled + y_size, cw, ch, 1, r->out + y_size, r->rotation);
         rotate_plane (r->scaled + y_size + c_size, cw, ch, 1, r->out + y_size + c_size,
                       r->rotation);
@@ -285,8 +285,8 @@ convert_cur (RgVideoReader *r, GError **error)
                                  r->scale_fmt, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
   if (r->sws == NULL)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: cannot convert %s frames",
-                   r->path, av_get_pix_fmt_name (f->format));
+      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: cannot convert %s frames", r->path,
+                   av_get_pix_fmt_name (f->format));
       return FALSE;
     }
   /* Read the matrix and range the stream is tagged with; RGB out is full range. */
@@ -306,14 +306,13 @@ convert_cur (RgVideoReader *r, GError **error)
   if (r->opts.format == RG_PIXEL_RGB_F32)
     {
       /* sws writes G, B, R planes; ours are R, G, B. */
-      gsize plane = (gsize) w * h * sizeof (float);
+      gsize plane = (gsize)w * h * sizeof (float);
       dst[0] = buf + plane, dst[1] = buf + 2 * plane, dst[2] = buf;
-      dst_stride[0] = dst_stride[1] = dst_stride[2] = w * (int) sizeof (float);
+      dst_stride[0] = dst_stride[1] = dst_stride[2] = w * (int)sizeof (float);
     }
   else
     av_image_fill_arrays (dst, dst_stride, buf, r->scale_fmt, w, h, 1);
-  sws_scale (r->sws, (const uint8_t *const *) f->data, f->linesize, 0, f->height, dst,
-             dst_stride);
+  sws_scale (r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
   if (r->rotation != 0)
     rotate_image (r);
   r->cur_converted = TRUE;
@@ -333,9 +332,13 @@ emit (RgVideoReader *r, RgVideoFrame *out, GError **error)
     end = t + rg_time_from_tb (r->cur->pkt_duration, r->tb);
   else
     end = t + r->frame_time;
-  *out = (RgVideoFrame) { .data = r->out, .size = r->out_size, .width = r->out_w,
-                          .height = r->out_h, .format = r->opts.format, .pts = t,
-                          .duration = end - t };
+  *out = (RgVideoFrame){ .data = r->out,
+                         .size = r->out_size,
+                         .width = r->out_w,
+                         .height = r->out_h,
+                         .format = r->opts.format,
+                         .pts = t,
+                         .duration = end - t };
   return TRUE;
 }
 

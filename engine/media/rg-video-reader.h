@@ -23,46 +23,44 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  int           width;         /* output size; 0 × 0 = the upright display size */
-  int           height;
-  RgPixelFormat format;        /* RG_PIXEL_RGBA by default */
-  gboolean      keep_rotation; /* TRUE: frames as coded; the caller rotates */
-  int           threads;       /* decoder threads, 0 = automatic */
+typedef struct
+{
+  int width; /* output size; 0 × 0 = the upright display size */
+  int height;
+  RgPixelFormat format;   /* RG_PIXEL_RGBA by default */
+  gboolean keep_rotation; /* TRUE: frames as coded; the caller rotates */
+  int threads;            /* decoder threads, 0 = automatic */
 } RgVideoReaderOptions;
 
-typedef struct {
-  const guint8 *data;      /* owned by the reader, valid until its next call */
-  gsize         size;
-  int           width;
-  int           height;
+typedef struct
+{
+  const guint8 *data; /* owned by the reader, valid until its next call */
+  gsize size;
+  int width;
+  int height;
   RgPixelFormat format;
-  RgTime        pts;       /* the frame's interval in reader time */
-  RgTime        duration;
+  RgTime pts; /* the frame's interval in reader time */
+  RgTime duration;
 } RgVideoFrame;
 
 typedef struct _RgVideoReader RgVideoReader;
 
 /* opts may be NULL for upright RGBA at the display size. */
-RgVideoReader *rg_video_reader_open (const char                 *path,
-                                     const RgVideoReaderOptions *opts,
-                                     GError                    **error);
-void           rg_video_reader_free (RgVideoReader *r);
+RgVideoReader *rg_video_reader_open (const char *path, const RgVideoReaderOptions *opts,
+                                     GError **error);
+void rg_video_reader_free (RgVideoReader *r);
 
 /* The frame shown at time t. */
-gboolean rg_video_reader_frame_at (RgVideoReader *r,
-                                   RgTime         t,
-                                   RgVideoFrame  *frame,
-                                   GError       **error);
+gboolean rg_video_reader_frame_at (RgVideoReader *r, RgTime t, RgVideoFrame *frame, GError **error);
 
 /* The frame after the last one returned (the first one on a fresh reader);
  * FALSE with no error set at the end of the stream. */
 gboolean rg_video_reader_next (RgVideoReader *r, RgVideoFrame *frame, GError **error);
 
 /* Facts about the stream being read. */
-int        rg_video_reader_get_rotation (RgVideoReader *r); /* degrees clockwise */
-RgTime     rg_video_reader_get_duration (RgVideoReader *r); /* -1 if unknown */
-RgRational rg_video_reader_get_fps (RgVideoReader *r);      /* average, else nominal */
+int rg_video_reader_get_rotation (RgVideoReader *r);    /* degrees clockwise */
+RgTime rg_video_reader_get_duration (RgVideoReader *r); /* -1 if unknown */
+RgRational rg_video_reader_get_fps (RgVideoReader *r);  /* average, else nominal */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgVideoReader, rg_video_reader_free)
 

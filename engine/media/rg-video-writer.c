@@ -19,13 +19,14 @@
 
 #include "media/rg-media-private.h"
 
-typedef struct {
-  const char     *extension;
-  const char     *muxer;
-  const char     *video_encoder; /* preferred by name; NULL = no video */
-  enum AVCodecID  video_fallback; /* any encoder for this codec id */
-  const char     *audio_encoder; /* NULL = no audio */
-  gboolean        faststart;
+typedef struct
+{
+  const char *extension;
+  const char *muxer;
+  const char *video_encoder;     /* preferred by name; NULL = no video */
+  enum AVCodecID video_fallback; /* any encoder for this codec id */
+  const char *audio_encoder;     /* NULL = no audio */
+  gboolean faststart;
 } RgContainer;
 
 static const RgContainer containers[] = {
@@ -39,28 +40,29 @@ static const RgContainer containers[] = {
   { "flac", "flac", NULL, AV_CODEC_ID_NONE, "flac", FALSE },
 };
 
-struct _RgVideoWriter {
-  char                 *path;
-  char                 *tmp_path;
-  RgVideoWriterOptions  opts;
-  const RgContainer    *container;
+struct _RgVideoWriter
+{
+  char *path;
+  char *tmp_path;
+  RgVideoWriterOptions opts;
+  const RgContainer *container;
 
-  AVFormatContext      *fmt;
-  AVPacket             *pkt;
+  AVFormatContext *fmt;
+  AVPacket *pkt;
 
-  AVCodecContext       *venc;
-  AVStream             *vst;
-  struct SwsContext    *sws;
-  AVFrame              *vframe;
-  gint64                n_frames;
+  AVCodecContext *venc;
+  AVStream *vst;
+  struct SwsContext *sws;
+  AVFrame *vframe;
+  gint64 n_frames;
 
-  AVCodecContext       *aenc;
-  AVStream             *ast;
-  SwrContext           *swr;
-  AVAudioFifo          *fifo; /* converted samples waiting for a full frame */
-  AVFrame              *aframe;
-  int                   aframe_size;
-  gint64                audio_pts; /* samples handed to the encoder */
+  AVCodecContext *aenc;
+  AVStream *ast;
+  SwrContext *swr;
+  AVAudioFifo *fifo; /* converted samples waiting for a full frame */
+  AVFrame *aframe;
+  int aframe_size;
+  gint64 audio_pts; /* samples handed to the encoder */
 };
 
 static const RgContainer *
@@ -115,8 +117,8 @@ encode (RgVideoWriter *w, AVCodecContext *enc, AVStream *st, AVFrame *frame, GEr
   int ret = avcodec_send_frame (enc, frame);
   if (ret < 0)
     {
-      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: %s encoder refused a frame",
-                            w->path, enc->codec->name);
+      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: %s encoder refused a frame", w->path,
+                            enc->codec->name);
       return FALSE;
     }
   for (;;)
@@ -162,7 +164,7 @@ set_video_speed (AVCodecContext *enc, const RgVideoWriterOptions *o)
 {
   static const char *x264_presets[] = { "medium", "veryfast", "ultrafast" };
   static const int vp9_cpu_used[] = { 2, 5, 8 };
-  int speed = CLAMP ((int) o->speed, 0, 2);
+  int speed = CLAMP ((int)o->speed, 0, 2);
 
   if (g_str_equal (enc->codec->name, "libx264"))
     {
@@ -186,16 +188,16 @@ open_video (RgVideoWriter *w, GError **error)
   const AVCodec *codec = find_video_encoder (w->container);
   if (codec == NULL)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
-                   "%s: this FFmpeg build has no %s encoder", w->path,
-                   avcodec_get_name (w->container->video_fallback));
+      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: this FFmpeg build has no %s encoder",
+                   w->path, avcodec_get_name (w->container->video_fallback));
       return FALSE;
     }
 
   /* FFV1 stores 8-bit RGB exactly (as BGR0), which makes .mkv lossless. */
-  enum AVPixelFormat pix = codec->id == AV_CODEC_ID_FFV1 && codec_has_pix_fmt (codec, AV_PIX_FMT_BGR0)
-                               ? AV_PIX_FMT_BGR0
-                               : AV_PIX_FMT_YUV420P;
+  enum AVPixelFormat pix
+      = codec->id == AV_CODEC_ID_FFV1 && codec_has_pix_fmt (codec, AV_PIX_FMT_BGR0)
+            ? AV_PIX_FMT_BGR0
+            : AV_PIX_FMT_YUV420P;
   if (pix == AV_PIX_FMT_YUV420P && (o->width % 2 != 0 || o->height % 2 != 0))
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
@@ -217,10 +219,10 @@ open_video (RgVideoWriter *w, GError **error)
   enc->width = o->width;
   enc->height = o->height;
   enc->pix_fmt = pix;
-  enc->time_base = (AVRational) { (int) o->fps.den, (int) o->fps.num };
-  enc->framerate = (AVRational) { (int) o->fps.num, (int) o->fps.den };
+  enc->time_base = (AVRational){ (int)o->fps.den, (int)o->fps.num };
+  enc->framerate = (AVRational){ (int)o->fps.num, (int)o->fps.den };
   /* A keyframe every ~2 s keeps seeking in an editor cheap. */
-  enc->gop_size = MAX (1, (int) ((2 * o->fps.num + o->fps.den - 1) / o->fps.den));
+  enc->gop_size = MAX (1, (int)((2 * o->fps.num + o->fps.den - 1) / o->fps.den));
   enc->thread_count = o->threads;
   if (pix == AV_PIX_FMT_YUV420P)
     {
@@ -237,8 +239,8 @@ open_video (RgVideoWriter *w, GError **error)
   int ret = avcodec_open2 (enc, codec, NULL);
   if (ret < 0)
     {
-      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: cannot open the %s encoder",
-                            w->path, codec->name);
+      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: cannot open the %s encoder", w->path,
+                            codec->name);
       return FALSE;
     }
   ret = avcodec_parameters_from_context (w->vst->codecpar, enc);
@@ -271,8 +273,7 @@ open_video (RgVideoWriter *w, GError **error)
   if (pix == AV_PIX_FMT_YUV420P)
     {
       /* Write the matrix the stream is tagged with, so decoders invert it. */
-      const int *coefs = sws_getCoefficients (
-          rg_media_sws_colorspace (enc->colorspace, o->height));
+      const int *coefs = sws_getCoefficients (rg_media_sws_colorspace (enc->colorspace, o->height));
       sws_setColorspaceDetails (w->sws, coefs, 1, coefs, 0, 0, 1 << 16, 1 << 16);
     }
   return TRUE;
@@ -333,7 +334,7 @@ open_audio (RgVideoWriter *w, GError **error)
   enc->sample_fmt = pick_sample_format (codec);
   enc->sample_rate = pick_sample_rate (codec, o->sample_rate);
   av_channel_layout_default (&enc->ch_layout, o->channels);
-  enc->time_base = (AVRational) { 1, enc->sample_rate };
+  enc->time_base = (AVRational){ 1, enc->sample_rate };
   if (codec->id == AV_CODEC_ID_AAC)
     enc->bit_rate = 96000 * o->channels;
   else if (codec->id == AV_CODEC_ID_OPUS)
@@ -344,8 +345,8 @@ open_audio (RgVideoWriter *w, GError **error)
   int ret = avcodec_open2 (enc, codec, NULL);
   if (ret < 0)
     {
-      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: cannot open the %s encoder",
-                            w->path, codec->name);
+      rg_media_set_averror (error, RG_ERROR_FAILED, ret, "%s: cannot open the %s encoder", w->path,
+                            codec->name);
       return FALSE;
     }
   ret = avcodec_parameters_from_context (w->ast->codecpar, enc);
@@ -396,8 +397,8 @@ validate_options (const char *path, const RgVideoWriterOptions *o, const RgConta
     }
   if (want_video && c->video_encoder == NULL)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "%s: .%s files hold audio only", path, c->extension);
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "%s: .%s files hold audio only",
+                   path, c->extension);
       return FALSE;
     }
   if (want_video && (o->width <= 0 || o->height <= 0 || o->width > 16384 || o->height > 16384))
@@ -406,11 +407,12 @@ validate_options (const char *path, const RgVideoWriterOptions *o, const RgConta
                    o->width, o->height);
       return FALSE;
     }
-  if (want_video && (o->fps.num <= 0 || o->fps.den <= 0 || o->fps.num > G_MAXINT
-                     || o->fps.den > G_MAXINT))
+  if (want_video
+      && (o->fps.num <= 0 || o->fps.den <= 0 || o->fps.num > G_MAXINT || o->fps.den > G_MAXINT))
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "%s: bad frame rate %" G_GINT64_FORMAT
-                   "/%" G_GINT64_FORMAT, path, o->fps.num, o->fps.den);
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "%s: bad frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, path, o->fps.num,
+                   o->fps.den);
       return FALSE;
     }
   if (want_video && rg_media_packed_av_format (o->input) == AV_PIX_FMT_NONE)
@@ -423,8 +425,8 @@ validate_options (const char *path, const RgVideoWriterOptions *o, const RgConta
       || (o->sample_rate > 0 && (o->channels < 1 || o->channels > 2)))
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "%s: bad audio format (%d Hz, %d channels; 1 or 2 channels are supported)",
-                   path, o->sample_rate, o->channels);
+                   "%s: bad audio format (%d Hz, %d channels; 1 or 2 channels are supported)", path,
+                   o->sample_rate, o->channels);
       return FALSE;
     }
   if (!want_video && o->sample_rate == 0)
@@ -527,11 +529,11 @@ rg_video_writer_write_rgb (RgVideoWriter *w, const guint8 *pixels, gsize stride,
       return FALSE;
     }
   int bpp = w->opts.input == RG_PIXEL_RGBA ? 4 : 3;
-  if (stride < (gsize) w->opts.width * bpp || stride > G_MAXINT)
+  if (stride < (gsize)w->opts.width * bpp || stride > G_MAXINT)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "%s: row stride %" G_GSIZE_FORMAT " is too small for %d pixels", w->path,
-                   stride, w->opts.width);
+                   "%s: row stride %" G_GSIZE_FORMAT " is too small for %d pixels", w->path, stride,
+                   w->opts.width);
       return FALSE;
     }
   /* The encoder may still hold the previous frame's buffer. */
@@ -542,7 +544,7 @@ rg_video_writer_write_rgb (RgVideoWriter *w, const guint8 *pixels, gsize stride,
       return FALSE;
     }
   const uint8_t *src[1] = { pixels };
-  const int src_stride[1] = { (int) stride };
+  const int src_stride[1] = { (int)stride };
   sws_scale (w->sws, src, src_stride, 0, w->opts.height, w->vframe->data, w->vframe->linesize);
   w->vframe->pts = w->n_frames;
   if (!encode (w, w->venc, w->vst, w->vframe, error))
@@ -577,7 +579,7 @@ encode_audio_frame (RgVideoWriter *w, int n, GError **error)
       return FALSE;
     }
 
-  int got = av_audio_fifo_read (w->fifo, (void **) f->data, n);
+  int got = av_audio_fifo_read (w->fifo, (void **)f->data, n);
   if (got != n)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_FAILED, "%s: audio FIFO underrun", w->path);
@@ -588,8 +590,7 @@ encode_audio_frame (RgVideoWriter *w, int n, GError **error)
                            & (AV_CODEC_CAP_SMALL_LAST_FRAME | AV_CODEC_CAP_VARIABLE_FRAME_SIZE))
                           != 0;
   if (n < w->aframe_size && !may_be_short)
-    av_samples_set_silence (f->data, n, w->aframe_size - n, w->opts.channels,
-                            w->aenc->sample_fmt);
+    av_samples_set_silence (f->data, n, w->aframe_size - n, w->opts.channels, w->aenc->sample_fmt);
   else
     f->nb_samples = n;
 
@@ -618,9 +619,9 @@ convert_audio (RgVideoWriter *w, const float *in, int n, GError **error)
       rg_media_set_averror (error, RG_ERROR_NO_MEMORY, ret, "%s: audio buffer", w->path);
       return FALSE;
     }
-  const uint8_t *src[1] = { (const uint8_t *) in };
+  const uint8_t *src[1] = { (const uint8_t *)in };
   int got = swr_convert (w->swr, buf, out_max, in != NULL ? src : NULL, n);
-  if (got > 0 && av_audio_fifo_write (w->fifo, (void **) buf, got) < got)
+  if (got > 0 && av_audio_fifo_write (w->fifo, (void **)buf, got) < got)
     got = AVERROR (ENOMEM);
   av_freep (&buf[0]);
   av_freep (&buf);
@@ -647,7 +648,7 @@ rg_video_writer_write_audio (RgVideoWriter *w, const float *interleaved, gsize n
   const gsize chunk = 1 << 16;
   for (gsize done = 0; done < n_frames; done += chunk)
     {
-      int n = (int) MIN (chunk, n_frames - done);
+      int n = (int)MIN (chunk, n_frames - done);
       if (!convert_audio (w, interleaved + done * w->opts.channels, n, error))
         return FALSE;
       while (av_audio_fifo_size (w->fifo) >= w->aframe_size)

@@ -24,48 +24,45 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   RG_ENCODE_BALANCED = 0, /* x264 "medium", VP9 cpu-used 2 */
   RG_ENCODE_FAST,         /* x264 "veryfast", VP9 realtime cpu-used 5 */
   RG_ENCODE_FASTEST,      /* x264 "ultrafast", VP9 realtime cpu-used 8 */
 } RgEncodeSpeed;
 
-typedef struct {
+typedef struct
+{
   /* Video: width/height > 0 (yuv420p codecs need even sizes: odd sizes are
    * refused with a clear error). Both 0 means an audio-only file. */
-  int           width;
-  int           height;
-  RgRational    fps;           /* frames per second, e.g. {30000, 1001} */
-  RgPixelFormat input;         /* RG_PIXEL_RGB24 or RG_PIXEL_RGBA */
+  int width;
+  int height;
+  RgRational fps;      /* frames per second, e.g. {30000, 1001} */
+  RgPixelFormat input; /* RG_PIXEL_RGB24 or RG_PIXEL_RGBA */
   /* Audio: sample_rate > 0 adds an audio stream fed with interleaved f32 of
    * `channels` channels (1 or 2) at that rate. */
-  int           sample_rate;
-  int           channels;
+  int sample_rate;
+  int channels;
   /* Encoding: quality is the codec's constant-quality value (x264/VP9 crf);
    * 0 picks a visually lossless default. threads 0 = automatic. */
   RgEncodeSpeed speed;
-  int           quality;
-  int           threads;
+  int quality;
+  int threads;
 } RgVideoWriterOptions;
 
 typedef struct _RgVideoWriter RgVideoWriter;
 
-RgVideoWriter *rg_video_writer_open (const char                 *path,
-                                     const RgVideoWriterOptions *opts,
-                                     GError                    **error);
+RgVideoWriter *rg_video_writer_open (const char *path, const RgVideoWriterOptions *opts,
+                                     GError **error);
 
 /* One frame of opts->input pixels, rows `stride` bytes apart (top row first). */
-gboolean rg_video_writer_write_rgb (RgVideoWriter *w,
-                                    const guint8  *pixels,
-                                    gsize          stride,
-                                    GError       **error);
+gboolean rg_video_writer_write_rgb (RgVideoWriter *w, const guint8 *pixels, gsize stride,
+                                    GError **error);
 
 /* n_frames × channels interleaved samples in [-1, 1] (values beyond are
  * clipped by the encoder's sample conversion). */
-gboolean rg_video_writer_write_audio (RgVideoWriter *w,
-                                      const float   *interleaved,
-                                      gsize          n_frames,
-                                      GError       **error);
+gboolean rg_video_writer_write_audio (RgVideoWriter *w, const float *interleaved, gsize n_frames,
+                                      GError **error);
 
 /* Frames written so far. */
 gint64 rg_video_writer_get_frame_count (RgVideoWriter *w);

@@ -44,11 +44,11 @@ run (GPtrArray *argv)
   g_autofree char *err = NULL;
   int status = 0;
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
                 &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", (char *) argv->pdata[0], err);
+    g_error ("%s failed: %s", (char *)argv->pdata[0], err);
 }
 
 void
@@ -64,22 +64,25 @@ media_test_ffmpeg (const char *out, ...)
   va_start (args, out);
   const char *a;
   while ((a = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) a);
+    g_ptr_array_add (argv, (char *)a);
   va_end (args);
-  g_ptr_array_add (argv, (char *) out);
+  g_ptr_array_add (argv, (char *)out);
   run (argv);
 }
 
 GHashTable *
 media_test_ffprobe (const char *path, const char *select, const char *entries, gboolean count)
 {
-  const char *argv[] = { "ffprobe", "-v", "error", "-select_streams", select,
-                         "-show_entries", entries, "-of", "default=nw=1",
-                         count ? "-count_frames" : "-hide_banner", path, NULL };
+  const char *argv[] = { "ffprobe",      "-v",
+                         "error",        "-select_streams",
+                         select,         "-show_entries",
+                         entries,        "-of",
+                         "default=nw=1", count ? "-count_frames" : "-hide_banner",
+                         path,           NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
                 &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
@@ -108,8 +111,8 @@ media_test_counter_source (int w, int h, const char *rate, double seconds)
 int
 media_test_frame_number (const guint8 *rgba, int width, int height)
 {
-  const guint8 *p = rgba + ((gsize) (height / 2) * width + width / 2) * 4;
-  int lo = (int) lround ((p[0] - 8) / 16.0), hi = (int) lround ((p[2] - 8) / 16.0);
+  const guint8 *p = rgba + ((gsize)(height / 2) * width + width / 2) * 4;
+  int lo = (int)lround ((p[0] - 8) / 16.0), hi = (int)lround ((p[2] - 8) / 16.0);
   if (ABS (p[0] - (8 + 16 * lo)) > 6 || ABS (p[2] - (8 + 16 * hi)) > 6)
     return -1;
   return lo + 16 * hi;

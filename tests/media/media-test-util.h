@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 /* A fresh scratch folder, removed with its contents by media_test_dir_free(). */
 char *media_test_dir_new (void);
-void  media_test_dir_free (char *dir);
+void media_test_dir_free (char *dir);
 
 /* Run `ffmpeg -y -v error <args…> OUT` (NULL-terminated args); asserts success. */
 void media_test_ffmpeg (const char *out, ...) G_GNUC_NULL_TERMINATED;

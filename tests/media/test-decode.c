@@ -56,9 +56,9 @@ test_frame_at_constant_rate (void)
   for (gsize i = 0; i < G_N_ELEMENTS (order); i++)
     {
       int n = order[i];
-      g_assert_cmpint (number_at (r, n * frame), ==, n);           /* first tick */
+      g_assert_cmpint (number_at (r, n * frame), ==, n);             /* first tick */
       g_assert_cmpint (number_at (r, n * frame + frame / 2), ==, n); /* middle */
-      g_assert_cmpint (number_at (r, (n + 1) * frame - 1), ==, n); /* last tick */
+      g_assert_cmpint (number_at (r, (n + 1) * frame - 1), ==, n);   /* last tick */
     }
   g_autoptr (GError) error = NULL;
   RgVideoFrame f;
@@ -80,7 +80,7 @@ test_frame_at_variable_rate (void)
   for (int step = 0; step < 60; step++)
     {
       int k = (step * 23) % 60; /* visit 60 instants in a scrambled order */
-      RgTime t = (RgTime) k * RG_TIME_HZ / 30 + RG_TIME_HZ / 100;
+      RgTime t = (RgTime)k * RG_TIME_HZ / 30 + RG_TIME_HZ / 100;
       int want = k < 10 ? k : k < 12 ? 9 : k - k % 3;
       g_assert_cmpint (number_at (r, t), ==, want);
     }
@@ -96,7 +96,7 @@ test_sequential_next (void)
   while (rg_video_reader_next (r, &f, &error))
     {
       g_assert_cmpint (frame_number (&f), ==, n);
-      g_assert_cmpint (f.pts, ==, (RgTime) n * RG_TIME_HZ / 25);
+      g_assert_cmpint (f.pts, ==, (RgTime)n * RG_TIME_HZ / 25);
       n++;
     }
   g_assert_no_error (error);
@@ -114,15 +114,15 @@ diff_vs_ffmpeg (const char *name, const RgVideoFrame *f, int index)
 {
   g_autofree char *path = input (name), *raw = input ("ref.rgba");
   g_autofree char *select = g_strdup_printf ("select=eq(n\\,%d)", index);
-  media_test_ffmpeg (raw, "-i", path, "-vf", select, "-frames:v", "1", "-f", "rawvideo",
-                     "-pix_fmt", "rgba", NULL);
+  media_test_ffmpeg (raw, "-i", path, "-vf", select, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt",
+                     "rgba", NULL);
   g_autofree guint8 *ref = NULL;
   gsize len = 0;
-  g_assert_true (g_file_get_contents (raw, (char **) &ref, &len, NULL));
+  g_assert_true (g_file_get_contents (raw, (char **)&ref, &len, NULL));
   g_assert_cmpuint (len, ==, f->size);
   double sum = 0;
   for (gsize i = 0; i < len; i++)
-    sum += ABS ((int) ref[i] - (int) f->data[i]);
+    sum += ABS ((int)ref[i] - (int)f->data[i]);
   return sum / len;
 }
 
@@ -177,9 +177,9 @@ test_formats_and_sizes (void)
   RgVideoReaderOptions planar = { .format = RG_PIXEL_RGB_F32 };
   g_autoptr (RgVideoReader) b = open_reader ("counter.mp4", &planar);
   g_assert_true (rg_video_reader_frame_at (b, t, &f, &error));
-  const float *pl = (const float *) f.data;
+  const float *pl = (const float *)f.data;
   gsize mid = 24 * 64 + 32, plane = 64 * 48;
-  g_assert_cmpfloat (fabsf (pl[mid] - 72 / 255.f), <, 0.025f);          /* R */
+  g_assert_cmpfloat (fabsf (pl[mid] - 72 / 255.f), <, 0.025f);             /* R */
   g_assert_cmpfloat (fabsf (pl[2 * plane + mid] - 24 / 255.f), <, 0.025f); /* B */
 
   RgVideoReaderOptions yuv = { .format = RG_PIXEL_YUV420P };
@@ -210,7 +210,7 @@ rms (const float *x, gsize n, int stride)
 {
   double s = 0;
   for (gsize i = 0; i < n; i++)
-    s += (double) x[i * stride] * x[i * stride];
+    s += (double)x[i * stride] * x[i * stride];
   return sqrt (s / MAX (n, 1));
 }
 
@@ -222,7 +222,7 @@ test_audio_mono_8k_to_stereo_48k (void)
   gsize n = 0;
   g_autofree float *pcm = rg_audio_decode_file (path, 48000, 2, &n, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (ABS ((gssize) n - 72000), <=, 2); /* 1.5 s */
+  g_assert_cmpint (ABS ((gssize)n - 72000), <=, 2); /* 1.5 s */
   /* a 0.5-amplitude sine: RMS 0.354 on both channels */
   g_assert_cmpfloat (fabs (rms (pcm + 4800, 48000, 2) - 0.3536), <, 0.01);
   g_assert_cmpfloat (fabs (rms (pcm + 4801, 48000, 2) - 0.3536), <, 0.01);
@@ -296,18 +296,18 @@ make_inputs (void)
   media_test_ffmpeg (counter, "-f", "lavfi", "-i", cfr_src, "-c:v", "libx264", "-preset",
                      "ultrafast", "-crf", "8", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", NULL);
   media_test_ffmpeg (vfr, "-f", "lavfi", "-i", vfr_src, "-vf",
-                     "select='lt(n\\,10)+not(mod(n\\,3))*gte(n\\,10)'", "-fps_mode", "vfr",
-                     "-c:v", "libx264", "-crf", "8", "-g", "7", "-pix_fmt", "yuv420p", NULL);
+                     "select='lt(n\\,10)+not(mod(n\\,3))*gte(n\\,10)'", "-fps_mode", "vfr", "-c:v",
+                     "libx264", "-crf", "8", "-g", "7", "-pix_fmt", "yuv420p", NULL);
   media_test_ffmpeg (odd, "-f", "lavfi", "-i", "testsrc=s=317x241:r=25:d=0.4", "-c:v", "ffv1",
                      "-pix_fmt", "yuv420p", NULL);
-  media_test_ffmpeg (deep, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=0.4", "-c:v",
-                     "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", NULL);
+  media_test_ffmpeg (deep, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=0.4", "-c:v", "libx264",
+                     "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", NULL);
   media_test_ffmpeg (tmp, "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=0.4", "-c:v", "libx264",
                      "-preset", "ultrafast", NULL);
   media_test_ffmpeg (rot, "-i", tmp, "-c", "copy", "-metadata:s:v", "rotate=90", NULL);
   media_test_ffmpeg (still, "-f", "lavfi", "-i", "testsrc2=s=160x120", "-frames:v", "1", NULL);
-  media_test_ffmpeg (mono, "-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*440*t):s=8000:d=1.5",
-                     "-c:a", "pcm_s16le", NULL);
+  media_test_ffmpeg (mono, "-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*440*t):s=8000:d=1.5", "-c:a",
+                     "pcm_s16le", NULL);
   media_test_ffmpeg (fl, "-f", "lavfi", "-i",
                      "aevalsrc=0.5*sin(2*PI*1000*t)|0|0|0|0|0:c=5.1:s=48000:d=1", "-c:a",
                      "pcm_f32le", NULL);
@@ -315,10 +315,11 @@ make_inputs (void)
                      "aevalsrc=0|0|0.5*sin(2*PI*1000*t)|0|0|0:c=5.1:s=48000:d=1", "-c:a",
                      "pcm_f32le", NULL);
   media_test_ffmpeg (surround, "-f", "lavfi", "-i",
-                     "aevalsrc=0.7*sin(2*PI*440*t)|0.7*sin(2*PI*440*t)|0.7*sin(2*PI*440*t)|0|0.7*sin(2*PI*440*t)|0.7*sin(2*PI*440*t):c=5.1:s=48000:d=1",
+                     "aevalsrc=0.7*sin(2*PI*440*t)|0.7*sin(2*PI*440*t)|0.7*sin(2*PI*440*t)|0|0.7*"
+                     "sin(2*PI*440*t)|0.7*sin(2*PI*440*t):c=5.1:s=48000:d=1",
                      "-c:a", "aac", NULL);
-  media_test_ffmpeg (ramp, "-f", "lavfi", "-i", "aevalsrc=n/96000:s=48000:d=2", "-c:a",
-                     "pcm_f32le", NULL);
+  media_test_ffmpeg (ramp, "-f", "lavfi", "-i", "aevalsrc=n/96000:s=48000:d=2", "-c:a", "pcm_f32le",
+                     NULL);
 }
 
 int

@@ -12,7 +12,7 @@
 #include "media/rg-probe.h"
 #include "media/rg-video-reader.h"
 
-#define SEC(x) ((RgTime) ((x) * RG_TIME_HZ))
+#define SEC(x) ((RgTime)((x)*RG_TIME_HZ))
 
 static char *dir;
 static char *red, *green, *flash, *noise;
@@ -30,24 +30,32 @@ static RgExportTrack vtracks[2], atracks[2];
 static RgExportSpec
 timeline (void)
 {
-  v1[0] = (RgExportClip) { .source = green, .start = SEC (1), .duration = SEC (1) };
-  v2[0] = (RgExportClip) { .source = red, .start = 0, .duration = SEC (2.5) };
-  v2[1] = (RgExportClip) { .source = flash, .source_in = SEC (0.5), .start = SEC (2.5),
-                           .duration = SEC (1) };
+  v1[0] = (RgExportClip){ .source = green, .start = SEC (1), .duration = SEC (1) };
+  v2[0] = (RgExportClip){ .source = red, .start = 0, .duration = SEC (2.5) };
+  v2[1] = (RgExportClip){
+    .source = flash, .source_in = SEC (0.5), .start = SEC (2.5), .duration = SEC (1)
+  };
   a1[0] = v2[1];
-  a2[0] = (RgExportClip) { .source = noise, .start = 0, .duration = SEC (4) };
-  vtracks[0] = (RgExportTrack) { .clips = v1, .n_clips = 1 };
-  vtracks[1] = (RgExportTrack) { .clips = v2, .n_clips = 2 };
-  atracks[0] = (RgExportTrack) { .clips = a1, .n_clips = 1 };
-  atracks[1] = (RgExportTrack) { .clips = a2, .n_clips = 1, .muted = TRUE };
-  return (RgExportSpec) { .width = 128, .height = 96, .fps = { 25, 1 }, .sample_rate = 48000,
-                          .duration = SEC (4), .video_tracks = vtracks, .n_video_tracks = 2,
-                          .audio_tracks = atracks, .n_audio_tracks = 2,
-                          .speed = RG_ENCODE_FASTEST };
+  a2[0] = (RgExportClip){ .source = noise, .start = 0, .duration = SEC (4) };
+  vtracks[0] = (RgExportTrack){ .clips = v1, .n_clips = 1 };
+  vtracks[1] = (RgExportTrack){ .clips = v2, .n_clips = 2 };
+  atracks[0] = (RgExportTrack){ .clips = a1, .n_clips = 1 };
+  atracks[1] = (RgExportTrack){ .clips = a2, .n_clips = 1, .muted = TRUE };
+  return (RgExportSpec){ .width = 128,
+                         .height = 96,
+                         .fps = { 25, 1 },
+                         .sample_rate = 48000,
+                         .duration = SEC (4),
+                         .video_tracks = vtracks,
+                         .n_video_tracks = 2,
+                         .audio_tracks = atracks,
+                         .n_audio_tracks = 2,
+                         .speed = RG_ENCODE_FASTEST };
 }
 
-typedef struct {
-  int    calls;
+typedef struct
+{
+  int calls;
   double last;
   double cancel_at;
   GCancellable *cancellable;
@@ -68,7 +76,7 @@ on_progress (double fraction, double eta, gpointer user_data)
 static void
 centre_rgb (const RgVideoFrame *f, int rgb[3])
 {
-  const guint8 *p = f->data + ((gsize) (f->height / 2) * f->width + f->width / 2) * 4;
+  const guint8 *p = f->data + ((gsize)(f->height / 2) * f->width + f->width / 2) * 4;
   for (int c = 0; c < 3; c++)
     rgb[c] = p[c];
 }
@@ -110,12 +118,12 @@ test_mp4_round_trip (void)
 
   g_autoptr (RgVideoReader) r = rg_video_reader_open (out, NULL, &error);
   g_assert_no_error (error);
-  assert_colour_at (r, SEC (0.5), 255, 0, 0, 12);   /* red */
-  assert_colour_at (r, SEC (1.5), 0, 255, 0, 12);   /* green: the top track wins */
-  assert_colour_at (r, SEC (2.2), 255, 0, 0, 12);   /* red again */
-  assert_colour_at (r, SEC (2.9), 0, 0, 0, 12);     /* flash clip, dark frame */
+  assert_colour_at (r, SEC (0.5), 255, 0, 0, 12);      /* red */
+  assert_colour_at (r, SEC (1.5), 0, 255, 0, 12);      /* green: the top track wins */
+  assert_colour_at (r, SEC (2.2), 255, 0, 0, 12);      /* red again */
+  assert_colour_at (r, SEC (2.9), 0, 0, 0, 12);        /* flash clip, dark frame */
   assert_colour_at (r, SEC (3.01), 255, 255, 255, 12); /* its white frame */
-  assert_colour_at (r, SEC (3.7), 0, 0, 0, 12);     /* the gap */
+  assert_colour_at (r, SEC (3.7), 0, 0, 0, 12);        /* the gap */
 
   /* Sync: the first bright frame and the first loud sample. */
   g_autoptr (RgVideoReader) seq = rg_video_reader_open (out, NULL, &error);
@@ -132,21 +140,21 @@ test_mp4_round_trip (void)
   gsize n = 0;
   g_autofree float *pcm = rg_audio_decode_file (out, 48000, 2, &n, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (ABS ((gssize) n - 4 * 48000), <=, 1);
+  g_assert_cmpint (ABS ((gssize)n - 4 * 48000), <=, 1);
   gssize beep = -1;
   for (gsize i = 0; i < n && beep < 0; i++)
     if (fabsf (pcm[2 * i]) > 0.1f)
-      beep = (gssize) i;
+      beep = (gssize)i;
   g_assert_cmpint (beep, >=, 0);
   RgTime beep_t = rg_time_from_samples (beep, 48000);
   g_test_message ("flash at %.4f s, beep at %.4f s", rg_time_to_seconds (flash_t),
                   rg_time_to_seconds (beep_t));
   g_assert_cmpint (flash_t, ==, SEC (3));
   g_assert_cmpint (ABS (beep_t - flash_t), <=, SEC (1.0 / 25)); /* ≤ 1 frame */
-  g_assert_cmpint (ABS (beep_t - SEC (3)), <=, SEC (0.002));   /* in fact ≈ exact */
+  g_assert_cmpint (ABS (beep_t - SEC (3)), <=, SEC (0.002));    /* in fact ≈ exact */
   /* the muted noise track is not heard before the beep (AAC smears a
    * transient up to one 1024-sample block early: stop two blocks short) */
-  for (gsize i = 0; i + 2048 < (gsize) beep; i++)
+  for (gsize i = 0; i + 2048 < (gsize)beep; i++)
     g_assert_cmpfloat (fabsf (pcm[2 * i]), <, 0.01f);
 }
 
@@ -193,10 +201,10 @@ test_letterbox (void)
   RgVideoFrame f;
   g_assert_true (rg_video_reader_frame_at (r, 0, &f, &error));
   g_assert_cmpint (f.width, ==, 192);
-  const guint8 *row = f.data + (gsize) 48 * 192 * 4;
-  g_assert_cmpint (row[4 * 10], <, 8);        /* left bar black */
-  g_assert_cmpint (row[4 * 96], >, 240);      /* picture red */
-  g_assert_cmpint (row[4 * 185], <, 8);       /* right bar black */
+  const guint8 *row = f.data + (gsize)48 * 192 * 4;
+  g_assert_cmpint (row[4 * 10], <, 8);   /* left bar black */
+  g_assert_cmpint (row[4 * 96], >, 240); /* picture red */
+  g_assert_cmpint (row[4 * 185], <, 8);  /* right bar black */
 }
 
 static void
@@ -244,18 +252,16 @@ main (int argc, char **argv)
   green = g_build_filename (dir, "green.mp4", NULL);
   flash = g_build_filename (dir, "flash.mp4", NULL);
   noise = g_build_filename (dir, "noise.wav", NULL);
-  media_test_ffmpeg (red, "-f", "lavfi", "-i", "color=c=red:s=128x96:r=25:d=3", "-c:v",
-                     "libx264", "-preset", "ultrafast", NULL);
+  media_test_ffmpeg (red, "-f", "lavfi", "-i", "color=c=red:s=128x96:r=25:d=3", "-c:v", "libx264",
+                     "-preset", "ultrafast", NULL);
   media_test_ffmpeg (green, "-f", "lavfi", "-i", "color=c=0x00FF00:s=128x96:r=25:d=2", "-c:v",
                      "libx264", "-preset", "ultrafast", NULL);
   /* black with one white frame at 1.0 s (frame 25), and a 1 kHz beep
    * starting at exactly 1.0 s */
-  media_test_ffmpeg (flash, "-f", "lavfi", "-i",
-                     "nullsrc=s=128x96:r=25:d=2,format=gray,geq=lum='255*eq(N\\,25)'", "-f",
-                     "lavfi", "-i",
-                     "aevalsrc=between(t\\,1\\,1.08)*0.8*sin(2*PI*1000*(t-1)):s=48000:d=2",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a",
-                     "aac", NULL);
+  media_test_ffmpeg (
+      flash, "-f", "lavfi", "-i", "nullsrc=s=128x96:r=25:d=2,format=gray,geq=lum='255*eq(N\\,25)'",
+      "-f", "lavfi", "-i", "aevalsrc=between(t\\,1\\,1.08)*0.8*sin(2*PI*1000*(t-1)):s=48000:d=2",
+      "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", NULL);
   media_test_ffmpeg (noise, "-f", "lavfi", "-i", "anoisesrc=a=0.9:r=48000:d=4", NULL);
   g_test_add_func ("/media/export/mp4-round-trip", test_mp4_round_trip);
   g_test_add_func ("/media/export/lossless-and-webm", test_lossless_and_webm);

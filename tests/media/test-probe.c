@@ -61,7 +61,7 @@ test_variable_rate (void)
   g_assert_true (v->variable_fps);
   /* frames 0–9 of a 30 fps source, then every third one: 12, 15 … 57 */
   g_assert_cmpint (v->frame_count, ==, 10 + 16);
-  g_assert_cmpfloat ((double) v->average_fps.num / v->average_fps.den, <, 20.0);
+  g_assert_cmpfloat ((double)v->average_fps.num / v->average_fps.den, <, 20.0);
 
   g_autoptr (RgMediaInfo) cfr = probe_ok ("ntsc.mkv");
   g_assert_false (cfr->video[0].variable_fps); /* 33/34 ms steps are rounding */
@@ -157,7 +157,7 @@ truncate_copy (const char *from, const char *to, double fraction)
   g_autofree char *data = NULL;
   gsize len = 0;
   g_assert_true (g_file_get_contents (src, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) (len * fraction), NULL));
+  g_assert_true (g_file_set_contents (dst, data, (gssize)(len * fraction), NULL));
 }
 
 static void
@@ -175,14 +175,14 @@ make_inputs (void)
                      "sine=f=440:r=44100:d=2", "-ac", "2", "-c:v", "libx264", "-preset",
                      "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", NULL);
   media_test_ffmpeg (vfr, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=2", "-vf",
-                     "select='lt(n\\,10)+not(mod(n\\,3))*gte(n\\,10)'", "-fps_mode", "vfr",
-                     "-c:v", "libx264", "-preset", "ultrafast", NULL);
+                     "select='lt(n\\,10)+not(mod(n\\,3))*gte(n\\,10)'", "-fps_mode", "vfr", "-c:v",
+                     "libx264", "-preset", "ultrafast", NULL);
   media_test_ffmpeg (ntsc, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=30000/1001", "-frames:v",
                      "30", "-c:v", "libx264", "-preset", "ultrafast", NULL);
   media_test_ffmpeg (odd, "-f", "lavfi", "-i", "testsrc=s=317x241:r=25:d=0.4", "-c:v", "ffv1",
                      "-pix_fmt", "yuv420p", NULL);
-  media_test_ffmpeg (deep, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=0.4", "-c:v",
-                     "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", NULL);
+  media_test_ffmpeg (deep, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=0.4", "-c:v", "libx264",
+                     "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", NULL);
   media_test_ffmpeg (rot, "-i", cfr, "-c", "copy", "-metadata:s:v", "rotate=90", NULL);
   media_test_ffmpeg (surround, "-f", "lavfi", "-i",
                      "aevalsrc=sin(2*PI*440*t)|0|0|0|0|0:c=5.1:s=48000:d=1", "-c:a", "aac", NULL);
@@ -197,9 +197,9 @@ make_inputs (void)
   guint8 noise[4096];
   GRand *rand = g_rand_new_with_seed (7);
   for (gsize i = 0; i < sizeof noise; i++)
-    noise[i] = (guint8) g_rand_int (rand);
+    noise[i] = (guint8)g_rand_int (rand);
   g_rand_free (rand);
-  g_assert_true (g_file_set_contents (rnd, (const char *) noise, sizeof noise, NULL));
+  g_assert_true (g_file_set_contents (rnd, (const char *)noise, sizeof noise, NULL));
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   truncate_copy ("cfr.mp4", "cut.mp4", 0.5);
   truncate_copy ("faststart.mp4", "cut-faststart.mp4", 0.5);

@@ -21,8 +21,8 @@ test_strip (void)
   g_assert_cmpint (s->height, ==, 24);
   for (int i = 0; i < 5; i++)
     {
-      g_assert_cmpint (s->times[i], ==, (RgTime) (2 * i + 1) * RG_TIME_HZ / 5);
-      g_assert_cmpint (media_test_frame_number (s->rgba + (gsize) i * 32 * 24 * 4, 32, 24), ==,
+      g_assert_cmpint (s->times[i], ==, (RgTime)(2 * i + 1) * RG_TIME_HZ / 5);
+      g_assert_cmpint (media_test_frame_number (s->rgba + (gsize)i * 32 * 24 * 4, 32, 24), ==,
                        5 + 10 * i);
     }
   /* a clip [1.0 s, 1.4 s): two thumbnails at 1.1 s and 1.3 s */
@@ -58,8 +58,7 @@ test_waveform (void)
       g_assert_cmpfloat (fabsf (w->max[2 * b + 1] - 0.25f), <, 0.01f);
     }
   /* only the loud part, in 3 buckets */
-  g_autoptr (RgWaveform) loud = rg_waveform_peaks (path, RG_TIME_HZ / 2, RG_TIME_HZ / 2, 3,
-                                                   &error);
+  g_autoptr (RgWaveform) loud = rg_waveform_peaks (path, RG_TIME_HZ / 2, RG_TIME_HZ / 2, 3, &error);
   g_assert_no_error (error);
   for (int b = 0; b < 3; b++)
     g_assert_cmpfloat (loud->max[2 * b], >, 0.45f);

@@ -13,9 +13,9 @@ fill_frame (guint8 *rgb, int w, int h, int bpp, int i)
 {
   for (int p = 0; p < w * h; p++)
     {
-      rgb[p * bpp + 0] = (guint8) (i * 37 % 256);
-      rgb[p * bpp + 1] = (guint8) (255 - i * 11 % 256);
-      rgb[p * bpp + 2] = (guint8) (i * 5 % 256);
+      rgb[p * bpp + 0] = (guint8)(i * 37 % 256);
+      rgb[p * bpp + 1] = (guint8)(255 - i * 11 % 256);
+      rgb[p * bpp + 2] = (guint8)(i * 5 % 256);
       if (bpp == 4)
         rgb[p * bpp + 3] = 255;
     }
@@ -28,17 +28,17 @@ write_clip (const char *path, const RgVideoWriterOptions *o, int n_frames, doubl
   RgVideoWriter *w = rg_video_writer_open (path, o, &error);
   g_assert_no_error (error);
   int bpp = o->input == RG_PIXEL_RGBA ? 4 : 3;
-  g_autofree guint8 *rgb = g_malloc ((gsize) o->width * o->height * bpp);
+  g_autofree guint8 *rgb = g_malloc ((gsize)o->width * o->height * bpp);
   for (int i = 0; i < n_frames; i++)
     {
       fill_frame (rgb, o->width, o->height, bpp, i);
-      g_assert_true (rg_video_writer_write_rgb (w, rgb, (gsize) o->width * bpp, &error));
+      g_assert_true (rg_video_writer_write_rgb (w, rgb, (gsize)o->width * bpp, &error));
       g_assert_no_error (error);
     }
   g_assert_cmpint (rg_video_writer_get_frame_count (w), ==, n_frames);
   if (o->sample_rate > 0)
     {
-      gsize n = (gsize) (audio_s * o->sample_rate);
+      gsize n = (gsize)(audio_s * o->sample_rate);
       g_autofree float *pcm = g_new (float, n * o->channels);
       for (gsize s = 0; s < n; s++)
         for (int c = 0; c < o->channels; c++)
@@ -61,10 +61,10 @@ ffmpeg_frame (const char *dir, const char *path, int index, gsize *len)
 {
   g_autofree char *raw = g_build_filename (dir, "frame.rgb", NULL);
   g_autofree char *select = g_strdup_printf ("select=eq(n\\,%d)", index);
-  media_test_ffmpeg (raw, "-i", path, "-vf", select, "-frames:v", "1", "-f", "rawvideo",
-                     "-pix_fmt", "rgb24", NULL);
+  media_test_ffmpeg (raw, "-i", path, "-vf", select, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt",
+                     "rgb24", NULL);
   guint8 *data = NULL;
-  g_assert_true (g_file_get_contents (raw, (char **) &data, len, NULL));
+  g_assert_true (g_file_get_contents (raw, (char **)&data, len, NULL));
   return data;
 }
 
@@ -73,8 +73,12 @@ test_mp4_round_trip (void)
 {
   char *dir = media_test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "clip.mp4", NULL);
-  RgVideoWriterOptions o = { .width = 320, .height = 240, .fps = { 24, 1 },
-                             .input = RG_PIXEL_RGBA, .sample_rate = 48000, .channels = 2,
+  RgVideoWriterOptions o = { .width = 320,
+                             .height = 240,
+                             .fps = { 24, 1 },
+                             .input = RG_PIXEL_RGBA,
+                             .sample_rate = 48000,
+                             .channels = 2,
                              .speed = RG_ENCODE_FAST };
   write_clip (path, &o, 48, 2.0);
   g_assert_cmpuint (media_test_dir_count (dir), ==, 1); /* no temporary left */
@@ -88,13 +92,13 @@ test_mp4_round_trip (void)
   g_assert_cmpstr (g_hash_table_lookup (v, "r_frame_rate"), ==, "24/1");
   g_assert_cmpstr (g_hash_table_lookup (v, "nb_read_frames"), ==, "48");
 
-  g_autoptr (GHashTable) a = media_test_ffprobe (
-      path, "a:0", "stream=codec_name,sample_rate,channels,duration", FALSE);
+  g_autoptr (GHashTable) a
+      = media_test_ffprobe (path, "a:0", "stream=codec_name,sample_rate,channels,duration", FALSE);
   g_assert_cmpstr (g_hash_table_lookup (a, "codec_name"), ==, "aac");
   g_assert_cmpstr (g_hash_table_lookup (a, "sample_rate"), ==, "48000");
   g_assert_cmpstr (g_hash_table_lookup (a, "channels"), ==, "2");
-  g_assert_cmpfloat_with_epsilon (g_ascii_strtod (g_hash_table_lookup (a, "duration"), NULL),
-                                  2.0, 0.03);
+  g_assert_cmpfloat_with_epsilon (g_ascii_strtod (g_hash_table_lookup (a, "duration"), NULL), 2.0,
+                                  0.03);
 
   /* Colours survive the RGB → YUV → RGB round trip (matrix tagged right). */
   for (int i = 0; i < 48; i += 13)
@@ -106,7 +110,7 @@ test_mp4_round_trip (void)
       fill_frame (want, 1, 1, 3, i);
       gsize mid = (120 * 320 + 160) * 3;
       for (int c = 0; c < 3; c++)
-        g_assert_cmpint (ABS ((int) rgb[mid + c] - want[c]), <=, 6);
+        g_assert_cmpint (ABS ((int)rgb[mid + c] - want[c]), <=, 6);
     }
   media_test_dir_free (dir);
 }
@@ -116,8 +120,11 @@ test_ntsc_rate_is_exact (void)
 {
   char *dir = media_test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "ntsc.mp4", NULL);
-  RgVideoWriterOptions o = { .width = 64, .height = 48, .fps = { 30000, 1001 },
-                             .input = RG_PIXEL_RGB24, .speed = RG_ENCODE_FASTEST };
+  RgVideoWriterOptions o = { .width = 64,
+                             .height = 48,
+                             .fps = { 30000, 1001 },
+                             .input = RG_PIXEL_RGB24,
+                             .speed = RG_ENCODE_FASTEST };
   write_clip (path, &o, 30, 0);
   g_autoptr (GHashTable) v = media_test_ffprobe (
       path, "v:0", "stream=r_frame_rate,nb_read_frames,duration_ts,time_base", TRUE);
@@ -139,27 +146,31 @@ test_webm_and_lossless_mkv (void)
   g_autofree char *webm = g_build_filename (dir, "clip.webm", NULL);
   g_autofree char *mkv = g_build_filename (dir, "clip.mkv", NULL);
   /* 44.1 kHz mono: Opus only takes 48 kHz, so the writer resamples */
-  RgVideoWriterOptions o = { .width = 64, .height = 48, .fps = { 25, 1 },
-                             .input = RG_PIXEL_RGB24, .sample_rate = 44100, .channels = 1,
+  RgVideoWriterOptions o = { .width = 64,
+                             .height = 48,
+                             .fps = { 25, 1 },
+                             .input = RG_PIXEL_RGB24,
+                             .sample_rate = 44100,
+                             .channels = 1,
                              .speed = RG_ENCODE_FASTEST };
   write_clip (webm, &o, 10, 0.4);
   write_clip (mkv, &o, 10, 0.4);
 
-  g_autoptr (GHashTable) wv = media_test_ffprobe (webm, "v:0", "stream=codec_name,nb_read_frames",
-                                                  TRUE);
+  g_autoptr (GHashTable) wv
+      = media_test_ffprobe (webm, "v:0", "stream=codec_name,nb_read_frames", TRUE);
   g_assert_cmpstr (g_hash_table_lookup (wv, "codec_name"), ==, "vp9");
   g_assert_cmpstr (g_hash_table_lookup (wv, "nb_read_frames"), ==, "10");
-  g_autoptr (GHashTable) wa = media_test_ffprobe (webm, "a:0", "stream=codec_name,sample_rate",
-                                                  FALSE);
+  g_autoptr (GHashTable) wa
+      = media_test_ffprobe (webm, "a:0", "stream=codec_name,sample_rate", FALSE);
   g_assert_cmpstr (g_hash_table_lookup (wa, "codec_name"), ==, "opus");
   g_assert_cmpstr (g_hash_table_lookup (wa, "sample_rate"), ==, "48000");
 
-  g_autoptr (GHashTable) mv = media_test_ffprobe (mkv, "v:0", "stream=codec_name,nb_read_frames",
-                                                  TRUE);
+  g_autoptr (GHashTable) mv
+      = media_test_ffprobe (mkv, "v:0", "stream=codec_name,nb_read_frames", TRUE);
   g_assert_cmpstr (g_hash_table_lookup (mv, "codec_name"), ==, "ffv1");
   g_assert_cmpstr (g_hash_table_lookup (mv, "nb_read_frames"), ==, "10");
-  g_autoptr (GHashTable) ma = media_test_ffprobe (mkv, "a:0", "stream=codec_name,sample_rate",
-                                                  FALSE);
+  g_autoptr (GHashTable) ma
+      = media_test_ffprobe (mkv, "a:0", "stream=codec_name,sample_rate", FALSE);
   g_assert_cmpstr (g_hash_table_lookup (ma, "codec_name"), ==, "flac");
   g_assert_cmpstr (g_hash_table_lookup (ma, "sample_rate"), ==, "44100");
 
@@ -177,8 +188,12 @@ test_abort_leaves_nothing (void)
 {
   char *dir = media_test_dir_new ();
   g_autofree char *path = g_build_filename (dir, "gone.mp4", NULL);
-  RgVideoWriterOptions o = { .width = 64, .height = 48, .fps = { 24, 1 },
-                             .input = RG_PIXEL_RGB24, .sample_rate = 48000, .channels = 2 };
+  RgVideoWriterOptions o = { .width = 64,
+                             .height = 48,
+                             .fps = { 24, 1 },
+                             .input = RG_PIXEL_RGB24,
+                             .sample_rate = 48000,
+                             .channels = 2 };
   guint8 rgb[64 * 48 * 3] = { 0 };
   g_autoptr (GError) error = NULL;
 
@@ -211,8 +226,8 @@ static void
 test_refusals (void)
 {
   char *dir = media_test_dir_new ();
-  RgVideoWriterOptions o = { .width = 317, .height = 241, .fps = { 24, 1 },
-                             .input = RG_PIXEL_RGB24 };
+  RgVideoWriterOptions o
+      = { .width = 317, .height = 241, .fps = { 24, 1 }, .input = RG_PIXEL_RGB24 };
   g_autoptr (GError) error = NULL;
   g_autofree char *mp4 = g_build_filename (dir, "odd.mp4", NULL);
   g_assert_null (rg_video_writer_open (mp4, &o, &error));
@@ -227,12 +242,12 @@ test_refusals (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED);
   g_clear_error (&error);
 
-  o.fps = (RgRational) { 0, 1 };
+  o.fps = (RgRational){ 0, 1 };
   g_assert_null (rg_video_writer_open (mp4, &o, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  o.fps = (RgRational) { 24, 1 };
+  o.fps = (RgRational){ 24, 1 };
   g_autofree char *missing = g_build_filename (dir, "no-such-dir", "x.mp4", NULL);
   g_assert_null (rg_video_writer_open (missing, &o, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_IO);

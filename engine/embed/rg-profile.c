@@ -1,6 +1,7 @@
 /* rg-profile.c — per-table access statistics from a trace. */
 #include "embed/rg-profile.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "core/rg-error.h"
@@ -133,7 +134,8 @@ rg_table_profile_rows_for_share (const RgTableProfile *p, double share)
 {
   if (share <= 0.0 || p->accesses == 0)
     return 0;
-  uint64_t need = (uint64_t) ((long double) share * p->accesses + 0.5L);
+  /* The least whole number of lookups that reaches the share. */
+  uint64_t need = (uint64_t) ceill ((long double) share * p->accesses - 1e-9L);
   if (need > p->accesses)
     need = p->accesses;
   /* cum is non-decreasing: the first h with cum[h] >= need. */

@@ -131,6 +131,23 @@ rg_comm_alltoallv (RgComm *comm, const void *send, const gsize *send_counts,
 }
 
 gboolean
+rg_comm_alltoallv_control (RgComm *comm, const void *send, const gsize *send_counts,
+                           const gsize *send_displs, void *recv, const gsize *recv_counts,
+                           const gsize *recv_displs, GError **error)
+{
+  if (!comm->backend->alltoallv (comm, send, send_counts, send_displs, recv, recv_counts,
+                                 recv_displs, error))
+    return FALSE;
+  for (int p = 0; p < comm->size; p++)
+    if (p != comm->rank)
+      {
+        comm->control_sent += send_counts[p];
+        comm->control_received += recv_counts[p];
+      }
+  return TRUE;
+}
+
+gboolean
 rg_comm_alltoall_sizes (RgComm *comm, const uint64_t *send_sizes, uint64_t *recv_sizes,
                         GError **error)
 {

@@ -91,6 +91,12 @@ gboolean rg_comm_allgather (RgComm *comm, const void *send, gsize bytes, void *r
 gboolean rg_comm_alltoallv (RgComm *comm, const void *send, const gsize *send_counts,
                             const gsize *send_displs, void *recv, const gsize *recv_counts,
                             const gsize *recv_displs, GError **error);
+/* alltoallv for bookkeeping that travels beside the payload (request
+ * layouts, sizes): the same exchange, counted as control bytes. */
+gboolean rg_comm_alltoallv_control (RgComm *comm, const void *send, const gsize *send_counts,
+                                    const gsize *send_displs, void *recv,
+                                    const gsize *recv_counts, const gsize *recv_displs,
+                                    GError **error);
 /* recv_sizes[p] = what rank p passed as send_sizes[me]: how a rank learns
  * its alltoallv receive counts. Counted as control bytes. */
 gboolean rg_comm_alltoall_sizes (RgComm *comm, const uint64_t *send_sizes,

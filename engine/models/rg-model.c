@@ -82,8 +82,8 @@ rg_model_init (const RgModelConfig *config, guint64 seed, GError **error)
   return build (config, rg_params_new_init (seed), error);
 }
 
-RgModel *
-rg_model_load (const char *path, GError **error)
+static RgModel *
+load (const char *path, gboolean writable, GError **error)
 {
   g_autoptr (RgSafetensors) st = rg_safetensors_open (path, error);
   if (st == NULL)
@@ -103,7 +103,19 @@ rg_model_load (const char *path, GError **error)
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: %s", path, local->message);
       return NULL;
     }
-  return build (&config, rg_params_new_load (st), error);
+  return build (&config, rg_params_new_load (st, writable), error);
+}
+
+RgModel *
+rg_model_load (const char *path, GError **error)
+{
+  return load (path, FALSE, error);
+}
+
+RgModel *
+rg_model_load_writable (const char *path, GError **error)
+{
+  return load (path, TRUE, error);
 }
 
 gboolean
@@ -168,4 +180,22 @@ rg_model_count_params (RgModel *m, const char *part)
     return rg_params_count (m->params, NULL);
   g_autofree char *prefix = g_strconcat (part, ".", NULL);
   return rg_params_count (m->params, prefix);
+}
+
+guint
+rg_model_get_n_weights (RgModel *m)
+{
+  return rg_params_get_n (m->params);
+}
+
+const char *
+rg_model_get_weight_name (RgModel *m, guint i)
+{
+  return rg_params_get_name (m->params, i);
+}
+
+RgTensor *
+rg_model_get_weight (RgModel *m, guint i)
+{
+  return rg_params_get_tensor (m->params, i);
 }

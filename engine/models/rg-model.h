@@ -23,6 +23,9 @@ typedef struct _RgModel RgModel;
 
 RgModel *rg_model_init (const RgModelConfig *config, guint64 seed, GError **error);
 RgModel *rg_model_load (const char *path, GError **error);
+/* As rg_model_load, but every weight is a private f32 copy that may be
+ * written (training resumes from a checkpoint; the mapping is read-only). */
+RgModel *rg_model_load_writable (const char *path, GError **error);
 /* Store every weight in `dtype` (F32, BF16 or F16) with the config in the
  * metadata; atomic (temporary file + rename). */
 gboolean rg_model_save (RgModel *model, const char *path, RgDType dtype, GError **error);
@@ -39,5 +42,11 @@ RgDit         *rg_model_get_dit (RgModel *model);
 
 /* Parameters of the whole family, and of each part ("text", "tae", "dit"). */
 int64_t rg_model_count_params (RgModel *model, const char *part);
+
+/* The named weights, in declaration order (for optimisers and inspection):
+ * n weights; name i and its f32 tensor (owned by the model). */
+guint       rg_model_get_n_weights (RgModel *model);
+const char *rg_model_get_weight_name (RgModel *model, guint i);
+RgTensor   *rg_model_get_weight (RgModel *model, guint i);
 
 G_END_DECLS

@@ -13,6 +13,7 @@ typedef struct {
 
 struct _RgParams {
   gboolean       loading;
+  gboolean       writable; /* load private copies, not views of the mapping */
   guint64        seed;
   RgSafetensors *st;
   GArray        *params; /* Param, in declaration order */
@@ -47,10 +48,11 @@ rg_params_new_init (guint64 seed)
 }
 
 RgParams *
-rg_params_new_load (RgSafetensors *st)
+rg_params_new_load (RgSafetensors *st, gboolean writable)
 {
   RgParams *p = params_new ();
   p->loading = TRUE;
+  p->writable = writable;
   p->st = rg_safetensors_ref (st);
   return p;
 }
@@ -103,7 +105,11 @@ load_one (RgParams *p, const char *name, int ndim, const int64_t *shape)
                    ws);
       return NULL;
     }
-  return rg_safetensors_get_f32 (p->st, name, &p->error);
+  g_autoptr (RgTensor) t = rg_safetensors_get_f32 (p->st, name, &p->error);
+  if (t == NULL || !p->writable)
+    return g_steal_pointer (&t);
+  /* F32 weights are views of the read-only mapping: copy them */
+  return rg_tensor_clone (t);
 }
 
 static RgTensor *

@@ -26,7 +26,8 @@ typedef enum {
 typedef struct _RgParams RgParams;
 
 RgParams *rg_params_new_init (guint64 seed);
-RgParams *rg_params_new_load (RgSafetensors *st);
+/* writable: copy every weight instead of borrowing the read-only mapping. */
+RgParams *rg_params_new_load (RgSafetensors *st, gboolean writable);
 void      rg_params_free (RgParams *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgParams, rg_params_free)
 

@@ -265,6 +265,19 @@ test_save_load_forward (void)
   assert_same (a.latent, b.latent);
   assert_same (a.video, b.video);
   assert_same (a.v, b.v);
+  /* a writable load holds private copies with the same values */
+  g_autoptr (RgModel) rw = rg_model_load_writable (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rg_model_get_n_weights (rw), ==, rg_model_get_n_weights (back));
+  for (guint i = 0; i < rg_model_get_n_weights (rw); i++)
+    {
+      RgTensor *w = rg_model_get_weight (rw, i);
+      g_assert_cmpstr (rg_model_get_weight_name (rw, i), ==, rg_model_get_weight_name (back, i));
+      assert_same (w, rg_model_get_weight (back, i));
+      g_assert_true (w->data != rg_model_get_weight (back, i)->data);
+    }
+  rg_tensor_f32 (rg_model_get_weight (rw, 0))[0] += 1.f; /* writable: no fault */
+
   /* a second pass through the same (arena-backed) model gives the same */
   Outputs again = { 0 };
   run_all (back, &again);

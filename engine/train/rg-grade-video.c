@@ -41,7 +41,11 @@ pixel_rgb (const Grader *g, int t, int y, int x, float rgb[3])
   int64_t plane = (int64_t) g->T * g->H * g->W;
   int64_t i = ((int64_t) t * g->H + y) * g->W + x;
   for (int c = 0; c < 3; c++)
-    rgb[c] = (g->v[c * plane + i] + 1.f) * 127.5f;
+    {
+      float v = g->v[c * plane + i];
+      /* NaN or ±∞ from a broken generation reads as black, not as garbage. */
+      rgb[c] = isfinite (v) ? (CLAMP (v, -1.f, 1.f) + 1.f) * 127.5f : 0.f;
+    }
 }
 
 static inline float

@@ -30,7 +30,11 @@ rg_shapes_tone_hz (RgShapeKind kind, RgShapeSize size)
 RgTensor *
 rg_shapes_soundtrack (const RgShapesScene *scene)
 {
-  g_return_val_if_fail (scene->fps.num > 0 && scene->fps.den > 0, NULL);
+  g_return_val_if_fail (scene->fps.num > 0 && scene->fps.den > 0 && scene->frames >= 1
+                            && scene->frames <= RG_SHAPES_MAX_FRAMES && scene->n_shapes >= 0
+                            && scene->n_shapes <= RG_SHAPES_MAX_SHAPES && scene->n_events >= 0
+                            && scene->n_events <= RG_SHAPES_MAX_EVENTS,
+                        NULL);
   int64_t n = rg_time_to_samples (rg_time_from_frame (scene->frames, scene->fps),
                                   RG_SHAPES_AUDIO_RATE);
   RgTensor *audio = rg_tensor_f32_zeros (1, n);

@@ -124,6 +124,16 @@ rg_shapes_coverage (const RgShapesScene *scene, int s, int t, int px, int py)
   return pixel_samples (&scene->shapes[s], t, px, py, NULL) / (float) (SS * SS);
 }
 
+/* Scenes come from rg_shapes_scene_sample or rg_shapes_scene_plan, which
+ * check everything; this guards the sizes the buffers depend on. */
+static gboolean
+renderable (const RgShapesScene *sc)
+{
+  return sc->frames >= 1 && sc->frames <= RG_SHAPES_MAX_FRAMES && sc->width > 0
+         && sc->width <= 4096 && sc->height > 0 && sc->height <= 4096 && sc->n_shapes >= 0
+         && sc->n_shapes <= RG_SHAPES_MAX_SHAPES;
+}
+
 typedef struct {
   const RgShapesScene *scene;
   float               *rgb; /* T × H × W × 3, 0–255 */
@@ -149,8 +159,14 @@ render_frames (void *ctx, int64_t begin, int64_t end)
         {
           const RgShapesShape *sh = &sc->shapes[s];
           float r = sh->radius * sh->scale[t] + 1.f;
-          int x0 = MAX (0, (int) floorf (sh->x[t] - r)), x1 = MIN (W - 1, (int) ceilf (sh->x[t] + r));
-          int y0 = MAX (0, (int) floorf (sh->y[t] - r)), y1 = MIN (H - 1, (int) ceilf (sh->y[t] + r));
+          if (!isfinite (r) || !isfinite (sh->x[t]) || !isfinite (sh->y[t]))
+            continue;
+          /* Clamped as floats first: the cast of an out-of-range float is
+           * undefined. */
+          int x0 = (int) floorf (CLAMP (sh->x[t] - r, 0.f, (float) W));
+          int x1 = (int) ceilf (CLAMP (sh->x[t] + r, -1.f, (float) (W - 1)));
+          int y0 = (int) floorf (CLAMP (sh->y[t] - r, 0.f, (float) H));
+          int y1 = (int) ceilf (CLAMP (sh->y[t] + r, -1.f, (float) (H - 1)));
           for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++)
               {
@@ -178,7 +194,7 @@ RgTensor *
 rg_shapes_render (const RgShapesScene *scene)
 {
   int T = scene->frames, H = scene->height, W = scene->width;
-  g_return_val_if_fail (T >= 1 && T <= RG_SHAPES_MAX_FRAMES && H > 0 && W > 0, NULL);
+  g_return_val_if_fail (renderable (scene), NULL);
   g_autofree float *rgb = render_rgb (scene);
   RgTensor *video = rg_tensor_f32_new (4, (int64_t) 3, (int64_t) T, (int64_t) H, (int64_t) W);
   float *out = rg_tensor_f32 (video);
@@ -193,7 +209,7 @@ guint8 *
 rg_shapes_render_rgb24 (const RgShapesScene *scene, gsize *n_bytes)
 {
   int T = scene->frames, H = scene->height, W = scene->width;
-  g_return_val_if_fail (T >= 1 && T <= RG_SHAPES_MAX_FRAMES && H > 0 && W > 0, NULL);
+  g_return_val_if_fail (renderable (scene), NULL);
   g_autofree float *rgb = render_rgb (scene);
   gsize n = (gsize) T * H * W * 3;
   guint8 *out = g_malloc (n);

@@ -93,7 +93,10 @@ rg_shapes_shape_plan (RgShapesShape *sh, int frames)
       sh->scale[t] = sh->scale0 + (sh->scale1 - sh->scale0) * u;
       sh->angle[t] = sh->angle0 + sh->spin * t;
       sh->x[t] = sh->x0 + sh->vx * t;
-      if (sh->motion == RG_MOTION_BOUNCING && sh->bounce_period >= 4)
+      if (sh->motion == RG_MOTION_BOUNCING && sh->bounce_period >= 4
+          && sh->bounce_period <= 4 * RG_SHAPES_MAX_FRAMES
+          && sh->bounce_phase >= -4 * RG_SHAPES_MAX_FRAMES
+          && sh->bounce_phase <= 4 * RG_SHAPES_MAX_FRAMES) /* else refused by the rules */
         {
           /* Parabolic arcs between contacts: the height above the floor is
            * 4h·τ(p−τ)/p², zero exactly on the contact frames. */
@@ -122,6 +125,19 @@ shape_fits (const RgShapesScene *scene, const RgShapesShape *sh, const char **wh
     return (*why = "a colour too close to the backdrop"), FALSE;
   if (!(sh->radius >= 2.f * u) || !(sh->radius <= 0.5f * MIN (scene->width, scene->height)))
     return (*why = "a radius outside the frame's range"), FALSE;
+  if (!(sh->scale0 >= 0.25f && sh->scale0 <= 4.f) || !(sh->scale1 >= 0.25f && sh->scale1 <= 4.f))
+    return (*why = "a scale outside 0.25…4"), FALSE;
+  if (!isfinite (sh->angle0) || !isfinite (sh->spin))
+    return (*why = "an orientation that is not a number"), FALSE;
+  if (sh->pattern != RG_PATTERN_NONE
+      && (!(sh->pattern_period >= 0.05f && sh->pattern_period <= 10.f)
+          || !isfinite (sh->pattern_angle)))
+    return (*why = "a pattern period outside 0.05…10"), FALSE;
+  if (sh->motion == RG_MOTION_BOUNCING
+      && (sh->bounce_period > 4 * RG_SHAPES_MAX_FRAMES
+          || sh->bounce_phase < -4 * RG_SHAPES_MAX_FRAMES
+          || sh->bounce_phase > 4 * RG_SHAPES_MAX_FRAMES))
+    return (*why = "a bounce period or phase beyond any clip"), FALSE;
   for (int t = 0; t < scene->frames; t++)
     {
       float r = sh->radius * sh->scale[t];

@@ -339,6 +339,13 @@ test_refusals (void)
   g_assert_false (rg_grade_video (tiny, &rep, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  /* NaN pixels from a broken generation are read, not crashed on. */
+  g_autoptr (RgTensor) broken = gray_video (4, 64, 64);
+  rg_tensor_fill (broken, NAN);
+  g_assert_true (rg_grade_video (broken, &rep, &error));
+  g_assert_cmpint (rep.backdrop.kind, ==, RG_BACKDROP_SOLID);
+  g_assert_cmpint (rep.backdrop.colour, ==, RG_COLOUR_BLACK);
+
   /* An empty clip is read as no objects, not as garbage. */
   g_autoptr (RgTensor) empty = gray_video (4, 64, 64);
   g_assert_true (rg_grade_video (empty, &rep, &error));

@@ -565,6 +565,37 @@ test_refusals (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
+  /* Hostile numbers: refused, never undefined behaviour (UBSan runs this). */
+  for (int k = 0; k < 6; k++)
+    {
+      bad = sc;
+      RgShapesShape *sh = &bad.shapes[0];
+      switch (k)
+        {
+        case 0:
+          sh->spin = NAN;
+          break;
+        case 1:
+          sh->pattern = RG_PATTERN_DOTS, sh->colour2 = RG_COLOUR_WHITE, sh->pattern_period = 0.f;
+          break;
+        case 2:
+          sh->motion = RG_MOTION_BOUNCING, sh->bounce_period = 6, sh->bounce_phase = G_MININT;
+          break;
+        case 3:
+          sh->scale0 = 0.f;
+          break;
+        case 4:
+          sh->radius = INFINITY;
+          break;
+        default:
+          sh->y0 = NAN;
+          break;
+        }
+      g_assert_false (rg_shapes_scene_plan (&bad, &error));
+      g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+
   bad = sc;
   bad.n_shapes = 7;
   g_assert_false (rg_shapes_scene_plan (&bad, &error));

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/rg-error.h"
 #include "project/rg-project.h"
@@ -19,6 +20,7 @@ typedef struct {
   gboolean ripple;
   char    *kind, *name;
   int      position;
+  char    *output;
 } Options;
 
 typedef int (*VerbFunc) (Options *o, const char *file, char **args);
@@ -504,6 +506,49 @@ verb_add_track (Options *o, const char *file, char **args)
   return print_result (o, b, human);
 }
 
+typedef struct {
+  Options      *o;
+  GCancellable *cancel;
+  int           last_percent;
+} ExportState;
+
+static void
+on_export_progress (double fraction, double eta, gpointer data)
+{
+  ExportState *st = data;
+  if (rg_cli_interrupted ())
+    g_cancellable_cancel (st->cancel); /* the export removes its partial file */
+  int percent = (int) (fraction * 100.0);
+  if (!st->o->json && isatty (STDERR_FILENO) && percent != st->last_percent)
+    {
+      g_printerr ("\rexporting: %3d%%%s", percent, percent == 100 ? "\n" : "");
+      st->last_percent = percent;
+    }
+}
+
+static int
+verb_export (Options *o, const char *file, char **args)
+{
+  if (!o->output)
+    {
+      g_printerr ("reelgen project export: give the output file with -o OUT.mp4\n");
+      return 2;
+    }
+  g_autoptr (RgProject) p = open_for ("export", file);
+  if (!p)
+    return 1;
+  rg_cli_install_sigint ();
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  ExportState st = { o, cancel, -1 };
+  GError *error = NULL;
+  if (!rg_project_export (p, o->output, NULL, on_export_progress, &st, cancel, &error))
+    return edit_failed ("export", error);
+  JsonBuilder *b = result_new ("export");
+  add_str (b, "output", o->output);
+  g_autofree char *human = g_strdup_printf ("exported %s", o->output);
+  return print_result (o, b, human);
+}
+
 static const struct {
   const char *name;
   VerbFunc    func;
@@ -522,6 +567,7 @@ static const struct {
   { "save-as", verb_save_as, "save-as FILE NEW-FILE" },
   { "relink", verb_relink, "relink FILE --asset ID MEDIA" },
   { "add-track", verb_add_track, "add-track FILE [--kind video|audio] [--name N] [--position P]" },
+  { "export", verb_export, "export FILE -o OUT.mp4|.webm|.mkv" },
 };
 
 int
@@ -541,6 +587,7 @@ rg_cmd_project_main (int argc, char **argv)
     { "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind, "Track kind: video or audio", "K" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Track name", "NAME" },
     { "position", 0, 0, G_OPTION_ARG_INT, &o.position, "Track position (0 = top)", "P" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Export to this file", "OUT" },
     { NULL }
   };
   GString *summary = g_string_new ("Verbs (times: 1.5 = seconds, 36f = frames, 135000t = ticks):");
@@ -572,5 +619,6 @@ out:
   g_free (o.out);
   g_free (o.kind);
   g_free (o.name);
+  g_free (o.output);
   return rc;
 }

@@ -12,7 +12,7 @@
  * database row ids and stay stable across undo/redo and reopening. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <stdint.h>
 
 #include "core/rg-time.h"
@@ -220,6 +220,29 @@ gboolean rg_project_redo (RgProject *project, GError **error);
 /* The label of the step undo/redo would act on, NULL when there is none. */
 char    *rg_project_undo_label (RgProject *project);
 char    *rg_project_redo_label (RgProject *project);
+
+/* ---- export (rg-project-export.c) ---- */
+
+typedef struct {
+  int width, height; /* canvas; 0 = the largest picture on the video tracks */
+  int sample_rate;   /* 0 = 48000 when there is sound */
+  int speed;         /* an RgEncodeSpeed (media/rg-video-writer.h); 0 = balanced */
+  int quality;       /* codec constant quality; 0 = visually lossless default */
+  int threads;       /* 0 = automatic */
+} RgProjectExportOptions;
+
+/* fraction done in [0, 1], estimated seconds left (< 0 while unknown). */
+typedef void (*RgProjectExportProgress) (double fraction, double eta_seconds, gpointer user_data);
+
+/* Renders the timeline to path (container by extension: .mp4, .webm, .mkv)
+ * through engine/media: video tracks give the picture (top track wins,
+ * black where empty), audio tracks are mixed; muted tracks are left out.
+ * Every source is located first (RG_ERROR_NOT_FOUND names a missing one).
+ * Cancelled or failed exports leave no file. options may be NULL. */
+gboolean rg_project_export (RgProject *project, const char *path,
+                            const RgProjectExportOptions *options,
+                            RgProjectExportProgress progress, gpointer user_data,
+                            GCancellable *cancellable, GError **error);
 
 /* ---- time text (rg-project-time.c) ---- */
 

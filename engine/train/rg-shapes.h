@@ -244,7 +244,7 @@ typedef struct {
   RgShapesScene    target;
   char            *instruction;
   /* The edited shapes (a colour×kind group) in the source scene, as a bit
-   * set; for ADD, the bit of the new shape in the target. */
+   * set; for ADD, the bit of the new shape in the target; 0 for BACKGROUND. */
   guint            edited;
 } RgShapesEdit;
 

@@ -180,6 +180,158 @@ rg_job_spec_to_json (const RgJobSpec *spec)
   return json_to_string (root, TRUE);
 }
 
+/* ---- reading a request ---- */
+
+static gboolean
+corrupt (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+corrupt (GError **error, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "job request: %s", message);
+  return FALSE;
+}
+
+static gboolean
+holds (JsonNode *node, GType type)
+{
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+read_string (JsonNode *node, const char *name, gboolean nullable, char **out, GError **error)
+{
+  if (nullable && JSON_NODE_HOLDS_NULL (node))
+    {
+      g_clear_pointer (out, g_free);
+      return TRUE;
+    }
+  if (!holds (node, G_TYPE_STRING))
+    return corrupt (error, "“%s” must be a string%s", name, nullable ? " or null" : "");
+  g_free (*out);
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+static gboolean
+read_int (JsonNode *node, const char *name, int *out, GError **error)
+{
+  if (!holds (node, G_TYPE_INT64))
+    return corrupt (error, "“%s” must be an integer", name);
+  gint64 v = json_node_get_int (node);
+  if (v < G_MININT || v > G_MAXINT)
+    return corrupt (error, "“%s” is out of range", name);
+  *out = (int) v;
+  return TRUE;
+}
+
+/* A string of digits (exact for all 64 bits) or a non-negative integer. */
+static gboolean
+read_seed (JsonNode *node, guint64 *out, GError **error)
+{
+  if (holds (node, G_TYPE_INT64) && json_node_get_int (node) >= 0)
+    {
+      *out = (guint64) json_node_get_int (node);
+      return TRUE;
+    }
+  if (holds (node, G_TYPE_STRING)
+      && g_ascii_string_to_unsigned (json_node_get_string (node), 10, 0, G_MAXUINT64, out, NULL))
+    return TRUE;
+  return corrupt (error, "“seed” must be a non-negative integer or a string of digits");
+}
+
+static gboolean
+read_fps (JsonNode *node, RgRational *out, GError **error)
+{
+  JsonArray *a = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  if (a == NULL || json_array_get_length (a) != 2
+      || !holds (json_array_get_element (a, 0), G_TYPE_INT64)
+      || !holds (json_array_get_element (a, 1), G_TYPE_INT64))
+    return corrupt (error, "“fps” must be [numerator, denominator]");
+  gint64 num = json_array_get_int_element (a, 0), den = json_array_get_int_element (a, 1);
+  if (num < 0 || den < 0 || num > G_MAXINT || den > G_MAXINT)
+    return corrupt (error, "“fps” is out of range");
+  *out = (RgRational) { num, den };
+  return TRUE;
+}
+
+static gboolean
+read_member (RgJobSpec *spec, const char *name, JsonNode *node, GError **error)
+{
+  if (g_str_equal (name, "kind"))
+    {
+      if (!holds (node, G_TYPE_STRING))
+        return corrupt (error, "“kind” must be a string");
+      return rg_job_kind_from_string (json_node_get_string (node), &spec->kind, error);
+    }
+  if (g_str_equal (name, "prompt"))
+    return read_string (node, name, TRUE, &spec->prompt, error);
+  if (g_str_equal (name, "negative_prompt"))
+    return read_string (node, name, TRUE, &spec->negative_prompt, error);
+  if (g_str_equal (name, "model"))
+    return read_string (node, name, TRUE, &spec->model_path, error);
+  if (g_str_equal (name, "output"))
+    return read_string (node, name, TRUE, &spec->output_path, error);
+  if (g_str_equal (name, "seed"))
+    return read_seed (node, &spec->seed, error);
+  if (g_str_equal (name, "steps"))
+    return read_int (node, name, &spec->steps, error);
+  if (g_str_equal (name, "frames"))
+    return read_int (node, name, &spec->frames, error);
+  if (g_str_equal (name, "width"))
+    return read_int (node, name, &spec->width, error);
+  if (g_str_equal (name, "height"))
+    return read_int (node, name, &spec->height, error);
+  if (g_str_equal (name, "fps"))
+    return read_fps (node, &spec->fps, error);
+  if (g_str_equal (name, "guidance"))
+    {
+      if (!holds (node, G_TYPE_DOUBLE) && !holds (node, G_TYPE_INT64))
+        return corrupt (error, "“guidance” must be a number");
+      spec->guidance = (float) json_node_get_double (node);
+      return TRUE;
+    }
+  if (g_str_equal (name, "schedule"))
+    {
+      if (!holds (node, G_TYPE_STRING))
+        return corrupt (error, "“schedule” must be a string");
+      return rg_schedule_kind_from_string (json_node_get_string (node), &spec->schedule, error);
+    }
+  return corrupt (error, "unknown member “%s”", name);
+}
+
+RgJobSpec *
+rg_job_spec_from_json (const char *json, gssize length, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) parse_error = NULL;
+  if (!json_parser_load_from_data (parser, json, length, &parse_error))
+    {
+      corrupt (error, "not JSON: %s", parse_error->message);
+      return NULL;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      corrupt (error, "not a JSON object");
+      return NULL;
+    }
+
+  JsonObject *object = json_node_get_object (root);
+  g_autoptr (RgJobSpec) spec = rg_job_spec_new (RG_JOB_TEXT_TO_VIDEO);
+  g_autoptr (GList) members = json_object_get_members (object);
+  for (GList *l = members; l; l = l->next)
+    if (!read_member (spec, l->data, json_object_get_member (object, l->data), error))
+      return NULL;
+  if (!rg_job_spec_validate (spec, error))
+    return NULL;
+  return g_steal_pointer (&spec);
+}
+
 RgJobResult *
 rg_job_result_new (const char *output_path, const char *provenance_json)
 {

@@ -69,6 +69,12 @@ gboolean rg_job_spec_validate (const RgJobSpec *spec, GError **error);
 /* Every field as a JSON object (caller frees), the form provenance records
  * and remote workers exchange. */
 char *rg_job_spec_to_json (const RgJobSpec *spec);
+/* The inverse, for requests from elsewhere: members missing from the object
+ * keep rg_job_spec_new()'s defaults; an unknown member, a member of the
+ * wrong type or a value out of range is refused (RG_ERROR_CORRUPT for a
+ * malformed request, RG_ERROR_INVALID_ARGUMENT from rg_job_spec_validate)
+ * with a message naming the member. */
+RgJobSpec *rg_job_spec_from_json (const char *json, gssize length, GError **error);
 
 typedef struct {
   char *output_path;

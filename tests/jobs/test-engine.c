@@ -541,6 +541,95 @@ test_spec_json (void)
   g_assert_false (rg_job_kind_from_string ("t3v", &kind, NULL));
 }
 
+static void
+test_spec_json_round_trip (void)
+{
+  g_autoptr (RgJobSpec) spec = rg_job_spec_new (RG_JOB_TEXT_TO_VIDEO);
+  spec->prompt = g_strdup ("un chat qui saute, 跳跃的猫");
+  spec->negative_prompt = g_strdup ("blur");
+  spec->seed = G_MAXUINT64 - 1;
+  spec->steps = 24;
+  spec->guidance = 7.5f;
+  spec->schedule = RG_SCHEDULE_LINEAR;
+  spec->frames = 32;
+  spec->fps = (RgRational) { 30000, 1001 };
+  spec->width = 128;
+  spec->height = 64;
+  spec->model_path = g_strdup ("/models/nano.safetensors");
+  spec->output_path = g_strdup ("out.mp4");
+
+  g_autofree char *json = rg_job_spec_to_json (spec);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgJobSpec) back = rg_job_spec_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->prompt, ==, spec->prompt);
+  g_assert_cmpstr (back->negative_prompt, ==, "blur");
+  g_assert_cmpuint (back->seed, ==, spec->seed);
+  g_assert_cmpint (back->steps, ==, 24);
+  g_assert_cmpfloat (back->guidance, ==, 7.5f);
+  g_assert_cmpint (back->schedule, ==, RG_SCHEDULE_LINEAR);
+  g_assert_cmpint (back->frames, ==, 32);
+  g_assert_cmpint (back->fps.num, ==, 30000);
+  g_assert_cmpint (back->fps.den, ==, 1001);
+  g_assert_cmpint (back->width, ==, 128);
+  g_assert_cmpint (back->height, ==, 64);
+  g_assert_cmpstr (back->model_path, ==, spec->model_path);
+  g_assert_cmpstr (back->output_path, ==, "out.mp4");
+
+  /* a minimal request takes the defaults */
+  g_autoptr (RgJobSpec) small
+      = rg_job_spec_from_json ("{\"prompt\": \"a dog\", \"output\": \"d.mp4\", \"seed\": 3}",
+                               -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (small->kind, ==, RG_JOB_TEXT_TO_VIDEO);
+  g_assert_cmpint (small->steps, ==, 50);
+  g_assert_cmpuint (small->seed, ==, 3);
+  g_assert_null (small->model_path);
+}
+
+static void
+test_spec_json_hostile (void)
+{
+  static const struct {
+    const char *json;
+    int         code;
+    const char *says;
+  } cases[] = {
+    { "", RG_ERROR_CORRUPT, "not a JSON object" },
+    { "{\"prompt\": \"x\"", RG_ERROR_CORRUPT, "not JSON" },
+    { "[1, 2]", RG_ERROR_CORRUPT, "not a JSON object" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"stepz\": 4}", RG_ERROR_CORRUPT, "stepz" },
+    { "{\"prompt\": 7, \"output\": \"o.mp4\"}", RG_ERROR_CORRUPT, "prompt" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"steps\": \"9\"}", RG_ERROR_CORRUPT,
+      "steps" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"steps\": 99999999999}",
+      RG_ERROR_CORRUPT, "steps" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"seed\": -1}", RG_ERROR_CORRUPT, "seed" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"seed\": \"18446744073709551616\"}",
+      RG_ERROR_CORRUPT, "seed" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"fps\": [8]}", RG_ERROR_CORRUPT, "fps" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"guidance\": \"high\"}",
+      RG_ERROR_CORRUPT, "guidance" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"kind\": \"t3v\"}",
+      RG_ERROR_INVALID_ARGUMENT, "t3v" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"schedule\": \"cosine\"}",
+      RG_ERROR_INVALID_ARGUMENT, "cosine" },
+    { "{\"prompt\": \"x\", \"output\": \"o.mp4\", \"steps\": 0}", RG_ERROR_INVALID_ARGUMENT,
+      "steps" },
+    { "{\"prompt\": \"x\"}", RG_ERROR_INVALID_ARGUMENT, "output" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GError *error = NULL;
+      RgJobSpec *spec = rg_job_spec_from_json (cases[i].json, -1, &error);
+      g_assert_null (spec);
+      g_assert_error (error, RG_ERROR, cases[i].code);
+      if (strstr (error->message, cases[i].says) == NULL)
+        g_error ("case %u: “%s” does not mention “%s”", i, error->message, cases[i].says);
+      g_clear_error (&error);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -555,5 +644,7 @@ main (int argc, char **argv)
   ADD ("/engine/shutdown-cancels", test_shutdown_cancels);
 #undef ADD
   g_test_add_func ("/job/spec-json", test_spec_json);
+  g_test_add_func ("/job/spec-json-round-trip", test_spec_json_round_trip);
+  g_test_add_func ("/job/spec-json-hostile", test_spec_json_hostile);
   return g_test_run ();
 }

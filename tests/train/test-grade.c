@@ -346,6 +346,14 @@ test_refusals (void)
   g_assert_cmpint (rep.backdrop.kind, ==, RG_BACKDROP_SOLID);
   g_assert_cmpint (rep.backdrop.colour, ==, RG_COLOUR_BLACK);
 
+  /* Pure noise (a diverged model) is read without overflowing anything. */
+  g_autoptr (RgTensor) noise = gray_video (16, 64, 64);
+  rg_rng_uniform (99, 0, 0, rg_tensor_f32 (noise), rg_tensor_numel (noise));
+  for (int64_t i = 0; i < rg_tensor_numel (noise); i++)
+    rg_tensor_f32 (noise)[i] = 2.f * rg_tensor_f32 (noise)[i] - 1.f;
+  g_assert_true (rg_grade_video (noise, &rep, &error));
+  g_assert_cmpint (rep.n_tracks, <=, RG_GRADE_MAX_OBJECTS);
+
   /* An empty clip is read as no objects, not as garbage. */
   g_autoptr (RgTensor) empty = gray_video (4, 64, 64);
   g_assert_true (rg_grade_video (empty, &rep, &error));

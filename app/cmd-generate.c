@@ -188,6 +188,12 @@ rg_cmd_generate_main (int argc, char **argv)
       return 2;
     }
 
+  if (seed < 0)
+    {
+      g_printerr ("reelgen generate: --seed must be ≥ 0, not %" G_GINT64_FORMAT "\n", seed);
+      return 2;
+    }
+
   GError *error = NULL;
   g_autoptr (RgJobSpec) spec = rg_job_spec_new (RG_JOB_TEXT_TO_VIDEO);
   spec->prompt = g_strdup (prompt);

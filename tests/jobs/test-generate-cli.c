@@ -168,6 +168,11 @@ test_bad_options (void)
   g_assert_nonnull (strstr (err, "--fps"));
   g_clear_pointer (&err, g_free);
 
+  const char *bad_seed[] = { "generate", "--prompt", "x", "--seed", "-3", "-o", clip, NULL };
+  g_assert_cmpint (reelgen (bad_seed, NULL, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--seed"));
+  g_clear_pointer (&err, g_free);
+
   /* the model refuses a clip length its TAE cannot encode: exit 1, a reason */
   const char *odd_frames[] = { "generate", "--prompt", "x", "--frames", "15", "--model",
                                model_path, "-o", clip, NULL };

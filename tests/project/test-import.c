@@ -5,6 +5,7 @@
 
 #include "core/rg-error.h"
 #include "project-test-util.h"
+#include "project/rg-project-previews.h"
 
 static char *dir;
 
@@ -180,6 +181,45 @@ test_moved (void)
   rg_test_rmdir (elsewhere);
 }
 
+/* Peaks and thumbnails come from engine/media once, then from the project
+ * database: with the source gone they are still served, identical. */
+static void
+test_previews (void)
+{
+  g_autoptr (GError) error = NULL;
+  RgProject *p = rg_test_project (dir, "previews.reelgen");
+  const char *av[] = { "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=24:duration=2", "-f", "lavfi",
+                       "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-c:v", "libx264",
+                       "-c:a", "aac", "-shortest", NULL };
+  g_autofree char *mp4 = make_media ("previews.mp4", av);
+  int64_t id = rg_project_import (p, mp4, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (RgWaveform) w = rg_project_waveform (p, id, 0, SEC (1), 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (w->buckets, ==, 50);
+  g_assert_cmpfloat (w->max[20], >, 0.05); /* ffmpeg's sine peaks at 1/8 */
+  g_assert_cmpfloat (w->min[20], <, -0.05);
+  g_autoptr (RgThumbnailStrip) s = rg_project_thumbnails (p, id, 0, SEC (2), 4, 32, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->count, ==, 4);
+  g_assert_cmpint (s->width, ==, 32);
+
+  g_assert_cmpint (g_unlink (mp4), ==, 0);
+  g_autoptr (RgWaveform) w2 = rg_project_waveform (p, id, 0, SEC (1), 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (w2->max, 50 * w2->channels * sizeof (float), w->max,
+                   50 * w->channels * sizeof (float));
+  g_autoptr (RgThumbnailStrip) s2 = rg_project_thumbnails (p, id, 0, SEC (2), 4, 32, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (s2->rgba, (gsize) 4 * s2->width * s2->height * 4, s->rgba,
+                   (gsize) 4 * s->width * s->height * 4);
+  /* Other parameters are not cached, and the source is gone: said so. */
+  g_assert_null (rg_project_waveform (p, id, 0, SEC (1), 60, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_NOT_FOUND);
+  rg_project_close (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,6 +228,7 @@ main (int argc, char **argv)
   g_test_add_func ("/import/kinds", test_import_kinds);
   g_test_add_func ("/import/refused", test_refused);
   g_test_add_func ("/import/moved", test_moved);
+  g_test_add_func ("/import/previews", test_previews);
   int rc = g_test_run ();
   rg_test_rmdir (dir);
   g_free (dir);

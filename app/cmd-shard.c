@@ -457,13 +457,14 @@ cmd_bench (int argc, char **argv)
   rg_shard_bench_config_defaults (&c);
   gboolean         json = FALSE;
   g_autofree char *png_dir = NULL;
-  int              tables = (int) c.n_tables, pb = (int) c.profile_batches,
+  int              tables = (int) c.n_tables, batch = (int) c.batch_size, pb = (int) c.profile_batches,
       eb = (int) c.eval_batches, nodes = (int) c.n_nodes, devs = (int) c.devices_per_node;
   gint64       seed = (gint64) c.seed;
   GOptionEntry e[] = {
-    { "tables", 0, 0, G_OPTION_ARG_INT, &tables, "Tables per experiment (32)", "N" },
-    { "profile-batches", 0, 0, G_OPTION_ARG_INT, &pb, "Batches profiled (4)", "N" },
-    { "eval-batches", 0, 0, G_OPTION_ARG_INT, &eb, "Batches evaluated (4)", "N" },
+    { "tables", 0, 0, G_OPTION_ARG_INT, &tables, "Tables per experiment (16)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Global batch size (4096)", "B" },
+    { "profile-batches", 0, 0, G_OPTION_ARG_INT, &pb, "Batches profiled (2)", "N" },
+    { "eval-batches", 0, 0, G_OPTION_ARG_INT, &eb, "Batches evaluated (2)", "N" },
     { "rows-scale", 0, 0, G_OPTION_ARG_DOUBLE, &c.rows_scale, "Scale table rows (1)", "X" },
     { "seq-len", 0, 0, G_OPTION_ARG_DOUBLE, &c.seq_len, "Sequence length (32)", "L" },
     { "nodes", 0, 0, G_OPTION_ARG_INT, &nodes, "Nodes (2)", "N" },
@@ -480,13 +481,14 @@ cmd_bench (int argc, char **argv)
   if (!rg_cli_parse (ctx, &argc, &argv, "shard bench"))
     return 2;
   g_autoptr (GError) error = NULL;
-  if (tables < 1 || tables > (int) RG_TRACE_MAX_TABLES || pb < 1 || eb < 1 || nodes < 1
+  if (tables < 1 || tables > (int) RG_TRACE_MAX_TABLES || batch < 1 || pb < 1 || eb < 1 || nodes < 1
       || devs < 1 || !(c.fast_share > 0) || !(c.inter_ratio > 0) || !(c.rows_scale > 0))
     {
       g_set_error (&error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "bench options must be positive");
       return rg_cli_fail ("shard bench", error);
     }
   c.n_tables = (uint32_t) tables;
+  c.batch_size = (uint32_t) batch;
   c.profile_batches = (uint32_t) pb;
   c.eval_batches = (uint32_t) eb;
   c.n_nodes = (uint32_t) nodes;

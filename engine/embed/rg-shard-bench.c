@@ -9,10 +9,11 @@
 void
 rg_shard_bench_config_defaults (RgShardBenchConfig *c)
 {
-  c->n_tables = 32;
-  c->batch_size = 512;
-  c->profile_batches = 4;
-  c->eval_batches = 4;
+  c->n_tables = 16;
+  /* 256 samples per device on 16: TorchRec's planner assumes 512 a rank. */
+  c->batch_size = 4096;
+  c->profile_batches = 2;
+  c->eval_batches = 2;
   c->seed = 1;
   c->rows_scale = 1.0;
   c->seq_len = 32;
@@ -136,7 +137,9 @@ memory_experiment (const RgShardBenchConfig *c, RgShardBenchResult *res, GError 
         best = g;
     }
   res->best_greedy = best->scheme;
-  res->slow_ratio = best->sim->slow_accesses / MAX (rec->sim->slow_accesses, 1e-9);
+  /* RecShard can read the slow tier zero times per step; the ratio then
+   * counts it as one read, a lower bound. */
+  res->slow_ratio = best->sim->slow_accesses / MAX (rec->sim->slow_accesses, 1.0);
   res->balance_ratio = best->sim->load_imbalance / rec->sim->load_imbalance;
   res->throughput_ratio = rec->sim->throughput / best->sim->throughput;
 
@@ -259,6 +262,9 @@ rg_shard_bench_print (const RgShardBenchResult *r, FILE *out)
   print_rows (r->memory, out);
   fprintf (out, "RecShard vs the best whole-table greedy (%s):\n", r->best_greedy);
   target (out, "fewer slow-tier accesses", r->slow_ratio, 87, "x");
+  if (((RgShardBenchRow *) g_ptr_array_index (r->memory, 0))->sim->slow_accesses < 1.0)
+    fprintf (out, "  (RecShard read the slow tier %.2f times a step; counted as 1)\n",
+             ((RgShardBenchRow *) g_ptr_array_index (r->memory, 0))->sim->slow_accesses);
   target (out, "better load balance (max/mean)", r->balance_ratio, 12, "x");
   target (out, "modelled throughput", r->throughput_ratio, 6, "x");
   if (!isnan (r->milp_gap))

@@ -40,6 +40,10 @@ typedef struct {
   gint16      *label;    /* [T][H][W] component index or −1 */
   int         *n_comps;  /* [T] */
   Comp        *comps;    /* [T][MAX_COMPS] */
+  /* Known colours of a patterned object (a subject): a pixel's coverage is
+   * its best fit to the object's mean colour or to any of these. */
+  int          n_inks;
+  float        inks[2][3];
 } Grader;
 
 static inline void
@@ -258,6 +262,41 @@ shape_features (Grader *g, int t, int ci, Comp *c)
     c->kind = RG_SHAPE_TRIANGLE;
 }
 
+/* Where rgb lies on the segment from the backdrop to the object colour. */
+static float
+coverage (const float rgb[3], const float bg[3], const float obj[3])
+{
+  float num = 0.f, den = 0.f;
+  for (int k = 0; k < 3; k++)
+    {
+      float e = obj[k] - bg[k];
+      num += (rgb[k] - bg[k]) * e;
+      den += e * e;
+    }
+  return den > 0 ? CLAMP (num / den, 0.f, 1.f) : 1.f;
+}
+
+/* Coverage by a blend of two inks: p − bg = α(A − bg) + β(B − bg) with
+ * α, β ≥ 0 by least squares, coverage α + β. Anti-aliased pattern edges
+ * inside a subject are such blends, not holes. */
+static float
+coverage_blend (const float rgb[3], const float bg[3], const float A[3], const float B[3])
+{
+  double aa = 0, ab = 0, bb = 0, pa = 0, pb = 0;
+  for (int k = 0; k < 3; k++)
+    {
+      double a = A[k] - bg[k], b = B[k] - bg[k], p = rgb[k] - bg[k];
+      aa += a * a, ab += a * b, bb += b * b, pa += p * a, pb += p * b;
+    }
+  double det = aa * bb - ab * ab;
+  if (det <= 1e-6 * aa * bb)
+    return 0.f; /* parallel inks: the single projections cover it */
+  double alpha = (pa * bb - pb * ab) / det, beta = (pb * aa - pa * ab) / det;
+  if (alpha < 0 || beta < 0)
+    return 0.f;
+  return (float) CLAMP (alpha + beta, 0.0, 1.0);
+}
+
 /* Label frame t's foreground and measure each component. */
 static void
 segment_frame (Grader *g, int t)
@@ -365,15 +404,13 @@ segment_frame (Grader *g, int t)
                 if (!touches)
                   continue;
               }
-            float rgb[3], num = 0.f, den = 0.f;
+            float rgb[3];
             pixel_rgb (g, t, y, x, rgb);
-            for (int k = 0; k < 3; k++)
-              {
-                float e = obj[k] - g->bg[y * 3 + k];
-                num += (rgb[k] - g->bg[y * 3 + k]) * e;
-                den += e * e;
-              }
-            float a = den > 0 ? CLAMP (num / den, 0.f, 1.f) : 1.f;
+            float a = coverage (rgb, g->bg + y * 3, obj);
+            for (int k = 0; k < g->n_inks; k++)
+              a = MAX (a, coverage (rgb, g->bg + y * 3, g->inks[k]));
+            if (g->n_inks == 2)
+              a = MAX (a, coverage_blend (rgb, g->bg + y * 3, g->inks[0], g->inks[1]));
             if (lab[p] == -1 && a <= 0.f)
               continue;
             lab[p] = id;
@@ -574,10 +611,11 @@ cmp_object_area (const void *a, const void *b)
   return (y->area > x->area) - (y->area < x->area);
 }
 
-gboolean
-rg_grade_video (RgTensor *video, RgGradeReport *report, GError **error)
+/* Check the video, estimate the backdrop and segment every frame. */
+static gboolean
+grader_open (Grader *g, RgTensor *video, const RgShapesSubject *subject, RgTensor **packed,
+             GError **error)
 {
-  memset (report, 0, sizeof *report);
   int off = video->ndim == 5 ? 1 : 0;
   if (video->dtype != RG_F32 || (video->ndim != 4 && video->ndim != 5)
       || (off && video->shape[0] != 1) || video->shape[off] != 3)
@@ -596,18 +634,45 @@ rg_grade_video (RgTensor *video, RgGradeReport *report, GError **error)
                    T, W, H, RG_SHAPES_MAX_FRAMES);
       return FALSE;
     }
-  g_autoptr (RgTensor) packed = rg_tensor_contiguous (video);
-  Grader g = { (int) T, (int) H, (int) W, MIN (H, W) / 64.f, rg_tensor_f32 (packed) };
-  g.bg = g_new (float, H * 3);
-  g.cov = g_new (float, T * H * W);
-  g.label = g_new (gint16, T * H * W);
-  g.n_comps = g_new0 (int, T);
-  g.comps = g_new0 (Comp, T * MAX_COMPS);
+  *packed = rg_tensor_contiguous (video);
+  *g = (Grader) { (int) T, (int) H, (int) W, MIN (H, W) / 64.f, rg_tensor_f32 (*packed) };
+  g->bg = g_new (float, H * 3);
+  g->cov = g_new (float, T * H * W);
+  g->label = g_new (gint16, T * H * W);
+  g->n_comps = g_new0 (int, T);
+  g->comps = g_new0 (Comp, T * MAX_COMPS);
+  if (subject)
+    {
+      g->n_inks = 2;
+      rg_colour_rgb (subject->colour, g->inks[0]);
+      rg_colour_rgb (subject->colour2, g->inks[1]);
+    }
+  estimate_backdrop (g);
+  for (int t = 0; t < g->T; t++)
+    segment_frame (g, t);
+  return TRUE;
+}
 
-  estimate_backdrop (&g);
+static void
+grader_close (Grader *g, RgTensor *packed)
+{
+  g_free (g->bg);
+  g_free (g->cov);
+  g_free (g->label);
+  g_free (g->n_comps);
+  g_free (g->comps);
+  rg_tensor_unref (packed);
+}
+
+gboolean
+rg_grade_video (RgTensor *video, RgGradeReport *report, GError **error)
+{
+  memset (report, 0, sizeof *report);
+  Grader g;
+  RgTensor *packed = NULL;
+  if (!grader_open (&g, video, NULL, &packed, error))
+    return FALSE;
   classify_backdrop (&g, report);
-  for (int t = 0; t < g.T; t++)
-    segment_frame (&g, t);
 
   /* Count: the most frequent per-frame number of components. */
   int hist[MAX_COMPS + 1] = { 0 };
@@ -629,10 +694,57 @@ rg_grade_video (RgTensor *video, RgGradeReport *report, GError **error)
   memcpy (report->objects, all, report->n_tracks * sizeof all[0]);
 
   g_free (tracks);
-  g_free (g.bg);
-  g_free (g.cov);
-  g_free (g.label);
-  g_free (g.n_comps);
-  g_free (g.comps);
+  grader_close (&g, packed);
+  return TRUE;
+}
+
+gboolean
+rg_grade_subject (RgTensor *video, const RgShapesSubject *subject, double *similarity,
+                  GError **error)
+{
+  Grader g;
+  RgTensor *packed = NULL;
+  if (!grader_open (&g, video, subject, &packed, error))
+    return FALSE;
+
+  /* The largest object of each frame: the palette colours of its interior
+   * (pixels whose 8 neighbours are the object too, so no edge blends) and
+   * its shape class, weighted by area. */
+  double colours[RG_COLOUR_N] = { 0 }, interior = 0, kind_hit = 0, kind_all = 0;
+  for (int t = 0; t < g.T; t++)
+    {
+      const Comp *comps = g.comps + (int64_t) t * MAX_COMPS;
+      int best = -1;
+      for (int c = 0; c < g.n_comps[t]; c++)
+        if (best < 0 || comps[c].area > comps[best].area)
+          best = c;
+      if (best < 0)
+        continue;
+      const gint16 *lab = g.label + (int64_t) t * g.H * g.W;
+      for (int y = MAX (1, comps[best].y0); y <= MIN (g.H - 2, comps[best].y1); y++)
+        for (int x = MAX (1, comps[best].x0); x <= MIN (g.W - 2, comps[best].x1); x++)
+          {
+            gboolean inner = TRUE;
+            for (int dy = -1; dy <= 1 && inner; dy++)
+              for (int dx = -1; dx <= 1; dx++)
+                inner &= lab[(y + dy) * g.W + x + dx] == best;
+            if (!inner)
+              continue;
+            float rgb[3];
+            pixel_rgb (&g, t, y, x, rgb);
+            colours[rg_colour_nearest (rgb, NULL)] += 1;
+            interior += 1;
+          }
+      kind_all += comps[best].area;
+      kind_hit += comps[best].kind == subject->kind ? comps[best].area : 0;
+    }
+  grader_close (&g, packed);
+
+  double a = interior > 0 ? colours[subject->colour] / interior : 0;
+  double b = interior > 0 ? colours[subject->colour2] / interior : 0;
+  /* Both pattern colours must show; one alone is half a likeness. */
+  double colour_score = MIN (a, b) >= 0.05 ? a + b : 0.5 * (a + b);
+  double kind_score = kind_all > 0 ? kind_hit / kind_all : 0;
+  *similarity = 0.6 * colour_score + 0.4 * kind_score;
   return TRUE;
 }

@@ -56,6 +56,13 @@ typedef struct {
  * RG_ERROR_INVALID_ARGUMENT for other shapes or frames under 32 px. */
 gboolean rg_grade_video (RgTensor *video, RgGradeReport *report, GError **error);
 
+/* Personalization: how much the video's largest object looks like the
+ * subject, in [0, 1]: 0.6 × the share of its interior in the subject's two
+ * pattern colours (halved unless both show) + 0.4 × the share of frames,
+ * by area, whose shape class is the subject's kind. */
+gboolean rg_grade_subject (RgTensor *video, const RgShapesSubject *subject, double *similarity,
+                           GError **error);
+
 /* --- reconstruction metrics (rg-grade-metrics.c) ---
  * Both take two videos of the same shape in [-1, 1] and measure them on the
  * [0, 1] scale. PSNR is +∞ for identical videos. SSIM is the mean over

@@ -326,6 +326,38 @@ test_judge (void)
 }
 
 static void
+test_subject_similarity (void)
+{
+  /* A subject's own clips look like it; a subject of another kind and
+   * other colours does not. */
+  RgShapesConfig cfg;
+  rg_shapes_config_init (&cfg);
+  double own_min = 1, other_max = 0;
+  for (int id = 0; id < 30; id++)
+    {
+      RgShapesSubject s, o;
+      rg_shapes_subject_get (id, &s);
+      int j = 1000 + id;
+      do
+        rg_shapes_subject_get (j++, &o);
+      while (o.kind == s.kind || o.colour == s.colour || o.colour == s.colour2
+             || o.colour2 == s.colour || o.colour2 == s.colour2);
+      RgShapesScene sc;
+      g_assert_true (rg_shapes_subject_scene (&cfg, &s, 5, &sc, NULL));
+      g_autoptr (RgTensor) video = rg_shapes_render (&sc);
+      double own, other;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (rg_grade_subject (video, &s, &own, &error));
+      g_assert_true (rg_grade_subject (video, &o, &other, &error));
+      own_min = MIN (own_min, own);
+      other_max = MAX (other_max, other);
+    }
+  g_print ("# subject similarity: own clips >= %.2f, other subjects <= %.2f\n", own_min, other_max);
+  g_assert_cmpfloat (own_min, >=, 0.85);
+  g_assert_cmpfloat (other_max, <=, 0.5);
+}
+
+static void
 test_refusals (void)
 {
   g_autoptr (GError) error = NULL;
@@ -373,6 +405,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grade/onset-alignment", test_onset_alignment);
   g_test_add_func ("/grade/prompts", test_prompts);
   g_test_add_func ("/grade/judge", test_judge);
+  g_test_add_func ("/grade/subject-similarity", test_subject_similarity);
   g_test_add_func ("/grade/refusals", test_refusals);
   return g_test_run ();
 }

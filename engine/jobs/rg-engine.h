@@ -10,8 +10,8 @@
  * Everything a job reports — state changes, queue position, stage, step
  * i/N with it/s and ETA, latent previews, warnings — comes back as
  * RgJobEvents posted to the GMainContext that was thread-default where the
- * job was submitted, in the order they happened, so widgets update on the
- * UI thread and never see a cross-thread signal. The last event of every
+ * job was submitted, each job's events in the order they happened, so
+ * widgets update on the UI thread and never see a cross-thread signal. The last event of every
  * job is a STATE event with a final state; the callback's destroy notify
  * runs right after it, on that same context.
  *

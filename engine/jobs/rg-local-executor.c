@@ -1,9 +1,10 @@
 /* rg-local-executor.c — run jobs on this machine.
  *
- * Models are loaded once and kept for the engine's lifetime, keyed by path:
- * a creator iterating on prompts reuses the same checkpoint every time, and
- * loading (mmap + validation + hashing) should not be in every job. All of
- * this runs on the engine thread only, so the cache needs no lock. */
+ * The last model used stays loaded: a creator iterating on prompts reuses
+ * the same checkpoint job after job, and loading (mmap + validation +
+ * hashing) should not be in every job. Only one is kept because a large
+ * model's weights are gigabytes. All of this runs on the engine thread
+ * only, so the cache needs no lock. */
 #include <json-glib/json-glib.h>
 
 #include "core/rg-error.h"
@@ -26,7 +27,7 @@ typedef struct {
 } CachedModel;
 
 typedef struct {
-  GHashTable *models; /* path ("" for the stand-in) → CachedModel */
+  GHashTable *models; /* path ("" for the stand-in) → CachedModel; at most one */
 } LocalExecutor;
 
 static void
@@ -89,6 +90,7 @@ load_model (LocalExecutor *self, RgJobContext *job, const char *requested, GErro
         return NULL;
     }
 
+  g_hash_table_remove_all (self->models);
   cm = g_new0 (CachedModel, 1);
   cm->model = g_steal_pointer (&model);
   cm->path = g_strdup (path);

@@ -10,9 +10,11 @@
 
 #include "media/rg-media-private.h"
 
-/* Packets demuxed (not decoded) to count frames and measure frame durations;
- * enough for minutes of video, still a few milliseconds of work. */
-#define SCAN_PACKETS 20000
+/* Packets demuxed (not decoded) to count frames and measure frame durations:
+ * a minute or two of typical video, read in well under a second. Longer
+ * files keep the container's frame count (MP4 has it) and are judged VFR or
+ * not on that opening stretch. */
+#define SCAN_PACKETS 6000
 
 void
 rg_media_info_free (RgMediaInfo *info)

@@ -282,7 +282,7 @@ convert_cur (RgVideoReader *r, GError **error)
 {
   AVFrame *f = r->cur;
   r->sws = sws_getCachedContext (r->sws, f->width, f->height, f->format, r->scale_w, r->scale_h,
-                                 r->scale_fmt, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
+                                 r->scale_fmt, SWS_BICUBIC, NULL, NULL, NULL);
   if (r->sws == NULL)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: cannot convert %s frames", r->path,

@@ -18,6 +18,7 @@
 #include <libswscale/swscale.h>
 
 #include "media/rg-media-private.h"
+#include "media/rg-rgb-to-yuv.h"
 
 typedef struct
 {
@@ -262,19 +263,17 @@ open_video (RgVideoWriter *w, GError **error)
       return FALSE;
     }
 
+  /* 4:2:0 goes through our own converter (rg-rgb-to-yuv.h says why), in
+   * the matrix the stream is tagged with so decoders invert it. */
+  if (pix == AV_PIX_FMT_YUV420P)
+    return TRUE;
   w->sws = sws_getContext (o->width, o->height, rg_media_packed_av_format (o->input), o->width,
-                           o->height, pix, SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
+                           o->height, pix, SWS_BICUBIC, NULL, NULL, NULL);
   if (w->sws == NULL)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_FAILED, "%s: no pixel conversion to %s", w->path,
                    av_get_pix_fmt_name (pix));
       return FALSE;
-    }
-  if (pix == AV_PIX_FMT_YUV420P)
-    {
-      /* Write the matrix the stream is tagged with, so decoders invert it. */
-      const int *coefs = sws_getCoefficients (rg_media_sws_colorspace (enc->colorspace, o->height));
-      sws_setColorspaceDetails (w->sws, coefs, 1, coefs, 0, 0, 1 << 16, 1 << 16);
     }
   return TRUE;
 }
@@ -543,9 +542,18 @@ rg_video_writer_write_rgb (RgVideoWriter *w, const guint8 *pixels, gsize stride,
       rg_media_set_averror (error, RG_ERROR_NO_MEMORY, ret, "%s: frame buffer", w->path);
       return FALSE;
     }
-  const uint8_t *src[1] = { pixels };
-  const int src_stride[1] = { (int)stride };
-  sws_scale (w->sws, src, src_stride, 0, w->opts.height, w->vframe->data, w->vframe->linesize);
+  if (w->sws == NULL)
+    {
+      RgYuvMatrix m = w->venc->colorspace == AVCOL_SPC_BT709 ? RG_YUV_BT709 : RG_YUV_BT601;
+      rg_rgb_to_yuv420p (pixels, stride, bpp, w->opts.width, w->opts.height, m, w->vframe->data,
+                         w->vframe->linesize);
+    }
+  else
+    {
+      const uint8_t *src[1] = { pixels };
+      const int src_stride[1] = { (int)stride };
+      sws_scale (w->sws, src, src_stride, 0, w->opts.height, w->vframe->data, w->vframe->linesize);
+    }
   w->vframe->pts = w->n_frames;
   if (!encode (w, w->venc, w->vst, w->vframe, error))
     return FALSE;

@@ -12,15 +12,16 @@
 #include "project/rg-project.h"
 #include "rg-cli.h"
 
-typedef struct {
+typedef struct
+{
   gboolean json;
-  char    *fps;
-  gint64   asset, track, clip;
-  char    *at, *in, *out;
+  char *fps;
+  gint64 asset, track, clip;
+  char *at, *in, *out;
   gboolean ripple;
-  char    *kind, *name;
-  int      position;
-  char    *output;
+  char *kind, *name;
+  int position;
+  char *output;
 } Options;
 
 typedef int (*VerbFunc) (Options *o, const char *file, char **args);
@@ -106,7 +107,7 @@ parse_fps (const char *text, RgRational *fps, GError **error)
                    "--fps: “%s” is not a frame rate (e.g. 24, 30000/1001)", text);
       return FALSE;
     }
-  *fps = (RgRational) { num, den };
+  *fps = (RgRational){ num, den };
   return TRUE;
 }
 
@@ -230,8 +231,7 @@ list_tracks (RgProject *p, JsonBuilder *b, gboolean json)
           g_autofree char *in = rg_time_format (c->src_in);
           g_autofree char *out = rg_time_format (c->src_out);
           if (!json)
-            printf ("  clip %" G_GINT64_FORMAT "  %s – %s  asset %" G_GINT64_FORMAT
-                    " [%s – %s]\n",
+            printf ("  clip %" G_GINT64_FORMAT "  %s – %s  asset %" G_GINT64_FORMAT " [%s – %s]\n",
                     c->id, s, e, c->asset_id, in, out);
           json_builder_begin_object (b);
           add_int (b, "id", c->id);
@@ -257,8 +257,8 @@ verb_ls (Options *o, const char *file, char **args)
   if (!p)
     return rg_cli_fail ("project ls", g_steal_pointer (&error));
   RgRational fps = rg_project_fps (p);
-  g_autofree char *fps_text = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, fps.num,
-                                               fps.den);
+  g_autofree char *fps_text
+      = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, fps.num, fps.den);
   g_autofree char *undo = rg_project_undo_label (p);
   g_autofree char *redo = rg_project_redo_label (p);
   if (!o->json)
@@ -308,8 +308,7 @@ verb_add_clip (Options *o, const char *file, char **args)
   GError *error = NULL;
   RgAsset a = { 0 };
   RgTime at = 0, in = 0, out = 0;
-  if (!rg_project_get_asset (p, o->asset, &a, &error)
-      || !parse_time (p, "at", o->at, &at, &error)
+  if (!rg_project_get_asset (p, o->asset, &a, &error) || !parse_time (p, "at", o->at, &at, &error)
       || (o->in && !parse_time (p, "in", o->in, &in, &error)))
     {
       rg_asset_clear (&a);
@@ -506,10 +505,11 @@ verb_add_track (Options *o, const char *file, char **args)
   return print_result (o, b, human);
 }
 
-typedef struct {
-  Options      *o;
+typedef struct
+{
+  Options *o;
   GCancellable *cancel;
-  int           last_percent;
+  int last_percent;
 } ExportState;
 
 static void
@@ -518,7 +518,7 @@ on_export_progress (double fraction, double eta, gpointer data)
   ExportState *st = data;
   if (rg_cli_interrupted ())
     g_cancellable_cancel (st->cancel); /* the export removes its partial file */
-  int percent = (int) (fraction * 100.0);
+  int percent = (int)(fraction * 100.0);
   if (!st->o->json && isatty (STDERR_FILENO) && percent != st->last_percent)
     {
       g_printerr ("\rexporting: %3d%%%s", percent, percent == 100 ? "\n" : "");
@@ -549,9 +549,10 @@ verb_export (Options *o, const char *file, char **args)
   return print_result (o, b, human);
 }
 
-static const struct {
+static const struct
+{
   const char *name;
-  VerbFunc    func;
+  VerbFunc func;
   const char *help;
 } verbs[] = {
   { "new", verb_new, "new FILE [--fps 24]" },
@@ -574,22 +575,22 @@ int
 rg_cmd_project_main (int argc, char **argv)
 {
   Options o = { .position = -1 };
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print JSON", NULL },
-    { "fps", 0, 0, G_OPTION_ARG_STRING, &o.fps, "Frame rate of a new project (24, 30000/1001)", "R" },
-    { "asset", 0, 0, G_OPTION_ARG_INT64, &o.asset, "Asset id", "ID" },
-    { "track", 0, 0, G_OPTION_ARG_INT64, &o.track, "Track id", "N" },
-    { "clip", 0, 0, G_OPTION_ARG_INT64, &o.clip, "Clip id", "ID" },
-    { "at", 0, 0, G_OPTION_ARG_STRING, &o.at, "Timeline time", "T" },
-    { "in", 0, 0, G_OPTION_ARG_STRING, &o.in, "Source in-point", "T" },
-    { "out", 0, 0, G_OPTION_ARG_STRING, &o.out, "Source out-point", "T" },
-    { "ripple", 0, 0, G_OPTION_ARG_NONE, &o.ripple, "Move later clips with the edit", NULL },
-    { "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind, "Track kind: video or audio", "K" },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Track name", "NAME" },
-    { "position", 0, 0, G_OPTION_ARG_INT, &o.position, "Track position (0 = top)", "P" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Export to this file", "OUT" },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print JSON", NULL },
+          { "fps", 0, 0, G_OPTION_ARG_STRING, &o.fps,
+            "Frame rate of a new project (24, 30000/1001)", "R" },
+          { "asset", 0, 0, G_OPTION_ARG_INT64, &o.asset, "Asset id", "ID" },
+          { "track", 0, 0, G_OPTION_ARG_INT64, &o.track, "Track id", "N" },
+          { "clip", 0, 0, G_OPTION_ARG_INT64, &o.clip, "Clip id", "ID" },
+          { "at", 0, 0, G_OPTION_ARG_STRING, &o.at, "Timeline time", "T" },
+          { "in", 0, 0, G_OPTION_ARG_STRING, &o.in, "Source in-point", "T" },
+          { "out", 0, 0, G_OPTION_ARG_STRING, &o.out, "Source out-point", "T" },
+          { "ripple", 0, 0, G_OPTION_ARG_NONE, &o.ripple, "Move later clips with the edit", NULL },
+          { "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind, "Track kind: video or audio", "K" },
+          { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Track name", "NAME" },
+          { "position", 0, 0, G_OPTION_ARG_INT, &o.position, "Track position (0 = top)", "P" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Export to this file", "OUT" },
+          { NULL } };
   GString *summary = g_string_new ("Verbs (times: 1.5 = seconds, 36f = frames, 135000t = ticks):");
   for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
     g_string_append_printf (summary, "\n  reelgen project %s", verbs[i].help);

@@ -10,7 +10,8 @@
 
 #include "core/rg-error.h"
 
-typedef enum {
+typedef enum
+{
   ENTITY_TRACK = 1,
   ENTITY_CLIP = 2,
   ENTITY_SHIFT = 3,
@@ -19,19 +20,18 @@ typedef enum {
 void
 rg_clip_image (const RgClip *c, RgRowImage *out)
 {
-  *out = (RgRowImage) { TRUE, { c->track_id, c->asset_id, c->start, c->src_in, c->src_out }, NULL };
+  *out = (RgRowImage){ TRUE, { c->track_id, c->asset_id, c->start, c->src_in, c->src_out }, NULL };
 }
 
 void
 rg_track_image (const RgTrack *t, RgRowImage *out)
 {
-  *out = (RgRowImage) { TRUE, { t->kind, t->position, t->muted, t->locked, 0 }, t->name };
+  *out = (RgRowImage){ TRUE, { t->kind, t->position, t->muted, t->locked, 0 }, t->name };
 }
 
 /* Makes row `id` look like `to`, given that it looks like `from` now. */
 static gboolean
-apply_clip (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *to,
-            GError **error)
+apply_clip (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *to, GError **error)
 {
   sqlite3_stmt *st;
   if (!to->present)
@@ -43,14 +43,14 @@ apply_clip (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *
       return rg_project_step_done (p, st, error);
     }
   st = from->present
-         ? rg_project_stmt (p,
-                            "UPDATE clips SET track_id = ?2, asset_id = ?3, start = ?4,"
-                            " src_in = ?5, src_out = ?6 WHERE id = ?1",
-                            error)
-         : rg_project_stmt (p,
-                            "INSERT INTO clips (id, track_id, asset_id, start, src_in, src_out)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            error);
+           ? rg_project_stmt (p,
+                              "UPDATE clips SET track_id = ?2, asset_id = ?3, start = ?4,"
+                              " src_in = ?5, src_out = ?6 WHERE id = ?1",
+                              error)
+           : rg_project_stmt (p,
+                              "INSERT INTO clips (id, track_id, asset_id, start, src_in, src_out)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                              error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, id);
@@ -60,8 +60,7 @@ apply_clip (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *
 }
 
 static gboolean
-apply_track (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *to,
-             GError **error)
+apply_track (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage *to, GError **error)
 {
   sqlite3_stmt *st;
   if (!to->present)
@@ -73,14 +72,14 @@ apply_track (RgProject *p, int64_t id, const RgRowImage *from, const RgRowImage 
       return rg_project_step_done (p, st, error);
     }
   st = from->present
-         ? rg_project_stmt (p,
-                            "UPDATE tracks SET kind = ?2, position = ?3, muted = ?4,"
-                            " locked = ?5, name = ?6 WHERE id = ?1",
-                            error)
-         : rg_project_stmt (p,
-                            "INSERT INTO tracks (id, kind, position, muted, locked, name)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            error);
+           ? rg_project_stmt (p,
+                              "UPDATE tracks SET kind = ?2, position = ?3, muted = ?4,"
+                              " locked = ?5, name = ?6 WHERE id = ?1",
+                              error)
+           : rg_project_stmt (p,
+                              "INSERT INTO tracks (id, kind, position, muted, locked, name)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                              error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, id);
@@ -166,8 +165,8 @@ clip_track_unlocked (RgProject *p, const RgRowImage *img, GError **error)
 }
 
 gboolean
-rg_history_set_clip (RgProject *p, int64_t id, const RgRowImage *before,
-                     const RgRowImage *after, GError **error)
+rg_history_set_clip (RgProject *p, int64_t id, const RgRowImage *before, const RgRowImage *after,
+                     GError **error)
 {
   if (!clip_track_unlocked (p, before, error) || !clip_track_unlocked (p, after, error))
     return FALSE;
@@ -180,8 +179,8 @@ rg_history_set_clip (RgProject *p, int64_t id, const RgRowImage *before,
 }
 
 gboolean
-rg_history_set_track (RgProject *p, int64_t id, const RgRowImage *before,
-                      const RgRowImage *after, GError **error)
+rg_history_set_track (RgProject *p, int64_t id, const RgRowImage *before, const RgRowImage *after,
+                      GError **error)
 {
   return apply_track (p, id, before, after, error)
          && log_step (p, ENTITY_TRACK, id, before, after, error);
@@ -225,14 +224,15 @@ read_image (sqlite3_stmt *st, int col, RgRowImage *img)
   img->present = sqlite3_column_int (st, col) != 0;
   for (int i = 0; i < 5; i++)
     img->v[i] = sqlite3_column_int64 (st, col + 1 + i);
-  img->name = (const char *) sqlite3_column_text (st, col + 6);
+  img->name = (const char *)sqlite3_column_text (st, col + 6);
 }
 
-typedef struct {
-  int        entity;
-  int64_t    row_id;
+typedef struct
+{
+  int entity;
+  int64_t row_id;
   RgRowImage before, after;
-  char      *names[2]; /* owned copies of before/after name */
+  char *names[2]; /* owned copies of before/after name */
 } Step;
 
 static void
@@ -287,9 +287,9 @@ replay_step (RgProject *p, const Step *s, gboolean forward, GError **error)
       return apply_track (p, s->row_id, from, to, error);
     case ENTITY_SHIFT:
       /* Backwards: the shifted clips now start at from + delta. */
-      return forward ? apply_shift (p, s->row_id, s->after.v[0], s->after.v[1], error)
-                     : apply_shift (p, s->row_id, s->after.v[0] + s->after.v[1],
-                                    -s->after.v[1], error);
+      return forward
+                 ? apply_shift (p, s->row_id, s->after.v[0], s->after.v[1], error)
+                 : apply_shift (p, s->row_id, s->after.v[0] + s->after.v[1], -s->after.v[1], error);
     default:
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: unknown undo step kind %d", p->path,
                    s->entity);
@@ -303,8 +303,8 @@ static gboolean
 find_group (RgProject *p, gboolean forward, int64_t *group, char **label)
 {
   const char *sql = forward
-                      ? "SELECT id, label FROM history WHERE undone = 1 ORDER BY id LIMIT 1"
-                      : "SELECT id, label FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1";
+                        ? "SELECT id, label FROM history WHERE undone = 1 ORDER BY id LIMIT 1"
+                        : "SELECT id, label FROM history WHERE undone = 0 ORDER BY id DESC LIMIT 1";
   sqlite3_stmt *st = rg_project_stmt (p, sql, NULL);
   if (!st)
     return FALSE;
@@ -313,7 +313,7 @@ find_group (RgProject *p, gboolean forward, int64_t *group, char **label)
     {
       *group = sqlite3_column_int64 (st, 0);
       if (label)
-        *label = g_strdup ((const char *) sqlite3_column_text (st, 1));
+        *label = g_strdup ((const char *)sqlite3_column_text (st, 1));
     }
   sqlite3_reset (st);
   return found;

@@ -13,8 +13,8 @@
 
 #include "core/rg-error.h"
 
-#define ASSET_COLUMNS                                                                           \
-  "id, kind, generated, path, hash, duration, fps_num, fps_den, width, height, sample_rate,"   \
+#define ASSET_COLUMNS                                                                              \
+  "id, kind, generated, path, hash, duration, fps_num, fps_den, width, height, sample_rate,"       \
   " channels, has_video, has_audio"
 
 void
@@ -37,10 +37,10 @@ read_asset (sqlite3_stmt *st, RgAsset *a)
   a->id = sqlite3_column_int64 (st, 0);
   a->info.kind = sqlite3_column_int (st, 1);
   a->generated = sqlite3_column_int (st, 2);
-  a->path = g_strdup ((const char *) sqlite3_column_text (st, 3));
-  a->hash = g_strdup ((const char *) sqlite3_column_text (st, 4));
+  a->path = g_strdup ((const char *)sqlite3_column_text (st, 3));
+  a->hash = g_strdup ((const char *)sqlite3_column_text (st, 4));
   a->info.duration = sqlite3_column_int64 (st, 5);
-  a->info.fps = (RgRational) { sqlite3_column_int64 (st, 6), sqlite3_column_int64 (st, 7) };
+  a->info.fps = (RgRational){ sqlite3_column_int64 (st, 6), sqlite3_column_int64 (st, 7) };
   a->info.width = sqlite3_column_int (st, 8);
   a->info.height = sqlite3_column_int (st, 9);
   a->info.sample_rate = sqlite3_column_int (st, 10);
@@ -52,8 +52,8 @@ read_asset (sqlite3_stmt *st, RgAsset *a)
 gboolean
 rg_project_get_asset (RgProject *project, int64_t id, RgAsset *out, GError **error)
 {
-  sqlite3_stmt *st = rg_project_stmt (project, "SELECT " ASSET_COLUMNS " FROM assets WHERE id = ?",
-                                      error);
+  sqlite3_stmt *st
+      = rg_project_stmt (project, "SELECT " ASSET_COLUMNS " FROM assets WHERE id = ?", error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, id);
@@ -69,8 +69,8 @@ rg_project_get_asset (RgProject *project, int64_t id, RgAsset *out, GError **err
 GPtrArray *
 rg_project_list_assets (RgProject *project, GError **error)
 {
-  sqlite3_stmt *st = rg_project_stmt (project, "SELECT " ASSET_COLUMNS " FROM assets ORDER BY id",
-                                      error);
+  sqlite3_stmt *st
+      = rg_project_stmt (project, "SELECT " ASSET_COLUMNS " FROM assets ORDER BY id", error);
   if (!st)
     return NULL;
   GPtrArray *assets = g_ptr_array_new_with_free_func (asset_free);
@@ -109,9 +109,9 @@ rg_asset_info_check (const RgAssetInfo *info, const char *path, GError **error)
   gboolean ok = info->kind <= RG_ASSET_IMAGE && info->duration >= 0
                 && (info->kind == RG_ASSET_IMAGE || info->duration > 0)
                 && (info->has_video || info->has_audio)
-                && (info->kind != RG_ASSET_AUDIO || !info->has_video)
-                && info->fps.num >= 0 && info->fps.den > 0 && info->width >= 0
-                && info->height >= 0 && info->sample_rate >= 0 && info->channels >= 0;
+                && (info->kind != RG_ASSET_AUDIO || !info->has_video) && info->fps.num >= 0
+                && info->fps.den > 0 && info->width >= 0 && info->height >= 0
+                && info->sample_rate >= 0 && info->channels >= 0;
   if (!ok)
     g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                  "%s: inconsistent media description (kind %d, duration %" G_GINT64_FORMAT ")",
@@ -124,11 +124,11 @@ rg_project_insert_asset (RgProject *p, const char *path, const char *hash, goffs
                          gboolean generated, const RgAssetInfo *info, GError **error)
 {
   sqlite3_stmt *st = rg_project_stmt (
-    p,
-    "INSERT INTO assets (kind, generated, path, hash, size, duration, fps_num, fps_den,"
-    " width, height, sample_rate, channels, has_video, has_audio)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    error);
+      p,
+      "INSERT INTO assets (kind, generated, path, hash, size, duration, fps_num, fps_den,"
+      " width, height, sample_rate, channels, has_video, has_audio)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      error);
   if (!st)
     return 0;
   sqlite3_bind_int (st, 1, info->kind);
@@ -180,8 +180,8 @@ store_generated (RgProject *p, const char *file, const char *hash, GError **erro
   if (!g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &err)
       || g_rename (partial, target) != 0)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_IO, "%s: cannot copy into %s: %s", file,
-                   p->assets_dir, err ? err->message : g_strerror (errno));
+      g_set_error (error, RG_ERROR, RG_ERROR_IO, "%s: cannot copy into %s: %s", file, p->assets_dir,
+                   err ? err->message : g_strerror (errno));
       g_unlink (partial);
       g_free (name);
       return NULL;
@@ -193,15 +193,15 @@ static gboolean
 check_provenance (RgProject *p, const RgProvenance *prov, GError **error)
 {
   if (!prov || !prov->kind || !*prov->kind || !prov->model_hash || !prov->params_json
-      || prov->seed > (uint64_t) INT64_MAX)
+      || prov->seed > (uint64_t)INT64_MAX)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                    "a generated asset needs its provenance: kind, seed < 2^63, model hash and"
                    " parameters");
       return FALSE;
     }
-  sqlite3_stmt *st = rg_project_stmt (p, "SELECT json_valid (?1) AND json_type (?1) = 'object'",
-                                      error);
+  sqlite3_stmt *st
+      = rg_project_stmt (p, "SELECT json_valid (?1) AND json_type (?1) = 'object'", error);
   if (!st)
     return FALSE;
   sqlite3_bind_text (st, 1, prov->params_json, -1, SQLITE_STATIC);
@@ -252,7 +252,7 @@ rg_project_add_generated (RgProject *project, const char *file, const RgAssetInf
           sqlite3_bind_int64 (st, 1, id);
           sqlite3_bind_text (st, 2, prov->kind, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 3, prov->prompt, -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (st, 4, (int64_t) prov->seed);
+          sqlite3_bind_int64 (st, 4, (int64_t)prov->seed);
           sqlite3_bind_text (st, 5, prov->model_hash, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 6, prov->params_json, -1, SQLITE_STATIC);
           ok = rg_project_step_done (project, st, error);
@@ -275,7 +275,7 @@ rg_project_get_provenance (RgProject *project, int64_t asset_id, GError **error)
   sqlite3_bind_int64 (st, 1, asset_id);
   char *json = NULL;
   if (sqlite3_step (st) == SQLITE_ROW)
-    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    json = g_strdup ((const char *)sqlite3_column_text (st, 0));
   else
     g_set_error (error, RG_ERROR, RG_ERROR_NOT_FOUND,
                  "asset %" G_GINT64_FORMAT " has no provenance (it was imported, not generated)",
@@ -347,6 +347,16 @@ rg_project_locate_asset (RgProject *project, int64_t id, GError **error)
     return NULL;
   goffset size = asset_size (project, id);
   char *found = NULL;
+  if (a.generated && (strchr (a.path, G_DIR_SEPARATOR) || a.path[0] == '.'))
+    {
+      /* Generated media are bare <hash>.<ext> names inside the assets
+       * folder; anything else in a project file is hostile. */
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
+                   "%s: asset %" G_GINT64_FORMAT " has an invalid name “%s”", project->path, id,
+                   a.path);
+      rg_asset_clear (&a);
+      return NULL;
+    }
   if (a.generated)
     found = g_build_filename (project->assets_dir, a.path, NULL);
   else

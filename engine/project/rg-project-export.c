@@ -30,7 +30,8 @@ collect_track (RgProject *p, const RgTrack *t, GPtrArray *paths, GArray *out, in
       if (!rg_project_get_asset (p, c->asset_id, &a, error))
         return FALSE;
       /* The canvas is the largest picture used, so nothing is scaled up. */
-      if (t->kind == RG_TRACK_VIDEO && (int64_t) a.info.width * a.info.height > (int64_t) *width * *height)
+      if (t->kind == RG_TRACK_VIDEO
+          && (int64_t)a.info.width * a.info.height > (int64_t)*width * *height)
         {
           *width = a.info.width;
           *height = a.info.height;
@@ -51,7 +52,7 @@ rg_project_export (RgProject *project, const char *path, const RgProjectExportOp
   if (!tracks)
     return FALSE;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) lists = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr (GPtrArray) lists = g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref);
   g_autoptr (GArray) video = g_array_new (FALSE, TRUE, sizeof (RgExportTrack));
   g_autoptr (GArray) audio = g_array_new (FALSE, TRUE, sizeof (RgExportTrack));
   int width = 0, height = 0;
@@ -64,7 +65,7 @@ rg_project_export (RgProject *project, const char *path, const RgProjectExportOp
       if (!collect_track (project, t, paths, clips, &width, &height, error))
         return FALSE;
       n_clips += clips->len;
-      RgExportTrack e = { (const RgExportClip *) clips->data, clips->len, t->muted, 0.0f };
+      RgExportTrack e = { (const RgExportClip *)clips->data, clips->len, t->muted, 0.0f };
       g_array_append_val (t->kind == RG_TRACK_VIDEO ? video : audio, e);
     }
   if (n_clips == 0)
@@ -88,11 +89,11 @@ rg_project_export (RgProject *project, const char *path, const RgProjectExportOp
   spec.width = has_video ? width : 0;
   spec.height = has_video ? height : 0;
   spec.fps = project->fps;
-  spec.sample_rate = has_audio ? (options && options->sample_rate > 0 ? options->sample_rate : 48000)
-                               : 0;
-  spec.video_tracks = has_video ? (const RgExportTrack *) video->data : NULL;
+  spec.sample_rate
+      = has_audio ? (options && options->sample_rate > 0 ? options->sample_rate : 48000) : 0;
+  spec.video_tracks = has_video ? (const RgExportTrack *)video->data : NULL;
   spec.n_video_tracks = has_video ? video->len : 0;
-  spec.audio_tracks = has_audio ? (const RgExportTrack *) audio->data : NULL;
+  spec.audio_tracks = has_audio ? (const RgExportTrack *)audio->data : NULL;
   spec.n_audio_tracks = has_audio ? audio->len : 0;
   spec.speed = options ? options->speed : 0;
   spec.quality = options ? options->quality : 0;

@@ -13,8 +13,8 @@ rg_project_probe_file (const char *path, RgAssetInfo *info, GError **error)
   g_autoptr (RgMediaInfo) mi = rg_probe (path, error);
   if (!mi)
     return FALSE;
-  *info = (RgAssetInfo) { 0 };
-  info->fps = (RgRational) { 0, 1 };
+  *info = (RgAssetInfo){ 0 };
+  info->fps = (RgRational){ 0, 1 };
   if (mi->best_audio >= 0)
     {
       const RgAudioStreamInfo *a = &mi->audio[mi->best_audio];
@@ -32,7 +32,7 @@ rg_project_probe_file (const char *path, RgAssetInfo *info, GError **error)
       info->height = v->display_height;
       info->fps = v->average_fps.num > 0 ? v->average_fps : v->nominal_fps;
       if (info->fps.num <= 0 || info->fps.den <= 0)
-        info->fps = (RgRational) { 0, 1 };
+        info->fps = (RgRational){ 0, 1 };
       if (v->still_image)
         {
           info->kind = RG_ASSET_IMAGE;
@@ -47,14 +47,12 @@ rg_project_probe_file (const char *path, RgAssetInfo *info, GError **error)
     }
   if (!info->has_audio && !info->has_video)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: has no picture and no sound",
-                   path);
+      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "%s: has no picture and no sound", path);
       return FALSE;
     }
   if (info->kind != RG_ASSET_IMAGE && info->duration <= 0)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: its length cannot be determined",
-                   path);
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: its length cannot be determined", path);
       return FALSE;
     }
   return TRUE;

@@ -30,7 +30,7 @@ waveform_from_blob (GBytes *blob)
   memcpy (head, d, sizeof head);
   if (head[0] <= 0 || head[1] <= 0 || head[0] > (1 << 24) || head[1] > 16)
     return NULL;
-  gsize values = (gsize) head[0] * head[1];
+  gsize values = (gsize)head[0] * head[1];
   if (n != sizeof head + 2 * values * sizeof (float))
     return NULL;
   RgWaveform *w = g_new0 (RgWaveform, 1);
@@ -46,11 +46,11 @@ static GBytes *
 waveform_to_blob (const RgWaveform *w)
 {
   gint32 head[3] = { w->buckets, w->channels, w->rate };
-  gsize values = (gsize) w->buckets * w->channels;
+  gsize values = (gsize)w->buckets * w->channels;
   GByteArray *a = g_byte_array_sized_new (sizeof head + 2 * values * sizeof (float));
-  g_byte_array_append (a, (const guint8 *) head, sizeof head);
-  g_byte_array_append (a, (const guint8 *) w->min, values * sizeof (float));
-  g_byte_array_append (a, (const guint8 *) w->max, values * sizeof (float));
+  g_byte_array_append (a, (const guint8 *)head, sizeof head);
+  g_byte_array_append (a, (const guint8 *)w->min, values * sizeof (float));
+  g_byte_array_append (a, (const guint8 *)w->max, values * sizeof (float));
   return g_byte_array_free_to_bytes (a);
 }
 
@@ -66,8 +66,8 @@ strip_from_blob (GBytes *blob)
   if (head[0] <= 0 || head[1] <= 0 || head[2] <= 0 || head[0] > 4096 || head[1] > 8192
       || head[2] > 8192)
     return NULL;
-  gsize pixels = (gsize) head[0] * head[1] * head[2] * 4;
-  gsize times = (gsize) head[0] * sizeof (RgTime);
+  gsize pixels = (gsize)head[0] * head[1] * head[2] * 4;
+  gsize times = (gsize)head[0] * sizeof (RgTime);
   if (n != sizeof head + times + pixels)
     return NULL;
   RgThumbnailStrip *s = g_new0 (RgThumbnailStrip, 1);
@@ -83,46 +83,40 @@ static GBytes *
 strip_to_blob (const RgThumbnailStrip *s)
 {
   gint32 head[3] = { s->count, s->width, s->height };
-  gsize pixels = (gsize) s->count * s->width * s->height * 4;
+  gsize pixels = (gsize)s->count * s->width * s->height * 4;
   GByteArray *a = g_byte_array_sized_new (sizeof head + s->count * sizeof (RgTime) + pixels);
-  g_byte_array_append (a, (const guint8 *) head, sizeof head);
-  g_byte_array_append (a, (const guint8 *) s->times, s->count * sizeof (RgTime));
+  g_byte_array_append (a, (const guint8 *)head, sizeof head);
+  g_byte_array_append (a, (const guint8 *)s->times, s->count * sizeof (RgTime));
   g_byte_array_append (a, s->rgba, pixels);
   return g_byte_array_free_to_bytes (a);
 }
 
-/* The asset's hash (the cache key) and where its file is now. */
-static gboolean
-asset_source (RgProject *p, int64_t asset_id, char **hash, char **path, GError **error)
+/* The asset's content hash: the cache key. */
+static char *
+asset_hash (RgProject *p, int64_t asset_id, GError **error)
 {
   RgAsset a = { 0 };
   if (!rg_project_get_asset (p, asset_id, &a, error))
-    return FALSE;
-  *hash = g_steal_pointer (&a.hash);
+    return NULL;
+  char *hash = g_steal_pointer (&a.hash);
   rg_asset_clear (&a);
-  *path = rg_project_locate_asset (p, asset_id, error);
-  if (!*path)
-    g_clear_pointer (hash, g_free);
-  return *path != NULL;
+  return hash;
 }
 
 RgWaveform *
-rg_project_waveform (RgProject *project, int64_t asset_id, RgTime in, RgTime duration,
-                     int buckets, GError **error)
+rg_project_waveform (RgProject *project, int64_t asset_id, RgTime in, RgTime duration, int buckets,
+                     GError **error)
 {
-  g_autofree char *hash = NULL, *path = NULL;
-  RgAsset a = { 0 };
-  if (!rg_project_get_asset (project, asset_id, &a, error))
+  g_autofree char *hash = asset_hash (project, asset_id, error);
+  if (!hash)
     return NULL;
-  hash = g_strdup (a.hash);
-  rg_asset_clear (&a);
   g_autofree char *key = key_of (in, duration, buckets, 0);
   g_autoptr (GBytes) cached = rg_project_cache_get (project, hash, "peaks", key);
   RgWaveform *w = cached ? waveform_from_blob (cached) : NULL;
   if (w)
     return w;
-  g_clear_pointer (&hash, g_free);
-  if (!asset_source (project, asset_id, &hash, &path, error))
+  g_autofree char *path = rg_project_locate_asset (project, asset_id, error);
+  if (!path)
     return NULL;
   w = rg_waveform_peaks (path, in, duration, buckets, error);
   if (!w)
@@ -136,22 +130,19 @@ rg_project_waveform (RgProject *project, int64_t asset_id, RgTime in, RgTime dur
 }
 
 RgThumbnailStrip *
-rg_project_thumbnails (RgProject *project, int64_t asset_id, RgTime in, RgTime duration,
-                       int count, int width, GError **error)
+rg_project_thumbnails (RgProject *project, int64_t asset_id, RgTime in, RgTime duration, int count,
+                       int width, GError **error)
 {
-  g_autofree char *hash = NULL, *path = NULL;
-  RgAsset a = { 0 };
-  if (!rg_project_get_asset (project, asset_id, &a, error))
+  g_autofree char *hash = asset_hash (project, asset_id, error);
+  if (!hash)
     return NULL;
-  hash = g_strdup (a.hash);
-  rg_asset_clear (&a);
   g_autofree char *key = key_of (in, duration, count, width);
   g_autoptr (GBytes) cached = rg_project_cache_get (project, hash, "thumbs", key);
   RgThumbnailStrip *s = cached ? strip_from_blob (cached) : NULL;
   if (s)
     return s;
-  g_clear_pointer (&hash, g_free);
-  if (!asset_source (project, asset_id, &hash, &path, error))
+  g_autofree char *path = rg_project_locate_asset (project, asset_id, error);
+  if (!path)
     return NULL;
   s = rg_thumbnail_strip (path, in, duration, count, width, error);
   if (!s)

@@ -10,8 +10,8 @@
 G_BEGIN_DECLS
 
 /* Peaks of [in, in + duration) of the asset in `buckets` slices. */
-RgWaveform       *rg_project_waveform (RgProject *project, int64_t asset_id, RgTime in,
-                                       RgTime duration, int buckets, GError **error);
+RgWaveform *rg_project_waveform (RgProject *project, int64_t asset_id, RgTime in, RgTime duration,
+                                 int buckets, GError **error);
 /* `count` thumbnails `width` pixels wide over [in, in + duration). */
 RgThumbnailStrip *rg_project_thumbnails (RgProject *project, int64_t asset_id, RgTime in,
                                          RgTime duration, int count, int width, GError **error);

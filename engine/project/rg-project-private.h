@@ -8,20 +8,21 @@
 
 G_BEGIN_DECLS
 
-struct _RgProject {
-  sqlite3    *db;
-  char       *path;
-  char       *dir;        /* the folder holding the project file */
-  char       *assets_dir; /* <dir>/<name>.assets */
-  RgRational  fps;
-  GHashTable *stmts;      /* SQL text → sqlite3_stmt*, prepared once */
-  gboolean    recovered;
+struct _RgProject
+{
+  sqlite3 *db;
+  char *path;
+  char *dir;        /* the folder holding the project file */
+  char *assets_dir; /* <dir>/<name>.assets */
+  RgRational fps;
+  GHashTable *stmts; /* SQL text → sqlite3_stmt*, prepared once */
+  gboolean recovered;
 
   /* The request in progress (label NULL outside one). */
-  char       *label;      /* its undo label */
-  int64_t     group;      /* its history id, once it has logged an edit */
-  int         seq;
-  GArray     *touched;    /* clip ids to validate before committing */
+  char *label;   /* its undo label */
+  int64_t group; /* its history id, once it has logged an edit */
+  int seq;
+  GArray *touched; /* clip ids to validate before committing */
 };
 
 /* SQLite → GError naming the project file. Returns FALSE for chaining. */
@@ -48,14 +49,15 @@ gboolean rg_project_tx_end (RgProject *p, gboolean ok, GError **error);
  * A row image is a whole clip or track row, or "absent". Setting a row
  * from one image to another records both in the open history group, so
  * undo sets it back and redo forward again. */
-typedef struct {
-  gboolean    present;
-  int64_t     v[5]; /* clip: track, asset, start, in, out; track: kind, position, muted, locked */
+typedef struct
+{
+  gboolean present;
+  int64_t v[5];     /* clip: track, asset, start, in, out; track: kind, position, muted, locked */
   const char *name; /* track name */
 } RgRowImage;
 
-void     rg_clip_image (const RgClip *c, RgRowImage *out);
-void     rg_track_image (const RgTrack *t, RgRowImage *out);
+void rg_clip_image (const RgClip *c, RgRowImage *out);
+void rg_track_image (const RgTrack *t, RgRowImage *out);
 
 gboolean rg_history_set_clip (RgProject *p, int64_t id, const RgRowImage *before,
                               const RgRowImage *after, GError **error);
@@ -81,11 +83,10 @@ gboolean rg_timeline_check_track_unlocked (RgProject *p, int64_t track_id, GErro
 gboolean rg_project_next_id (RgProject *p, const char *table, int64_t *out, GError **error);
 
 /* Assets (rg-project-assets.c, rg-project-import.c). */
-int64_t  rg_project_find_asset (RgProject *p, const char *hash); /* 0 = none */
+int64_t rg_project_find_asset (RgProject *p, const char *hash); /* 0 = none */
 gboolean rg_asset_info_check (const RgAssetInfo *info, const char *path, GError **error);
-int64_t  rg_project_insert_asset (RgProject *p, const char *path, const char *hash,
-                                  goffset size, gboolean generated, const RgAssetInfo *info,
-                                  GError **error);
+int64_t rg_project_insert_asset (RgProject *p, const char *path, const char *hash, goffset size,
+                                 gboolean generated, const RgAssetInfo *info, GError **error);
 /* The media probe's answer reduced to what the timeline needs. */
 gboolean rg_project_probe_file (const char *path, RgAssetInfo *info, GError **error);
 

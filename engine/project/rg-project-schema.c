@@ -108,8 +108,8 @@ rg_project_schema_migrate (sqlite3 *db, int from, const char *path, GError **err
       if (sqlite3_exec (db, migrations[v], NULL, NULL, &msg) != SQLITE_OK)
         {
           g_set_error (error, RG_ERROR, RG_ERROR_FAILED,
-                       "%s: migrating the schema from version %d to %d failed: %s", path, v,
-                       v + 1, msg ? msg : sqlite3_errmsg (db));
+                       "%s: migrating the schema from version %d to %d failed: %s", path, v, v + 1,
+                       msg ? msg : sqlite3_errmsg (db));
           sqlite3_free (msg);
           return FALSE;
         }
@@ -120,8 +120,8 @@ rg_project_schema_migrate (sqlite3 *db, int from, const char *path, GError **err
   g_free (sql);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_IO, "%s: cannot record the schema version: %s",
-                   path, sqlite3_errmsg (db));
+      g_set_error (error, RG_ERROR, RG_ERROR_IO, "%s: cannot record the schema version: %s", path,
+                   sqlite3_errmsg (db));
       return FALSE;
     }
   return TRUE;
@@ -131,8 +131,8 @@ gboolean
 rg_project_schema_check (sqlite3 *db, const char *path, GError **error)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
-                          -1, &st, NULL)
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", -1,
+                          &st, NULL)
       != SQLITE_OK)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: cannot read the schema: %s", path,

@@ -47,7 +47,7 @@ rg_project_stmt (RgProject *p, const char *sql, GError **error)
       rg_project_db_error (p, error, "preparing a statement");
       return NULL;
     }
-  g_hash_table_insert (p->stmts, (gpointer) sql, st);
+  g_hash_table_insert (p->stmts, (gpointer)sql, st);
   return st;
 }
 
@@ -141,9 +141,9 @@ project_new (const char *path)
   p->path = g_canonicalize_filename (path, NULL);
   p->dir = g_path_get_dirname (p->path);
   p->assets_dir = assets_dir_for (p->path);
-  p->fps = (RgRational) { 30, 1 };
+  p->fps = (RgRational){ 30, 1 };
   p->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                    (GDestroyNotify) sqlite3_finalize);
+                                    (GDestroyNotify)sqlite3_finalize);
   p->touched = g_array_new (FALSE, FALSE, sizeof (int64_t));
   return p;
 }
@@ -166,11 +166,36 @@ static gboolean
 pragma_int (sqlite3 *db, const char *sql, int *out)
 {
   sqlite3_stmt *st = NULL;
-  gboolean ok = sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK
-                && sqlite3_step (st) == SQLITE_ROW;
+  gboolean ok
+      = sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW;
   if (ok)
     *out = sqlite3_column_int (st, 0);
   sqlite3_finalize (st);
+  return ok;
+}
+
+/* Times beyond RG_PROJECT_TIME_MAX are no edit's doing: refusing them here
+ * lets the rest of the code add times without overflow checks. */
+static gboolean
+times_in_range (sqlite3 *db, const char *path, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok = sqlite3_prepare_v2 (db,
+                                    "SELECT count (*) FROM clips WHERE abs (start) > ?1"
+                                    " OR abs (src_in) > ?1 OR abs (src_out) > ?1",
+                                    -1, &st, NULL)
+                == SQLITE_OK;
+  if (ok)
+    {
+      sqlite3_bind_int64 (st, 1, RG_PROJECT_TIME_MAX);
+      ok = sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int64 (st, 0) == 0;
+    }
+  sqlite3_finalize (st);
+  if (!ok)
+    g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
+                 "%s: the project file is damaged (clip times"
+                 " out of range)",
+                 path);
   return ok;
 }
 
@@ -193,29 +218,30 @@ validate_read_only (const char *path, int *version, GError **error)
       || !pragma_int (db, "PRAGMA user_version", version))
     g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                  sqlite3_errcode (db) == SQLITE_NOTADB
-                   ? "%s: not a Reelgen project (not an SQLite database: %s)"
-                   : "%s: the project file is damaged (%s)",
+                     ? "%s: not a Reelgen project (not an SQLite database: %s)"
+                     : "%s: the project file is damaged (%s)",
                  path, sqlite3_errmsg (db));
   else if (app_id != RG_PROJECT_APPLICATION_ID)
     g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                  "%s: not a Reelgen project (SQLite application id 0x%08x)", path,
-                 (unsigned) app_id);
+                 (unsigned)app_id);
   else if (*version > RG_PROJECT_SCHEMA_VERSION)
     g_set_error (error, RG_ERROR, RG_ERROR_VERSION,
-                 "%s: made by a newer Reelgen (schema version %d; this build reads up to %d)",
-                 path, *version, RG_PROJECT_SCHEMA_VERSION);
+                 "%s: made by a newer Reelgen (schema version %d; this build reads up to %d)", path,
+                 *version, RG_PROJECT_SCHEMA_VERSION);
   else
     {
       sqlite3_stmt *st = NULL;
       const char *verdict = NULL;
       if (sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK
           && sqlite3_step (st) == SQLITE_ROW)
-        verdict = (const char *) sqlite3_column_text (st, 0);
+        verdict = (const char *)sqlite3_column_text (st, 0);
       if (!verdict || strcmp (verdict, "ok") != 0)
         g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: the project file is damaged (%s)",
                      path, verdict ? verdict : sqlite3_errmsg (db));
       else
-        ok = *version < 1 || rg_project_schema_check (db, path, error);
+        ok = *version < 1
+             || (rg_project_schema_check (db, path, error) && times_in_range (db, path, error));
       sqlite3_finalize (st);
     }
   sqlite3_close (db);
@@ -238,13 +264,12 @@ read_meta_int (RgProject *p, const char *key, int64_t *out, GError **error)
   if (!st)
     return FALSE;
   sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-  gboolean ok = sqlite3_step (st) == SQLITE_ROW
-                && sqlite3_column_type (st, 0) == SQLITE_INTEGER;
+  gboolean ok = sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) == SQLITE_INTEGER;
   if (ok)
     *out = sqlite3_column_int64 (st, 0);
   else
-    g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: project setting “%s” is missing",
-                 p->path, key);
+    g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: project setting “%s” is missing", p->path,
+                 key);
   sqlite3_reset (st);
   return ok;
 }
@@ -252,8 +277,8 @@ read_meta_int (RgProject *p, const char *key, int64_t *out, GError **error)
 static gboolean
 write_meta_int (RgProject *p, const char *key, int64_t value, GError **error)
 {
-  sqlite3_stmt *st = rg_project_stmt (p, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                                      error);
+  sqlite3_stmt *st
+      = rg_project_stmt (p, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", error);
   if (!st)
     return FALSE;
   sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
@@ -272,11 +297,12 @@ start_session (RgProject *p, GError **error)
     return FALSE;
   if (num <= 0 || den <= 0)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: invalid frame rate %" G_GINT64_FORMAT
-                   "/%" G_GINT64_FORMAT, p->path, num, den);
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
+                   "%s: invalid frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, p->path, num,
+                   den);
       return FALSE;
     }
-  p->fps = (RgRational) { num, den };
+  p->fps = (RgRational){ num, den };
   p->recovered = open != 0;
   return write_meta_int (p, "session_open", 1, error);
 }
@@ -339,8 +365,8 @@ rg_project_create (const char *path, RgRational fps, GError **error)
   if (fps.num <= 0 || fps.den <= 0 || fps.num > 1000 * fps.den)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "%s: invalid frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, path,
-                   fps.num, fps.den);
+                   "%s: invalid frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, path, fps.num,
+                   fps.den);
       return NULL;
     }
   /* O_EXCL: never overwrite whatever is there, even if it appeared since. */
@@ -416,8 +442,8 @@ rg_project_fps (RgProject *project)
 gboolean
 rg_project_set_full_sync (RgProject *project, gboolean full, GError **error)
 {
-  return rg_project_exec (project, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                          error);
+  return rg_project_exec (
+      project, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error);
 }
 
 gboolean
@@ -515,7 +541,7 @@ rg_project_save_as (RgProject *project, const char *dest, GError **error)
                             "PRAGMA journal_mode = WAL;"
                             "UPDATE meta SET value = 0 WHERE key = 'session_open';",
                             NULL, NULL, NULL)
-                == SQLITE_OK;
+                  == SQLITE_OK;
       if (!ok)
         g_set_error (error, RG_ERROR, RG_ERROR_IO, "%s: cannot finish the copy: %s", dest,
                      db ? sqlite3_errmsg (db) : "out of memory");

@@ -76,7 +76,7 @@ char *
 rg_time_format (RgTime t)
 {
   const char *sign = t < 0 ? "-" : "";
-  uint64_t a = t < 0 ? -(uint64_t) t : (uint64_t) t;
+  uint64_t a = t < 0 ? -(uint64_t)t : (uint64_t)t;
   uint64_t ms = (a * 1000 + RG_TIME_HZ / 2) / RG_TIME_HZ;
   return g_strdup_printf ("%s%02" G_GUINT64_FORMAT ":%02" G_GUINT64_FORMAT ":%02" G_GUINT64_FORMAT
                           ".%03" G_GUINT64_FORMAT,

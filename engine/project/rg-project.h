@@ -23,67 +23,79 @@ G_BEGIN_DECLS
  * are refused with RG_ERROR_VERSION and never written to. */
 #define RG_PROJECT_SCHEMA_VERSION 1
 
+/* The largest time a project holds (about 350 years): far beyond any
+ * timeline, and small enough that sums of times never overflow. */
+#define RG_PROJECT_TIME_MAX ((RgTime)1000000000000000)
+
 typedef struct _RgProject RgProject;
 
-typedef enum {
+typedef enum
+{
   RG_TRACK_VIDEO,
   RG_TRACK_AUDIO,
 } RgTrackKind;
 
-typedef enum {
+typedef enum
+{
   RG_ASSET_VIDEO, /* has a picture stream (and maybe audio) */
   RG_ASSET_AUDIO, /* sound only */
   RG_ASSET_IMAGE, /* a still picture: any clip length is valid */
 } RgAssetKind;
 
-typedef enum {
+typedef enum
+{
   RG_EDGE_START, /* the clip's source in-point (its left edge) */
   RG_EDGE_END,   /* the clip's source out-point (its right edge) */
 } RgEdge;
 
-typedef struct {
-  int64_t     id;
+typedef struct
+{
+  int64_t id;
   RgTrackKind kind;
-  int         position; /* 0 = top of the stack (the track that wins) */
-  char       *name;
-  gboolean    muted;
-  gboolean    locked;
+  int position; /* 0 = top of the stack (the track that wins) */
+  char *name;
+  gboolean muted;
+  gboolean locked;
 } RgTrack;
 
-typedef struct {
+typedef struct
+{
   int64_t id;
   int64_t track_id;
   int64_t asset_id;
-  RgTime  start;   /* position on the timeline */
-  RgTime  src_in;  /* first tick of the source used */
-  RgTime  src_out; /* one past the last: duration = src_out - src_in */
+  RgTime start;   /* position on the timeline */
+  RgTime src_in;  /* first tick of the source used */
+  RgTime src_out; /* one past the last: duration = src_out - src_in */
 } RgClip;
 
 /* What the store needs to know about a media file; filled by the media
  * probe on import, or by the generator for generated media. */
-typedef struct {
+typedef struct
+{
   RgAssetKind kind;
-  RgTime      duration; /* 0 for a still image */
-  RgRational  fps;      /* {0, 1} when there is no picture */
-  int         width, height;
-  int         sample_rate, channels; /* 0 when there is no sound */
-  gboolean    has_video, has_audio;
+  RgTime duration; /* 0 for a still image */
+  RgRational fps;  /* {0, 1} when there is no picture */
+  int width, height;
+  int sample_rate, channels; /* 0 when there is no sound */
+  gboolean has_video, has_audio;
 } RgAssetInfo;
 
-typedef struct {
-  int64_t     id;
-  char       *path; /* where the file is (or was last seen) */
-  char       *hash; /* SHA-256, lowercase hex */
-  gboolean    generated;
+typedef struct
+{
+  int64_t id;
+  char *path; /* where the file is (or was last seen) */
+  char *hash; /* SHA-256, lowercase hex */
+  gboolean generated;
   RgAssetInfo info;
 } RgAsset;
 
 /* How a generated asset was made: enough to regenerate it exactly. */
-typedef struct {
-  const char *kind;       /* "t2v", "edit", "v2a", … */
-  const char *prompt;     /* may be NULL */
-  uint64_t    seed;
-  const char *model_hash; /* SHA-256 of the model file */
+typedef struct
+{
+  const char *kind;   /* "t2v", "edit", "v2a", … */
+  const char *prompt; /* may be NULL */
+  uint64_t seed;
+  const char *model_hash;  /* SHA-256 of the model file */
   const char *params_json; /* every other parameter, a JSON object */
 } RgProvenance;
 
@@ -108,10 +120,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgProject, rg_project_close)
 
 const char *rg_project_path (RgProject *project);
 const char *rg_project_assets_dir (RgProject *project);
-RgRational  rg_project_fps (RgProject *project);
+RgRational rg_project_fps (RgProject *project);
 /* TRUE when the previous session did not close cleanly (a crash or kill):
  * the project holds every committed action, and the UI should say so. */
-gboolean    rg_project_was_recovered (RgProject *project);
+gboolean rg_project_was_recovered (RgProject *project);
 
 /* Durability of each edit. Default (FALSE): WAL + synchronous=NORMAL — an
  * application crash loses nothing committed, a power cut may drop the last
@@ -133,31 +145,29 @@ int64_t rg_project_import (RgProject *project, const char *path, GError **error)
 
 /* Copies a generated file into <name>.assets/<hash>.<ext> and records it
  * with its provenance, in one transaction. info NULL = probe the file. */
-int64_t rg_project_add_generated (RgProject *project, const char *file,
-                                  const RgAssetInfo *info, const RgProvenance *prov,
-                                  GError **error);
+int64_t rg_project_add_generated (RgProject *project, const char *file, const RgAssetInfo *info,
+                                  const RgProvenance *prov, GError **error);
 
-gboolean   rg_project_get_asset (RgProject *project, int64_t id, RgAsset *out, GError **error);
+gboolean rg_project_get_asset (RgProject *project, int64_t id, RgAsset *out, GError **error);
 GPtrArray *rg_project_list_assets (RgProject *project, GError **error); /* of RgAsset* */
 /* The provenance of a generated asset as a JSON object (kind, prompt, seed,
  * model_hash, params). */
-char      *rg_project_get_provenance (RgProject *project, int64_t asset_id, GError **error);
+char *rg_project_get_provenance (RgProject *project, int64_t asset_id, GError **error);
 
 /* Where the asset's file is now. If it is not at its recorded path, files
  * of the same size in the project folder and the assets folder are hashed
  * and a match is taken (and remembered); otherwise RG_ERROR_NOT_FOUND
  * saying the asset is missing and needs relinking. */
-char    *rg_project_locate_asset (RgProject *project, int64_t id, GError **error);
+char *rg_project_locate_asset (RgProject *project, int64_t id, GError **error);
 /* Points a missing asset at path, which must have the same content hash. */
-gboolean rg_project_relink_asset (RgProject *project, int64_t id, const char *path,
-                                  GError **error);
+gboolean rg_project_relink_asset (RgProject *project, int64_t id, const char *path, GError **error);
 
 /* Cached derived data (thumbnail strips, waveform peaks) keyed by asset
  * hash, a kind ("thumbs", "peaks") and a parameter string. */
 gboolean rg_project_cache_put (RgProject *project, const char *asset_hash, const char *kind,
                                const char *params, GBytes *data, GError **error);
-GBytes  *rg_project_cache_get (RgProject *project, const char *asset_hash, const char *kind,
-                               const char *params); /* NULL = not cached */
+GBytes *rg_project_cache_get (RgProject *project, const char *asset_hash, const char *kind,
+                              const char *params); /* NULL = not cached */
 
 /* ---- timeline requests (rg-timeline.c, rg-timeline-tracks.c) ----
  * Each is one undo step and one transaction. Refusals use
@@ -165,42 +175,40 @@ GBytes  *rg_project_cache_get (RgProject *project, const char *asset_hash, const
  * RG_ERROR_NOT_FOUND (no such clip/track/asset). */
 
 /* position -1 = below all tracks. Returns the new track id, 0 on error. */
-int64_t  rg_project_add_track (RgProject *project, RgTrackKind kind, const char *name,
-                               int position, GError **error);
+int64_t rg_project_add_track (RgProject *project, RgTrackKind kind, const char *name, int position,
+                              GError **error);
 /* Removes the track and every clip on it. */
 gboolean rg_project_remove_track (RgProject *project, int64_t track_id, GError **error);
-gboolean rg_project_move_track (RgProject *project, int64_t track_id, int position,
-                                GError **error);
+gboolean rg_project_move_track (RgProject *project, int64_t track_id, int position, GError **error);
 gboolean rg_project_set_track_muted (RgProject *project, int64_t track_id, gboolean muted,
                                      GError **error);
 gboolean rg_project_set_track_locked (RgProject *project, int64_t track_id, gboolean locked,
                                       GError **error);
 
 /* Returns the new clip id, 0 on error. */
-int64_t  rg_project_add_clip (RgProject *project, int64_t asset_id, int64_t track_id,
-                              RgTime start, RgTime src_in, RgTime src_out, GError **error);
-gboolean rg_project_move_clip (RgProject *project, int64_t clip_id, int64_t track_id,
-                               RgTime start, GError **error);
+int64_t rg_project_add_clip (RgProject *project, int64_t asset_id, int64_t track_id, RgTime start,
+                             RgTime src_in, RgTime src_out, GError **error);
+gboolean rg_project_move_clip (RgProject *project, int64_t clip_id, int64_t track_id, RgTime start,
+                               GError **error);
 /* Sets the clip's source in-point (edge START) or out-point (edge END) to
  * src_time. Non-ripple: the other edge stays where it is on the timeline.
  * Ripple: the clip's start stays and every later clip on its track moves
  * by the change in length. */
-gboolean rg_project_trim_clip (RgProject *project, int64_t clip_id, RgEdge edge,
-                               RgTime src_time, gboolean ripple, GError **error);
+gboolean rg_project_trim_clip (RgProject *project, int64_t clip_id, RgEdge edge, RgTime src_time,
+                               gboolean ripple, GError **error);
 /* Cuts the clip at timeline time `at`; returns the id of the right part. */
-int64_t  rg_project_split_clip (RgProject *project, int64_t clip_id, RgTime at,
-                                GError **error);
+int64_t rg_project_split_clip (RgProject *project, int64_t clip_id, RgTime at, GError **error);
 /* ripple: later clips on the track close the gap. */
 gboolean rg_project_delete_clip (RgProject *project, int64_t clip_id, gboolean ripple,
                                  GError **error);
 
-gboolean   rg_project_get_clip (RgProject *project, int64_t clip_id, RgClip *out,
-                                GError **error);
-gboolean   rg_project_get_track (RgProject *project, int64_t track_id, RgTrack *out,
-                                 GError **error);
-GPtrArray *rg_project_list_tracks (RgProject *project, GError **error); /* of RgTrack*, by position */
+gboolean rg_project_get_clip (RgProject *project, int64_t clip_id, RgClip *out, GError **error);
+gboolean rg_project_get_track (RgProject *project, int64_t track_id, RgTrack *out, GError **error);
+GPtrArray *rg_project_list_tracks (RgProject *project,
+                                   GError **error); /* of RgTrack*, by position */
 /* Clips by track position then start; track_id 0 = all tracks. */
-GArray    *rg_project_list_clips (RgProject *project, int64_t track_id, GError **error); /* of RgClip */
+GArray *rg_project_list_clips (RgProject *project, int64_t track_id,
+                               GError **error); /* of RgClip */
 
 /* A canonical text image of tracks and clips (ids included), for tests and
  * diagnostics: two equal dumps are two equal timelines. */
@@ -218,12 +226,13 @@ gboolean rg_project_check_invariants (RgProject *project, GError **error);
 gboolean rg_project_undo (RgProject *project, GError **error);
 gboolean rg_project_redo (RgProject *project, GError **error);
 /* The label of the step undo/redo would act on, NULL when there is none. */
-char    *rg_project_undo_label (RgProject *project);
-char    *rg_project_redo_label (RgProject *project);
+char *rg_project_undo_label (RgProject *project);
+char *rg_project_redo_label (RgProject *project);
 
 /* ---- export (rg-project-export.c) ---- */
 
-typedef struct {
+typedef struct
+{
   int width, height; /* canvas; 0 = the largest picture on the video tracks */
   int sample_rate;   /* 0 = 48000 when there is sound */
   int speed;         /* an RgEncodeSpeed (media/rg-video-writer.h); 0 = balanced */
@@ -240,15 +249,14 @@ typedef void (*RgProjectExportProgress) (double fraction, double eta_seconds, gp
  * Every source is located first (RG_ERROR_NOT_FOUND names a missing one).
  * Cancelled or failed exports leave no file. options may be NULL. */
 gboolean rg_project_export (RgProject *project, const char *path,
-                            const RgProjectExportOptions *options,
-                            RgProjectExportProgress progress, gpointer user_data,
-                            GCancellable *cancellable, GError **error);
+                            const RgProjectExportOptions *options, RgProjectExportProgress progress,
+                            gpointer user_data, GCancellable *cancellable, GError **error);
 
 /* ---- time text (rg-project-time.c) ---- */
 
 /* Parses "1.5" (seconds), "36f" (frames at fps) or "135000t" (ticks). */
 gboolean rg_time_parse (const char *text, RgRational fps, RgTime *out, GError **error);
 /* "HH:MM:SS.mmm" (negative times get a leading '-'). */
-char    *rg_time_format (RgTime t);
+char *rg_time_format (RgTime t);
 
 G_END_DECLS

@@ -19,6 +19,12 @@ gboolean
 rg_timeline_check_image (RgProject *p, int64_t clip_id, const RgRowImage *img, GError **error)
 {
   RgTime start = img->v[2], in = img->v[3], out = img->v[4];
+  if (start > RG_PROJECT_TIME_MAX || in > RG_PROJECT_TIME_MAX || out > RG_PROJECT_TIME_MAX)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "clip %" G_GINT64_FORMAT ": a time is beyond the longest timeline", clip_id);
+      return FALSE;
+    }
   if (start < 0)
     {
       g_autofree char *t = rg_time_format (start);
@@ -39,8 +45,9 @@ rg_timeline_check_image (RgProject *p, int64_t clip_id, const RgRowImage *img, G
     {
       g_autofree char *t = rg_time_format (out - in);
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "clip %" G_GINT64_FORMAT " would last %s, less than one frame at %"
-                   G_GINT64_FORMAT "/%" G_GINT64_FORMAT " fps",
+                   "clip %" G_GINT64_FORMAT
+                   " would last %s, less than one frame at %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                   " fps",
                    clip_id, t, p->fps.num, p->fps.den);
       return FALSE;
     }
@@ -61,7 +68,7 @@ rg_timeline_check_track_unlocked (RgProject *p, int64_t track_id, GError **error
   else if (sqlite3_column_int (st, 0))
     g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                  "track %" G_GINT64_FORMAT " (%s) is locked", track_id,
-                 (const char *) sqlite3_column_text (st, 1));
+                 (const char *)sqlite3_column_text (st, 1));
   else
     ok = TRUE;
   sqlite3_reset (st);
@@ -69,8 +76,7 @@ rg_timeline_check_track_unlocked (RgProject *p, int64_t track_id, GError **error
 }
 
 static gboolean
-check_overlap (RgProject *p, int64_t id, int64_t track, RgTime start, RgTime end,
-               GError **error)
+check_overlap (RgProject *p, int64_t id, int64_t track, RgTime start, RgTime end, GError **error)
 {
   /* Other clips on the track do not overlap each other (they were checked
    * when they last changed), so the latest one starting before our end is
@@ -108,11 +114,11 @@ gboolean
 rg_timeline_check_clip (RgProject *p, int64_t id, GError **error)
 {
   sqlite3_stmt *st = rg_project_stmt (
-    p,
-    "SELECT c.track_id, c.start, c.src_in, c.src_out, a.kind, a.duration, a.has_video,"
-    " a.has_audio, t.kind, a.id FROM clips c JOIN assets a ON a.id = c.asset_id"
-    " JOIN tracks t ON t.id = c.track_id WHERE c.id = ?",
-    error);
+      p,
+      "SELECT c.track_id, c.start, c.src_in, c.src_out, a.kind, a.duration, a.has_video,"
+      " a.has_audio, t.kind, a.id FROM clips c JOIN assets a ON a.id = c.asset_id"
+      " JOIN tracks t ON t.id = c.track_id WHERE c.id = ?",
+      error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64 (st, 1, id);
@@ -179,11 +185,12 @@ rg_project_check_invariants (RgProject *project, GError **error)
       if (i > 0)
         {
           RgClip *prev = &g_array_index (clips, RgClip, i - 1);
-          if (prev->track_id == c->track_id && prev->start + prev->src_out - prev->src_in > c->start)
+          if (prev->track_id == c->track_id
+              && prev->start + prev->src_out - prev->src_in > c->start)
             {
               g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
-                           "clips %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " overlap",
-                           prev->id, c->id);
+                           "clips %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " overlap", prev->id,
+                           c->id);
               return FALSE;
             }
         }

@@ -53,7 +53,7 @@ read_track (sqlite3_stmt *st, RgTrack *t)
   t->id = sqlite3_column_int64 (st, 0);
   t->kind = sqlite3_column_int (st, 1);
   t->position = sqlite3_column_int (st, 2);
-  t->name = g_strdup ((const char *) sqlite3_column_text (st, 3));
+  t->name = g_strdup ((const char *)sqlite3_column_text (st, 3));
   t->muted = sqlite3_column_int (st, 4);
   t->locked = sqlite3_column_int (st, 5);
 }
@@ -166,8 +166,8 @@ rg_project_dump_timeline (RgProject *project, GError **error)
     {
       RgTrack *t = tracks->pdata[i];
       g_string_append_printf (s, "track %" G_GINT64_FORMAT " %s pos=%d name=%s%s%s\n", t->id,
-                              t->kind == RG_TRACK_VIDEO ? "video" : "audio", t->position,
-                              t->name, t->muted ? " muted" : "", t->locked ? " locked" : "");
+                              t->kind == RG_TRACK_VIDEO ? "video" : "audio", t->position, t->name,
+                              t->muted ? " muted" : "", t->locked ? " locked" : "");
       g_autoptr (GArray) clips = rg_project_list_clips (project, t->id, error);
       if (!clips)
         {

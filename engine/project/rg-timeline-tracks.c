@@ -17,7 +17,7 @@ renumber (RgProject *p, GPtrArray *tracks, int64_t fresh, GError **error)
   for (guint i = 0; i < tracks->len; i++)
     {
       RgTrack *t = tracks->pdata[i];
-      if (t->position == (int) i || t->id == fresh)
+      if (t->position == (int)i || t->id == fresh)
         continue;
       RgRowImage before, after;
       rg_track_image (t, &before);
@@ -33,7 +33,7 @@ static int
 find_track (GPtrArray *tracks, int64_t id)
 {
   for (guint i = 0; i < tracks->len; i++)
-    if (((RgTrack *) tracks->pdata[i])->id == id)
+    if (((RgTrack *)tracks->pdata[i])->id == id)
       return i;
   return -1;
 }
@@ -66,9 +66,9 @@ rg_project_add_track (RgProject *project, RgTrackKind kind, const char *name, in
   gboolean ok = tracks && rg_project_next_id (project, "tracks", &id, error);
   if (ok)
     {
-      guint at = position < 0 || (guint) position > tracks->len ? tracks->len : (guint) position;
+      guint at = position < 0 || (guint)position > tracks->len ? tracks->len : (guint)position;
       RgTrack *t = g_new0 (RgTrack, 1);
-      *t = (RgTrack) { id, kind, at, g_strdup (name), FALSE, FALSE };
+      *t = (RgTrack){ id, kind, at, g_strdup (name), FALSE, FALSE };
       g_ptr_array_insert (tracks, at, t);
       RgRowImage none = { FALSE, { 0 }, NULL }, img;
       /* Make room first, then insert at the freed position. */
@@ -123,8 +123,7 @@ rg_project_move_track (RgProject *project, int64_t track_id, int position, GErro
     }
   if (ok)
     {
-      guint to = position < 0 || (guint) position >= tracks->len ? tracks->len - 1
-                                                                  : (guint) position;
+      guint to = position < 0 || (guint)position >= tracks->len ? tracks->len - 1 : (guint)position;
       RgTrack *t = g_ptr_array_steal_index (tracks, from);
       g_ptr_array_insert (tracks, to, t);
       ok = renumber (project, tracks, 0, error);
@@ -160,15 +159,13 @@ set_flag (RgProject *project, int64_t track_id, gboolean locked_flag, gboolean v
 }
 
 gboolean
-rg_project_set_track_muted (RgProject *project, int64_t track_id, gboolean muted,
-                            GError **error)
+rg_project_set_track_muted (RgProject *project, int64_t track_id, gboolean muted, GError **error)
 {
   return set_flag (project, track_id, FALSE, muted, error);
 }
 
 gboolean
-rg_project_set_track_locked (RgProject *project, int64_t track_id, gboolean locked,
-                             GError **error)
+rg_project_set_track_locked (RgProject *project, int64_t track_id, gboolean locked, GError **error)
 {
   return set_flag (project, track_id, TRUE, locked, error);
 }

@@ -114,8 +114,8 @@ rg_project_split_clip (RgProject *project, int64_t clip_id, RgTime at, GError **
       g_autofree char *s = rg_time_format (c.start);
       g_autofree char *e = rg_time_format (end);
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "cannot split clip %" G_GINT64_FORMAT " at %s: it spans %s to %s", clip_id, t,
-                   s, e);
+                   "cannot split clip %" G_GINT64_FORMAT " at %s: it spans %s to %s", clip_id, t, s,
+                   e);
       return 0;
     }
   RgClip left = c, right = c;

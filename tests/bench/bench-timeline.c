@@ -15,22 +15,24 @@
 #define TRACKS 4
 #define PER_TRACK 500
 #define REPS 200
-#define SEC(s) ((RgTime) ((s) * RG_TIME_HZ))
+#define SEC(s) ((RgTime)((s)*RG_TIME_HZ))
 
-typedef struct {
+typedef struct
+{
   int64_t v[5]; /* id, asset, start, in, out */
 } Row;
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  double      samples[REPS];
-  int         n;
+  double samples[REPS];
+  int n;
 } Series;
 
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -38,7 +40,7 @@ static double
 quantile (Series *s, double q)
 {
   qsort (s->samples, s->n, sizeof (double), cmp_double);
-  int i = (int) (q * (s->n - 1) + 0.5);
+  int i = (int)(q * (s->n - 1) + 0.5);
   return s->samples[i];
 }
 
@@ -56,15 +58,15 @@ slot (int k)
   return SEC (2 * k);
 }
 
-#define TIMED(series, expr)                                                                      \
-  do                                                                                             \
-    {                                                                                            \
-      GError *error_ = NULL;                                                                     \
-      gint64 t0_ = g_get_monotonic_time ();                                                      \
-      gboolean ok_ = (expr);                                                                     \
-      (series)->samples[(series)->n++] = (g_get_monotonic_time () - t0_) / 1000.0;               \
-      check (ok_, error_);                                                                       \
-    }                                                                                            \
+#define TIMED(series, expr)                                                                        \
+  do                                                                                               \
+    {                                                                                              \
+      GError *error_ = NULL;                                                                       \
+      gint64 t0_ = g_get_monotonic_time ();                                                        \
+      gboolean ok_ = (expr);                                                                       \
+      (series)->samples[(series)->n++] = (g_get_monotonic_time () - t0_) / 1000.0;                 \
+      check (ok_, error_);                                                                         \
+    }                                                                                              \
   while (0)
 #define E (&error_)
 
@@ -75,22 +77,24 @@ naive_rewrite_track (sqlite3 *db, int64_t track, int64_t moved_clip, RgTime new_
 {
   sqlite3_stmt *sel = NULL, *del = NULL, *ins = NULL, *snap = NULL;
   gboolean ok = sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
-  ok = ok && sqlite3_prepare_v2 (db,
-                                 "INSERT INTO bench_undo (track, rows) SELECT ?1, json_group_array"
-                                 " (json_array (id, asset_id, start, src_in, src_out)) FROM clips"
-                                 " WHERE track_id = ?1",
-                                 -1, &snap, NULL)
-                  == SQLITE_OK;
+  ok = ok
+       && sqlite3_prepare_v2 (db,
+                              "INSERT INTO bench_undo (track, rows) SELECT ?1, json_group_array"
+                              " (json_array (id, asset_id, start, src_in, src_out)) FROM clips"
+                              " WHERE track_id = ?1",
+                              -1, &snap, NULL)
+              == SQLITE_OK;
   if (ok)
     {
       sqlite3_bind_int64 (snap, 1, track);
       ok = sqlite3_step (snap) == SQLITE_DONE;
     }
-  ok = ok && sqlite3_prepare_v2 (db,
-                                 "SELECT id, asset_id, start, src_in, src_out FROM clips"
-                                 " WHERE track_id = ? ORDER BY start",
-                                 -1, &sel, NULL)
-                  == SQLITE_OK;
+  ok = ok
+       && sqlite3_prepare_v2 (db,
+                              "SELECT id, asset_id, start, src_in, src_out FROM clips"
+                              " WHERE track_id = ? ORDER BY start",
+                              -1, &sel, NULL)
+              == SQLITE_OK;
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (Row));
   if (ok)
     {
@@ -105,17 +109,20 @@ naive_rewrite_track (sqlite3 *db, int64_t track, int64_t moved_clip, RgTime new_
           g_array_append_val (rows, r);
         }
     }
-  ok = ok && sqlite3_prepare_v2 (db, "DELETE FROM clips WHERE track_id = ?", -1, &del, NULL) == SQLITE_OK;
+  ok = ok
+       && sqlite3_prepare_v2 (db, "DELETE FROM clips WHERE track_id = ?", -1, &del, NULL)
+              == SQLITE_OK;
   if (ok)
     {
       sqlite3_bind_int64 (del, 1, track);
       ok = sqlite3_step (del) == SQLITE_DONE;
     }
-  ok = ok && sqlite3_prepare_v2 (db,
-                                 "INSERT INTO clips (id, track_id, asset_id, start, src_in, src_out)"
-                                 " VALUES (?, ?, ?, ?, ?, ?)",
-                                 -1, &ins, NULL)
-                  == SQLITE_OK;
+  ok = ok
+       && sqlite3_prepare_v2 (db,
+                              "INSERT INTO clips (id, track_id, asset_id, start, src_in, src_out)"
+                              " VALUES (?, ?, ?, ?, ?, ?)",
+                              -1, &ins, NULL)
+              == SQLITE_OK;
   for (guint i = 0; ok && i < rows->len; i++)
     {
       int64_t *r = g_array_index (rows, Row, i).v;
@@ -151,7 +158,8 @@ report (Series *s, double baseline_median)
     printf ("%-22s %5d %9.3f %9.3f %12s %9s\n", s->name, s->n, med, p95, "", "");
 }
 
-typedef struct {
+typedef struct
+{
   Series ours[9]; /* add, move, trim, ripple trim, split, delete, ripple delete, undo, redo */
   Series baseline;
 } Suite;
@@ -171,8 +179,8 @@ run_edits (RgProject *p, sqlite3 *db, int64_t asset, const int64_t *tracks,
       int k = (i * 7) % PER_TRACK, even = (i * 14) % PER_TRACK;
       RgClip m, t, r;
       check (rg_project_get_clip (p, clip_id[0][k], &m, &error)
-               && rg_project_get_clip (p, clip_id[1][even], &t, &error)
-               && rg_project_get_clip (p, clip_id[2][even], &r, &error),
+                 && rg_project_get_clip (p, clip_id[1][even], &t, &error)
+                 && rg_project_get_clip (p, clip_id[2][even], &r, &error),
              error);
       RgTime move_to = m.start == slot (k) ? slot (k) + SEC (0.25) : slot (k);
       RgTime trim_to = t.src_out == SEC (1) ? SEC (1.25) : SEC (1);
@@ -182,7 +190,7 @@ run_edits (RgProject *p, sqlite3 *db, int64_t asset, const int64_t *tracks,
       TIMED (rtrim, rg_project_trim_clip (p, clip_id[2][even], RG_EDGE_END, rtrim_to, TRUE, E));
       TIMED (add, rg_project_add_clip (p, asset, tracks[3], slot (PER_TRACK + run * REPS + i), 0,
                                        SEC (1), E)
-                    != 0);
+                      != 0);
     }
   /* Undo and redo the last REPS edits (a mix of the kinds above). */
   for (int i = 0; i < REPS; i++)
@@ -219,7 +227,7 @@ main (int argc, char **argv)
   check (dir != NULL, error);
   g_autofree char *path = g_build_filename (dir, "bench.reelgen", NULL);
   g_autofree char *media = g_build_filename (dir, "media.bin", NULL);
-  RgProject *p = rg_project_create (path, (RgRational) { 24, 1 }, &error);
+  RgProject *p = rg_project_create (path, (RgRational){ 24, 1 }, &error);
   check (p != NULL, error);
   g_file_set_contents (media, "bench media", -1, NULL);
   RgAssetInfo info = { RG_ASSET_VIDEO, SEC (3600), { 24, 1 }, 64, 48, 48000, 2, TRUE, TRUE };
@@ -263,8 +271,15 @@ main (int argc, char **argv)
       check (rg_project_set_full_sync (p, full, &error), error);
       sqlite3_exec (db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL,
                     NULL, NULL);
-      Suite s = { { { "add clip" }, { "move clip" }, { "trim (end)" }, { "ripple trim (end)" },
-                    { "split" }, { "delete" }, { "ripple delete" }, { "undo" }, { "redo" } },
+      Suite s = { { { "add clip" },
+                    { "move clip" },
+                    { "trim (end)" },
+                    { "ripple trim (end)" },
+                    { "split" },
+                    { "delete" },
+                    { "ripple delete" },
+                    { "undo" },
+                    { "redo" } },
                   { "baseline: rewrite track" } };
       run_edits (p, db, asset, tracks, clip_id, run, &s);
       printf ("\nsynchronous=%s\n", full ? "FULL (fsync per edit)" : "NORMAL (the default)");

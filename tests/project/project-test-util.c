@@ -48,11 +48,17 @@ rg_test_asset (RgProject *p, RgAssetKind kind, RgTime duration)
   g_autofree char *file = g_strdup_printf ("%s/gen-%d.bin", dir, ++serial);
   g_autofree char *bytes = g_strdup_printf ("generated media #%d of kind %d", serial, kind);
   g_assert_true (g_file_set_contents (file, bytes, -1, NULL));
-  RgAssetInfo info = { kind, kind == RG_ASSET_IMAGE ? 0 : duration, { 24, 1 }, 64, 48,
-                       kind == RG_ASSET_IMAGE ? 0 : 48000, kind == RG_ASSET_IMAGE ? 0 : 2,
-                       kind != RG_ASSET_AUDIO, kind != RG_ASSET_IMAGE };
+  RgAssetInfo info = { kind,
+                       kind == RG_ASSET_IMAGE ? 0 : duration,
+                       { 24, 1 },
+                       64,
+                       48,
+                       kind == RG_ASSET_IMAGE ? 0 : 48000,
+                       kind == RG_ASSET_IMAGE ? 0 : 2,
+                       kind != RG_ASSET_AUDIO,
+                       kind != RG_ASSET_IMAGE };
   if (kind == RG_ASSET_AUDIO)
-    info.fps = (RgRational) { 0, 1 };
+    info.fps = (RgRational){ 0, 1 };
   RgProvenance prov = { "t2v", "a red circle bouncing", 42 + serial,
                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                         "{\"steps\": 20, \"guidance\": 7.5}" };
@@ -79,5 +85,5 @@ rg_test_track_id (RgProject *p, int position)
   g_autoptr (GPtrArray) tracks = rg_project_list_tracks (p, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (position, <, tracks->len);
-  return ((RgTrack *) tracks->pdata[position])->id;
+  return ((RgTrack *)tracks->pdata[position])->id;
 }

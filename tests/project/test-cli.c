@@ -13,17 +13,17 @@ reelgen (char **out, char **err, ...)
   const char *exe = g_getenv ("REELGEN");
   g_assert_nonnull (exe);
   GPtrArray *argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (char *) exe);
+  g_ptr_array_add (argv, (char *)exe);
   va_list ap;
   va_start (ap, err);
   for (const char *a; (a = va_arg (ap, const char *));)
-    g_ptr_array_add (argv, (char *) a);
+    g_ptr_array_add (argv, (char *)a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
   int status = 0;
   g_autoptr (GError) error = NULL;
   char *o = NULL, *e = NULL;
-  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
+  g_spawn_sync (dir, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
                 &error);
   g_assert_no_error (error);
   g_ptr_array_unref (argv);
@@ -52,18 +52,22 @@ static void
 test_session (void)
 {
   g_autofree char *media = g_build_filename (dir, "clip.mp4", NULL);
-  const char *ff[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-                       "testsrc2=size=64x48:rate=24:duration=4", "-c:v", "libx264", media, NULL };
+  const char *ff[] = { "ffmpeg", "-nostdin", "-loglevel", "error",
+                       "-f",     "lavfi",    "-i",        "testsrc2=size=64x48:rate=24:duration=4",
+                       "-c:v",   "libx264",  media,       NULL };
   int status = 0;
-  g_assert_true (g_spawn_sync (NULL, (char **) ff, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                               NULL, &status, NULL));
+  g_assert_true (g_spawn_sync (NULL, (char **)ff, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                               &status, NULL));
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 
   g_autofree char *out = NULL, *err = NULL;
-  g_assert_cmpint (reelgen (NULL, NULL, "project", "new", "cli.reelgen", "--fps", "24", NULL), ==, 0);
-  g_assert_cmpint (reelgen (&out, NULL, "project", "import", "cli.reelgen", media, "--json", NULL), ==, 0);
+  g_assert_cmpint (reelgen (NULL, NULL, "project", "new", "cli.reelgen", "--fps", "24", NULL), ==,
+                   0);
+  g_assert_cmpint (reelgen (&out, NULL, "project", "import", "cli.reelgen", media, "--json", NULL),
+                   ==, 0);
   g_autoptr (JsonObject) imp = parse (out);
-  JsonObject *first = json_array_get_object_element (json_object_get_array_member (imp, "assets"), 0);
+  JsonObject *first
+      = json_array_get_object_element (json_object_get_array_member (imp, "assets"), 0);
   g_assert_cmpint (json_object_get_int_member (first, "asset"), ==, 1);
   g_clear_pointer (&out, g_free);
 
@@ -91,15 +95,15 @@ test_session (void)
                             "2.5", "--json", NULL),
                    ==, 0);
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (reelgen (NULL, NULL, "project", "delete", "cli.reelgen", "--clip", "1",
-                            "--ripple", NULL),
-                   ==, 0);
-  g_assert_cmpint (reelgen (NULL, NULL, "project", "trim", "cli.reelgen", "--clip", "3", "--out",
-                            "3.5", NULL),
-                   ==, 0);
-  g_assert_cmpint (reelgen (NULL, NULL, "project", "move", "cli.reelgen", "--clip", "3", "--at",
-                            "10", NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      reelgen (NULL, NULL, "project", "delete", "cli.reelgen", "--clip", "1", "--ripple", NULL), ==,
+      0);
+  g_assert_cmpint (
+      reelgen (NULL, NULL, "project", "trim", "cli.reelgen", "--clip", "3", "--out", "3.5", NULL),
+      ==, 0);
+  g_assert_cmpint (
+      reelgen (NULL, NULL, "project", "move", "cli.reelgen", "--clip", "3", "--at", "10", NULL), ==,
+      0);
 
   /* The state, read back as JSON: clip 2 at 0 (rippled), clip 3 at 10 s. */
   g_assert_cmpint (reelgen (&out, NULL, "project", "ls", "cli.reelgen", "--json", NULL), ==, 0);
@@ -109,7 +113,8 @@ test_session (void)
   JsonObject *v1 = json_array_get_object_element (json_object_get_array_member (ls, "tracks"), 0);
   JsonArray *clips = json_object_get_array_member (v1, "clips");
   g_assert_cmpuint (json_array_get_length (clips), ==, 2);
-  JsonObject *c2 = json_array_get_object_element (clips, 0), *c3 = json_array_get_object_element (clips, 1);
+  JsonObject *c2 = json_array_get_object_element (clips, 0),
+             *c3 = json_array_get_object_element (clips, 1);
   g_assert_cmpint (json_object_get_int_member (c2, "id"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (c2, "start_ticks"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (c3, "start_ticks"), ==, SEC (10));
@@ -125,8 +130,10 @@ test_session (void)
   g_assert_nonnull (strstr (out, "redo: Trim clip"));
   g_clear_pointer (&out, g_free);
 
-  g_assert_cmpint (reelgen (NULL, NULL, "project", "save-as", "cli.reelgen", "copy.reelgen", NULL), ==, 0);
-  g_assert_cmpint (reelgen (NULL, &err, "project", "save-as", "cli.reelgen", "copy.reelgen", NULL), ==, 1);
+  g_assert_cmpint (reelgen (NULL, NULL, "project", "save-as", "cli.reelgen", "copy.reelgen", NULL),
+                   ==, 0);
+  g_assert_cmpint (reelgen (NULL, &err, "project", "save-as", "cli.reelgen", "copy.reelgen", NULL),
+                   ==, 1);
   g_assert_nonnull (strstr (err, "already exists"));
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (reelgen (NULL, &err, "project", "frobnicate", "cli.reelgen", NULL), ==, 2);

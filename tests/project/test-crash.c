@@ -77,7 +77,7 @@ test_sigkill (void)
   sqlite3_stmt *st = NULL;
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &st, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "ok");
+  g_assert_cmpstr ((const char *)sqlite3_column_text (st, 0), ==, "ok");
   sqlite3_finalize (st);
   sqlite3_close (db);
 

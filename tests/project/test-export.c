@@ -15,16 +15,15 @@ ffmpeg (const char *const *args, char **out, gsize *len)
   GPtrArray *argv = g_ptr_array_new ();
   const char *head[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-y" };
   for (guint i = 0; i < G_N_ELEMENTS (head); i++)
-    g_ptr_array_add (argv, (char *) head[i]);
+    g_ptr_array_add (argv, (char *)head[i]);
   for (; *args; args++)
-    g_ptr_array_add (argv, (char *) *args);
+    g_ptr_array_add (argv, (char *)*args);
   g_ptr_array_add (argv, NULL);
   g_autoptr (GError) error = NULL;
   int status = 0;
   g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GSubprocess) proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                                                    out ? G_SUBPROCESS_FLAGS_STDOUT_PIPE : 0,
-                                                    &error);
+  g_autoptr (GSubprocess) proc = g_subprocess_newv (
+      (const char *const *)argv->pdata, out ? G_SUBPROCESS_FLAGS_STDOUT_PIPE : 0, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate (proc, NULL, NULL, &bytes, NULL, &error));
   status = g_subprocess_get_exit_status (proc);
@@ -39,8 +38,8 @@ colour_clip (const char *name, const char *colour)
 {
   char *path = g_build_filename (dir, name, NULL);
   g_autofree char *src = g_strdup_printf ("color=c=%s:size=64x48:rate=24:duration=2", colour);
-  const char *args[] = { "-f", "lavfi", "-i", src, "-c:v", "libx264", "-pix_fmt", "yuv420p", path,
-                         NULL };
+  const char *args[]
+      = { "-f", "lavfi", "-i", src, "-c:v", "libx264", "-pix_fmt", "yuv420p", path, NULL };
   ffmpeg (args, NULL, NULL);
   return path;
 }
@@ -55,7 +54,7 @@ decode (const char *path, gsize *frames)
   ffmpeg (args, &data, &len);
   g_assert_cmpuint (len % (64 * 48 * 3), ==, 0);
   *frames = len / (64 * 48 * 3);
-  return (guint8 *) data;
+  return (guint8 *)data;
 }
 
 /* The colour in the middle of frame i, as 'R', 'G', 'B', 'K' (black) or '?'. */

@@ -14,18 +14,18 @@ make_media (const char *name, const char *const *args)
 {
   char *out = g_build_filename (dir, name, NULL);
   GPtrArray *argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (char *) "ffmpeg");
-  g_ptr_array_add (argv, (char *) "-nostdin");
-  g_ptr_array_add (argv, (char *) "-loglevel");
-  g_ptr_array_add (argv, (char *) "error");
-  g_ptr_array_add (argv, (char *) "-y");
+  g_ptr_array_add (argv, (char *)"ffmpeg");
+  g_ptr_array_add (argv, (char *)"-nostdin");
+  g_ptr_array_add (argv, (char *)"-loglevel");
+  g_ptr_array_add (argv, (char *)"error");
+  g_ptr_array_add (argv, (char *)"-y");
   for (; *args; args++)
-    g_ptr_array_add (argv, (char *) *args);
+    g_ptr_array_add (argv, (char *)*args);
   g_ptr_array_add (argv, out);
   g_ptr_array_add (argv, NULL);
   g_autoptr (GError) error = NULL;
   int status = 0;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
                 &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
@@ -47,12 +47,14 @@ test_import_kinds (void)
 {
   g_autoptr (GError) error = NULL;
   RgProject *p = rg_test_project (dir, "import.reelgen");
-  const char *av[] = { "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=2", "-f", "lavfi",
-                       "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-c:v", "libx264",
-                       "-c:a", "aac", "-shortest", NULL };
+  const char *av[]
+      = { "-f",        "lavfi",   "-i",   "testsrc2=size=96x64:rate=25:duration=2",
+          "-f",        "lavfi",   "-i",   "sine=frequency=440:sample_rate=48000:duration=2",
+          "-c:v",      "libx264", "-c:a", "aac",
+          "-shortest", NULL };
   g_autofree char *mp4 = make_media ("av.mp4", av);
-  const char *mono[] = { "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=8000:duration=1.5",
-                         NULL };
+  const char *mono[]
+      = { "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=8000:duration=1.5", NULL };
   g_autofree char *wav = make_media ("mono.wav", mono);
   const char *still[] = { "-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "1", NULL };
   g_autofree char *png = make_media ("still.png", still);
@@ -89,9 +91,11 @@ test_import_kinds (void)
   /* The same content again is the same asset. */
   g_assert_cmpint (rg_project_import (p, mp4, &error), ==, v);
   /* And it goes on the timeline within its real length. */
-  g_assert_cmpint (rg_project_add_clip (p, v, rg_test_track_id (p, 0), 0, 0, SEC (1.96), &error), >, 0);
+  g_assert_cmpint (rg_project_add_clip (p, v, rg_test_track_id (p, 0), 0, 0, SEC (1.96), &error), >,
+                   0);
   g_assert_no_error (error);
-  g_assert_cmpint (rg_project_add_clip (p, s, rg_test_track_id (p, 1), 0, 0, SEC (1.6), &error), ==, 0);
+  g_assert_cmpint (rg_project_add_clip (p, s, rg_test_track_id (p, 1), 0, 0, SEC (1.6), &error), ==,
+                   0);
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   rg_project_close (p);
 }
@@ -114,8 +118,8 @@ static void
 test_refused (void)
 {
   RgProject *p = rg_test_project (dir, "refuse.reelgen");
-  const char *av[] = { "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=2", "-c:v",
-                       "libx264", NULL };
+  const char *av[]
+      = { "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=2", "-c:v", "libx264", NULL };
   g_autofree char *mp4 = make_media ("whole.mp4", av);
   g_assert_cmpint (rg_project_import (p, mp4, NULL), >, 0);
 
@@ -142,8 +146,8 @@ test_moved (void)
   g_mkdir (sub, 0755);
   g_autofree char *elsewhere = g_dir_make_tmp ("rg-elsewhere-XXXXXX", NULL);
   RgProject *p = rg_test_project (sub, "moved.reelgen");
-  const char *av[] = { "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=1", "-c:v",
-                       "libx264", NULL };
+  const char *av[]
+      = { "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=1", "-c:v", "libx264", NULL };
   g_autofree char *orig = make_media ("to-move.mp4", av);
   int64_t id = rg_project_import (p, orig, &error);
   g_assert_no_error (error);
@@ -166,8 +170,8 @@ test_moved (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "missing"));
   g_clear_error (&error);
-  const char *other_args[] = { "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=2",
-                               "-c:v", "libx264", NULL };
+  const char *other_args[]
+      = { "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=2", "-c:v", "libx264", NULL };
   g_autofree char *other = make_media ("other.mp4", other_args);
   g_assert_false (rg_project_relink_asset (p, id, other, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
@@ -188,9 +192,11 @@ test_previews (void)
 {
   g_autoptr (GError) error = NULL;
   RgProject *p = rg_test_project (dir, "previews.reelgen");
-  const char *av[] = { "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=24:duration=2", "-f", "lavfi",
-                       "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-c:v", "libx264",
-                       "-c:a", "aac", "-shortest", NULL };
+  const char *av[]
+      = { "-f",        "lavfi",   "-i",   "testsrc2=size=96x64:rate=24:duration=2",
+          "-f",        "lavfi",   "-i",   "sine=frequency=440:sample_rate=48000:duration=2",
+          "-c:v",      "libx264", "-c:a", "aac",
+          "-shortest", NULL };
   g_autofree char *mp4 = make_media ("previews.mp4", av);
   int64_t id = rg_project_import (p, mp4, &error);
   g_assert_no_error (error);
@@ -212,8 +218,8 @@ test_previews (void)
                    50 * w->channels * sizeof (float));
   g_autoptr (RgThumbnailStrip) s2 = rg_project_thumbnails (p, id, 0, SEC (2), 4, 32, &error);
   g_assert_no_error (error);
-  g_assert_cmpmem (s2->rgba, (gsize) 4 * s2->width * s2->height * 4, s->rgba,
-                   (gsize) 4 * s->width * s->height * 4);
+  g_assert_cmpmem (s2->rgba, (gsize)4 * s2->width * s2->height * 4, s->rgba,
+                   (gsize)4 * s->width * s->height * 4);
   /* Other parameters are not cached, and the source is gone: said so. */
   g_assert_null (rg_project_waveform (p, id, 0, SEC (1), 60, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_NOT_FOUND);

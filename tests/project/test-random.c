@@ -7,15 +7,16 @@
 
 #define STEPS 400
 
-typedef struct {
-  char      *dir;
-  char      *path;
+typedef struct
+{
+  char *dir;
+  char *path;
   RgProject *p;
-  GRand     *rand;
-  int64_t    assets[3];
+  GRand *rand;
+  int64_t assets[3];
   GPtrArray *states; /* dumps: states[0] initial, states[cur] now */
-  guint      cur;
-  guint      refused, applied, undos, redos;
+  guint cur;
+  guint refused, applied, undos, redos;
 } Run;
 
 static int64_t
@@ -33,7 +34,7 @@ pick_track (Run *r)
   g_autoptr (GPtrArray) tracks = rg_project_list_tracks (r->p, NULL);
   if (!tracks || tracks->len == 0)
     return 1;
-  return ((RgTrack *) tracks->pdata[g_rand_int_range (r->rand, 0, tracks->len)])->id;
+  return ((RgTrack *)tracks->pdata[g_rand_int_range (r->rand, 0, tracks->len)])->id;
 }
 
 /* A time in frames (mostly) or in raw ticks, within ~20 s. */
@@ -65,7 +66,8 @@ random_request (Run *r, GError **error)
     case 3:
       return rg_project_move_clip (r->p, clip, track, pick_time (r, 480), error);
     case 4:
-      return rg_project_trim_clip (r->p, clip, g_rand_boolean (r->rand) ? RG_EDGE_START : RG_EDGE_END,
+      return rg_project_trim_clip (r->p, clip,
+                                   g_rand_boolean (r->rand) ? RG_EDGE_START : RG_EDGE_END,
                                    pick_time (r, 200), ripple, error);
     case 5:
       return rg_project_split_clip (r->p, clip, pick_time (r, 480), error) != 0;
@@ -74,7 +76,8 @@ random_request (Run *r, GError **error)
       return rg_project_delete_clip (r->p, clip, ripple, error);
     case 8:
       if (g_rand_int_range (r->rand, 0, 4) == 0)
-        return rg_project_add_track (r->p, g_rand_boolean (r->rand) ? RG_TRACK_VIDEO : RG_TRACK_AUDIO,
+        return rg_project_add_track (r->p,
+                                     g_rand_boolean (r->rand) ? RG_TRACK_VIDEO : RG_TRACK_AUDIO,
                                      "T", g_rand_int_range (r->rand, -1, 4), error)
                != 0;
       return rg_project_move_track (r->p, track, g_rand_int_range (r->rand, 0, 4), error);
@@ -167,8 +170,8 @@ run_sequence (guint32 seed)
           assert_state (&r, r.cur);
         }
     }
-  g_test_message ("seed %u: %u applied, %u refused, %u undos, %u redos, %u states", seed,
-                  r.applied, r.refused, r.undos, r.redos, r.states->len);
+  g_test_message ("seed %u: %u applied, %u refused, %u undos, %u redos, %u states", seed, r.applied,
+                  r.refused, r.undos, r.redos, r.states->len);
   g_assert_cmpuint (r.applied, >, STEPS / 4);
   g_assert_cmpuint (r.refused, >, 0);
 

@@ -37,8 +37,8 @@ make_project_file (const char *dir, const char *name)
 {
   RgProject *p = rg_test_project (dir, name);
   int64_t asset = rg_test_asset (p, RG_ASSET_VIDEO, SEC (5));
-  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (2), NULL),
-                   >, 0);
+  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (2), NULL), >,
+                   0);
   char *path = g_strdup (rg_project_path (p));
   rg_project_close (p);
   return path;
@@ -69,7 +69,7 @@ test_create_open (void)
   sqlite3_stmt *st = NULL;
   sqlite3_prepare_v2 (db, "SELECT * FROM pragma_journal_mode, pragma_user_version", -1, &st, NULL);
   g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "wal");
+  g_assert_cmpstr ((const char *)sqlite3_column_text (st, 0), ==, "wal");
   g_assert_cmpint (sqlite3_column_int (st, 1), ==, RG_PROJECT_SCHEMA_VERSION);
   sqlite3_finalize (st);
   sqlite3_close (db);
@@ -128,6 +128,31 @@ test_corrupt (void)
   g_assert_cmpint (sqlite3_exec (db, "DROP TABLE media_cache", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
   assert_refused (gutted, RG_ERROR_CORRUPT, "media_cache");
+
+  /* Ours and well-formed, but with values no edit makes. */
+  g_autofree char *hostile = g_build_filename (dir, "hostile.reelgen", NULL);
+  g_assert_true (g_file_set_contents (hostile, bytes, len, NULL));
+  sqlite3_open (hostile, &db);
+  g_assert_cmpint (
+      sqlite3_exec (db, "UPDATE clips SET start = 9000000000000000000", NULL, NULL, NULL), ==,
+      SQLITE_OK);
+  sqlite3_close (db);
+  assert_refused (hostile, RG_ERROR_CORRUPT, "out of range");
+
+  /* A generated asset whose name points out of the assets folder. */
+  g_autofree char *escape = g_build_filename (dir, "escape.reelgen", NULL);
+  g_assert_true (g_file_set_contents (escape, bytes, len, NULL));
+  sqlite3_open (escape, &db);
+  g_assert_cmpint (
+      sqlite3_exec (db, "UPDATE assets SET path = '../../etc/passwd'", NULL, NULL, NULL), ==,
+      SQLITE_OK);
+  sqlite3_close (db);
+  g_autoptr (GError) error = NULL;
+  RgProject *p = rg_project_open (escape, &error);
+  g_assert_no_error (error);
+  g_assert_null (rg_project_locate_asset (p, 1, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_CORRUPT);
+  rg_project_close (p);
   rg_test_rmdir (dir);
 }
 
@@ -138,9 +163,9 @@ test_newer_version (void)
   g_autofree char *path = make_project_file (dir, "future.reelgen");
   sqlite3 *db = NULL;
   sqlite3_open (path, &db);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99",
-                                 NULL, NULL, NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99", NULL, NULL, NULL),
+      ==, SQLITE_OK);
   sqlite3_close (db);
   assert_refused (path, RG_ERROR_VERSION, "newer Reelgen (schema version 99");
   rg_test_rmdir (dir);
@@ -154,8 +179,8 @@ test_recovered (void)
   RgProject *p = rg_test_project (dir, "crash.reelgen");
   g_autofree char *path = g_strdup (rg_project_path (p));
   int64_t asset = rg_test_asset (p, RG_ASSET_VIDEO, SEC (5));
-  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (1), NULL),
-                   >, 0);
+  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (1), NULL), >,
+                   0);
   g_autofree char *dump = rg_test_dump (p);
 
   /* A second handle while the first is still open is what a crashed
@@ -180,8 +205,8 @@ test_save_as (void)
   g_autoptr (GError) error = NULL;
   RgProject *p = rg_test_project (dir, "orig.reelgen");
   int64_t asset = rg_test_asset (p, RG_ASSET_VIDEO, SEC (5));
-  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (1), NULL),
-                   >, 0);
+  g_assert_cmpint (rg_project_add_clip (p, asset, rg_test_track_id (p, 0), 0, 0, SEC (1), NULL), >,
+                   0);
   g_autofree char *dump = rg_test_dump (p);
   g_autofree char *copy = g_build_filename (dir, "copy.reelgen", NULL);
   g_assert_true (rg_project_save_as (p, copy, &error));

@@ -5,13 +5,14 @@
 #include "core/rg-error.h"
 #include "project-test-util.h"
 
-typedef struct {
-  char      *dir;
+typedef struct
+{
+  char *dir;
   RgProject *p;
-  int64_t    video;  /* a 10 s video asset (with sound) */
-  int64_t    sound;  /* a 4 s audio-only asset */
-  int64_t    still;  /* an image */
-  int64_t    v1, a1; /* the default tracks */
+  int64_t video;  /* a 10 s video asset (with sound) */
+  int64_t sound;  /* a 4 s audio-only asset */
+  int64_t still;  /* an image */
+  int64_t v1, a1; /* the default tracks */
 } Fixture;
 
 static void
@@ -193,7 +194,7 @@ test_delete (Fixture *f, gconstpointer data)
   int64_t d = add (f, f->video, f->v1, 7, 0, 1);
   g_autofree char *s0 = rg_test_dump (f->p);
   g_assert_true (rg_project_delete_clip (f->p, a, FALSE, &error));
-  g_assert_false (rg_project_get_clip (f->p, a, &(RgClip) { 0 }, NULL));
+  g_assert_false (rg_project_get_clip (f->p, a, &(RgClip){ 0 }, NULL));
   assert_undo_redo (f->p, s0);
 
   /* Ripple delete: everything after closes the 2 s gap, as one undo step. */
@@ -233,7 +234,7 @@ test_tracks (Fixture *f, gconstpointer data)
   g_autofree char *s3 = rg_test_dump (f->p);
   g_assert_true (rg_project_remove_track (f->p, f->v1, &error));
   g_assert_no_error (error);
-  g_assert_false (rg_project_get_clip (f->p, a, &(RgClip) { 0 }, NULL));
+  g_assert_false (rg_project_get_clip (f->p, a, &(RgClip){ 0 }, NULL));
   g_assert_cmpint (rg_test_track_id (f->p, 0), ==, f->a1);
   assert_undo_redo (f->p, s3);
 }
@@ -276,8 +277,9 @@ test_refusals (Fixture *f, gconstpointer data)
   int64_t c = rg_project_add_clip (f->p, f->video, f->v1, SEC (2), 0, SEC (2), &error);
   g_assert_cmpint (c, ==, 0);
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
-  g_autofree char *want = g_strdup_printf ("would overlap clip %" G_GINT64_FORMAT " on track %"
-                                           G_GINT64_FORMAT " at 00:00:02.000", a, f->v1);
+  g_autofree char *want = g_strdup_printf ("would overlap clip %" G_GINT64_FORMAT
+                                           " on track %" G_GINT64_FORMAT " at 00:00:02.000",
+                                           a, f->v1);
   g_assert_nonnull (strstr (error->message, want));
   g_clear_error (&error);
 
@@ -381,7 +383,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add ("/timeline/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(name, fn)                                                                              \
+  g_test_add ("/timeline/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("add", test_add);
   ADD ("move", test_move);
   ADD ("trim", test_trim);

@@ -117,6 +117,22 @@ pixel_samples (const RgShapesShape *sh, int t, int px, int py, float sum[3])
   return hits;
 }
 
+/* Whether all four corners of pixel (px, py) are inside the shape. */
+static gboolean
+corners_inside (const RgShapesShape *sh, int t, int px, int py)
+{
+  float r = sh->radius * sh->scale[t];
+  float ca = cosf (sh->angle[t]), sa = sinf (sh->angle[t]);
+  for (int j = 0; j <= 1; j++)
+    for (int i = 0; i <= 1; i++)
+      {
+        float dx = px + i - sh->x[t], dy = py + j - sh->y[t];
+        if (!rg_shapes_inside (sh->kind, (ca * dx + sa * dy) / r, (-sa * dx + ca * dy) / r))
+          return FALSE;
+      }
+  return TRUE;
+}
+
 float
 rg_shapes_coverage (const RgShapesScene *scene, int s, int t, int px, int py)
 {
@@ -158,6 +174,9 @@ render_frames (void *ctx, int64_t begin, int64_t end)
       for (int s = 0; s < sc->n_shapes; s++)
         {
           const RgShapesShape *sh = &sc->shapes[s];
+          gboolean plain_convex = sh->pattern == RG_PATTERN_NONE
+                                  && (sh->kind == RG_SHAPE_CIRCLE || sh->kind == RG_SHAPE_SQUARE
+                                      || sh->kind == RG_SHAPE_TRIANGLE);
           float r = sh->radius * sh->scale[t] + 1.f;
           if (!isfinite (r) || !isfinite (sh->x[t]) || !isfinite (sh->y[t]))
             continue;
@@ -167,11 +186,29 @@ render_frames (void *ctx, int64_t begin, int64_t end)
           int x1 = (int) ceilf (CLAMP (sh->x[t] + r, -1.f, (float) (W - 1)));
           int y0 = (int) floorf (CLAMP (sh->y[t] - r, 0.f, (float) H));
           int y1 = (int) ceilf (CLAMP (sh->y[t] + r, -1.f, (float) (H - 1)));
+          float rs = sh->radius * sh->scale[t];
           for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++)
               {
                 float sum[3] = { 0, 0, 0 };
-                int hits = pixel_samples (sh, (int) t, x, y, sum);
+                int hits;
+                /* Shortcuts that give the same bytes as sampling: a pixel
+                 * beyond the bounding circle is empty, and a pixel whose
+                 * corners are inside a plain convex shape is full. */
+                float nx = CLAMP (sh->x[t], (float) x, x + 1.f) - sh->x[t];
+                float ny = CLAMP (sh->y[t], (float) y, y + 1.f) - sh->y[t];
+                if (nx * nx + ny * ny > rs * rs)
+                  continue;
+                if (plain_convex && corners_inside (sh, (int) t, x, y))
+                  {
+                    float rgb[3];
+                    rg_colour_rgb (sh->colour, rgb);
+                    hits = SS * SS;
+                    for (int c = 0; c < 3; c++)
+                      sum[c] = rgb[c] * (SS * SS);
+                  }
+                else
+                  hits = pixel_samples (sh, (int) t, x, y, sum);
                 if (hits == 0)
                   continue;
                 float *p = frame + ((int64_t) y * W + x) * 3, keep = 1.f - hits / (float) (SS * SS);

@@ -5,10 +5,16 @@
  *                   "fast_bytes": …, "slow_bytes": … },
  *     "cache": { "policy": "none" | "lru" | "lfu", "rows": 0 },
  *     "tables": [ { "rows": …, "dim": …, "elem_bytes": 4,
- *                   "rank": null | "<base64 of u64 little-endian, one per row>",
+ *                   "hot_rows": null | "<base64 of u64 little-endian row ids>",
  *                   "segments": [ { "rows": [b, e], "cols": [b, e],
  *                                   "tier": "fast" | "slow",
  *                                   "groups": [[d, …], …] } ] } ] }
+ *
+ * "hot_rows" is the row remap, compactly: the physical rows holding ranks
+ * 0, 1, … k−1 in that order; every other row follows in ascending row
+ * order. A profile's ranking is exactly that shape (rows it never saw keep
+ * their order), so a table of millions of rows stores only its hot ones.
+ * null = identity.
  *
  * Loading checks types and ranges member by member, then the whole plan
  * with rg_shard_plan_validate(), so a hand-edited or hostile file gets an
@@ -37,14 +43,23 @@ add_pair (JsonBuilder *b, const char *name, int64_t x, int64_t y)
   json_builder_end_array (b);
 }
 
+/* The shortest prefix of the ranking after which rows are ascending. */
 static char *
-rank_to_base64 (const int64_t *rank, int64_t rows)
+rank_to_hot_rows (const int64_t *rank, int64_t rows)
 {
-  g_autofree guint8 *raw = g_malloc ((gsize) rows * 8);
+  g_autofree int64_t *order = g_new (int64_t, rows);
   for (int64_t r = 0; r < rows; r++)
-    for (int i = 0; i < 8; i++)
-      raw[r * 8 + i] = (guint8) ((uint64_t) rank[r] >> (8 * i));
-  return g_base64_encode (raw, (gsize) rows * 8);
+    order[rank[r]] = r;
+  int64_t k = rows - 1;
+  while (k > 0 && order[k - 1] < order[k])
+    k--;
+  /* Rows [k, rows) ascend; the prefix must also leave them in row order,
+   * which holds when they are exactly the rows not in the prefix. */
+  g_autofree guint8 *raw = g_malloc ((gsize) MAX (k, 1) * 8);
+  for (int64_t i = 0; i < k; i++)
+    for (int b = 0; b < 8; b++)
+      raw[i * 8 + b] = (guint8) ((uint64_t) order[i] >> (8 * b));
+  return g_base64_encode (raw, (gsize) k * 8);
 }
 
 gboolean
@@ -91,10 +106,10 @@ rg_shard_plan_save (const RgShardPlan *plan, const char *path, GError **error)
       json_builder_add_int_value (b, tab->dim);
       json_builder_set_member_name (b, "elem_bytes");
       json_builder_add_int_value (b, tab->elem_bytes);
-      json_builder_set_member_name (b, "rank");
+      json_builder_set_member_name (b, "hot_rows");
       if (tab->rank)
         {
-          g_autofree char *enc = rank_to_base64 (tab->rank, tab->rows);
+          g_autofree char *enc = rank_to_hot_rows (tab->rank, tab->rows);
           json_builder_add_string_value (b, enc);
         }
       else
@@ -305,31 +320,42 @@ load_table (Ctx *c, RgShardPlan *plan, uint32_t t, JsonNode *node)
   tab->dim = (uint32_t) dim;
   tab->elem_bytes = (uint32_t) eb;
 
-  JsonNode *rank = json_object_get_member (o, "rank");
-  if (rank && JSON_NODE_HOLDS_VALUE (rank) && json_node_get_value_type (rank) == G_TYPE_STRING)
+  JsonNode *hot = json_object_get_member (o, "hot_rows");
+  if (hot && JSON_NODE_HOLDS_VALUE (hot) && json_node_get_value_type (hot) == G_TYPE_STRING)
     {
-      const char *enc = json_node_get_string (rank);
+      const char *enc = json_node_get_string (hot);
       /* Bound the decoded size by the encoded length before decoding. */
-      if ((uint64_t) strlen (enc) / 4 * 3 / 8 < (uint64_t) rows
-          || (uint64_t) strlen (enc) / 4 * 3 / 8 > (uint64_t) rows + 1)
-        return fail (c, "table %u: the row remap does not hold %" G_GINT64_FORMAT " rows", t, rows);
+      if ((uint64_t) strlen (enc) / 4 * 3 / 8 > (uint64_t) rows)
+        return fail (c, "table %u: more hot rows than the table's %" G_GINT64_FORMAT, t, rows);
       gsize              len = 0;
       g_autofree guint8 *raw = g_base64_decode (enc, &len);
-      if (len != (gsize) rows * 8)
-        return fail (c, "table %u: the row remap holds %" G_GSIZE_FORMAT " bytes, not %" G_GINT64_FORMAT,
-                     t, len, rows * 8);
+      if (len % 8 != 0)
+        return fail (c, "table %u: hot_rows is not a list of 8-byte row ids", t);
+      int64_t  k = (int64_t) (len / 8);
       int64_t *r = g_new (int64_t, rows);
       for (int64_t i = 0; i < rows; i++)
+        r[i] = -1;
+      for (int64_t i = 0; i < k; i++)
         {
           uint64_t v = 0;
-          for (int k = 7; k >= 0; k--)
-            v = (v << 8) | raw[i * 8 + k];
-          r[i] = (int64_t) v;
+          for (int b = 7; b >= 0; b--)
+            v = (v << 8) | raw[i * 8 + b];
+          if (v >= (uint64_t) rows || r[v] >= 0)
+            {
+              g_free (r);
+              return fail (c, "table %u: hot row %" G_GUINT64_FORMAT " is out of range or repeated",
+                           t, v);
+            }
+          r[v] = i;
         }
+      int64_t next = k;
+      for (int64_t i = 0; i < rows; i++)
+        if (r[i] < 0)
+          r[i] = next++;
       rg_shard_plan_set_rank (plan, t, r);
     }
-  else if (!rank || !JSON_NODE_HOLDS_NULL (rank))
-    return fail (c, "table %u: \"rank\" must be null or a base64 string", t);
+  else if (!hot || !JSON_NODE_HOLDS_NULL (hot))
+    return fail (c, "table %u: \"hot_rows\" must be null or a base64 string", t);
 
   JsonArray *segs = get_array (c, o, "segments");
   if (!segs)

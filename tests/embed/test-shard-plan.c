@@ -160,6 +160,7 @@ static void
 test_json_round_trip (void)
 {
   g_autoptr (RgShardPlan) p = tiered ();
+  /* A remap whose tail is not in row order (stored as a 9-row prefix) … */
   int64_t *rank = g_new (int64_t, 10);
   for (int i = 0; i < 10; i++)
     rank[i] = 9 - i;
@@ -191,6 +192,31 @@ test_json_round_trip (void)
   g_unlink (path);
 }
 
+/* … and a profile-shaped remap (hot rows first, the rest in row order)
+ * is stored as just its hot rows. */
+static void
+test_json_compact_remap (void)
+{
+  RgTableSpec big = spec;
+  big.rows = 100000;
+  g_autoptr (RgShardPlan) p = rg_shard_plan_new ("hot", &topo, &big, 1);
+  rg_shard_plan_add (p, 0, 0, big.rows, 0, 4, RG_TIER_FAST, 1, 4, all);
+  int64_t *rank = g_new (int64_t, big.rows);
+  for (int64_t r = 0, next = 2; r < big.rows; r++)
+    rank[r] = r == 70000 ? 0 : r == 30 ? 1 : next++;
+  rg_shard_plan_set_rank (p, 0, rank);
+  g_autofree char *path = tmp ("hot-plan.json");
+  g_assert_true (rg_shard_plan_save (p, path, NULL));
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <, 2000);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgShardPlan) q = rg_shard_plan_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (q->tables[0].rank, 8 * big.rows, rank, 8 * big.rows);
+  g_unlink (path);
+}
+
 static void
 expect_bad_file (const char *json, int code, const char *needle)
 {
@@ -217,19 +243,25 @@ test_corrupt_files (void)
   expect_bad_file ("{\"format\": \"something\"}", RG_ERROR_CORRUPT, "not a Reelgen shard plan");
   expect_bad_file ("{\"format\": \"reelgen-shard-plan\", \"version\": 7}", RG_ERROR_VERSION,
                    "version 7");
-  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"rank\": null, "
+  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"hot_rows\": null, "
                         "\"segments\": [{\"rows\": [0, 4], \"cols\": [0, 2], \"tier\": \"fast\", "
                         "\"groups\": [[0, 9]]}]}]}",
                    RG_ERROR_CORRUPT, "device 9 does not exist");
-  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"rank\": null, "
+  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"hot_rows\": null, "
                         "\"segments\": [{\"rows\": [0, 3], \"cols\": [0, 2], \"tier\": \"fast\", "
                         "\"groups\": [[0, 1]]}]}]}",
                    RG_ERROR_CORRUPT, "cover 3 of 4 rows");
-  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"rank\": \"AAAA\", "
+  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"hot_rows\": \"AAAA\", "
                         "\"segments\": [{\"rows\": [0, 4], \"cols\": [0, 2], \"tier\": \"fast\", "
                         "\"groups\": [[0, 1]]}]}]}",
-                   RG_ERROR_CORRUPT, "row remap");
-  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"rank\": null, "
+                   RG_ERROR_CORRUPT, "8-byte row ids");
+  /* Row 0 listed twice. */
+  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, "
+                        "\"hot_rows\": \"AAAAAAAAAAAAAAAAAAAAAA==\", "
+                        "\"segments\": [{\"rows\": [0, 4], \"cols\": [0, 2], \"tier\": \"fast\", "
+                        "\"groups\": [[0, 1]]}]}]}",
+                   RG_ERROR_CORRUPT, "hot row 0 is out of range or repeated");
+  expect_bad_file (HEAD "\"tables\": [{\"rows\": 4, \"dim\": 2, \"elem_bytes\": 4, \"hot_rows\": null, "
                         "\"segments\": [{\"rows\": [0, 4], \"cols\": [0, 2], \"tier\": \"warm\", "
                         "\"groups\": [[0, 1]]}]}]}",
                    RG_ERROR_CORRUPT, "tier \"warm\"");
@@ -248,6 +280,7 @@ main (int argc, char **argv)
   g_test_add_func ("/embed/shard-plan/validation", test_validation);
   g_test_add_func ("/embed/shard-plan/fit", test_fit);
   g_test_add_func ("/embed/shard-plan/json", test_json_round_trip);
+  g_test_add_func ("/embed/shard-plan/json-compact-remap", test_json_compact_remap);
   g_test_add_func ("/embed/shard-plan/corrupt", test_corrupt_files);
   return g_test_run ();
 }

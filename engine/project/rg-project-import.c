@@ -70,7 +70,15 @@ rg_project_import (RgProject *project, const char *path, GError **error)
     return 0;
   int64_t existing = rg_project_find_asset (project, hash);
   if (existing)
-    return existing;
+    {
+      /* Importing a file the project lost track of is as good as a relink. */
+      g_autoptr (GError) lost = NULL;
+      g_autofree char *where = rg_project_locate_asset (project, existing, &lost);
+      if (!where && g_error_matches (lost, RG_ERROR, RG_ERROR_NOT_FOUND)
+          && !rg_project_relink_asset (project, existing, abs, error))
+        return 0;
+      return existing;
+    }
   if (!rg_project_tx_begin (project, error))
     return 0;
   int64_t id = rg_project_insert_asset (project, abs, hash, size, FALSE, &info, error);

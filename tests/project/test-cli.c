@@ -136,6 +136,19 @@ test_session (void)
                    ==, 1);
   g_assert_nonnull (strstr (err, "already exists"));
   g_clear_pointer (&err, g_free);
+  /* Export through the media room; a lossless MKV of the 2.5 s timeline. */
+  g_assert_cmpint (
+      reelgen (&out, NULL, "project", "export", "cli.reelgen", "-o", "cli.mkv", "--json", NULL), ==,
+      0);
+  g_autoptr (JsonObject) exported = parse (out);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpstr (json_object_get_string_member (exported, "output"), ==, "cli.mkv");
+  g_autofree char *mkv = g_build_filename (dir, "cli.mkv", NULL);
+  g_assert_true (g_file_test (mkv, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (reelgen (NULL, &err, "project", "export", "cli.reelgen", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "-o OUT.mp4"));
+  g_clear_pointer (&err, g_free);
+
   g_assert_cmpint (reelgen (NULL, &err, "project", "frobnicate", "cli.reelgen", NULL), ==, 2);
   g_assert_nonnull (strstr (err, "unknown verb"));
   g_clear_pointer (&err, g_free);

@@ -181,6 +181,15 @@ test_moved (void)
   g_assert_no_error (error);
   g_autofree char *now = rg_project_locate_asset (p, id, &error);
   g_assert_cmpstr (now, ==, away);
+
+  /* Lost again, then imported again from yet another place: same asset,
+   * now found there. */
+  g_autofree char *again = g_build_filename (elsewhere, "again.mp4", NULL);
+  g_assert_cmpint (g_rename (away, again), ==, 0);
+  g_assert_cmpint (rg_project_import (p, again, &error), ==, id);
+  g_assert_no_error (error);
+  g_autofree char *last = rg_project_locate_asset (p, id, &error);
+  g_assert_cmpstr (last, ==, again);
   rg_project_close (p);
   rg_test_rmdir (elsewhere);
 }

@@ -235,6 +235,41 @@ test_previews (void)
   rg_project_close (p);
 }
 
+/* A generator's output: probed, copied into <name>.assets/<hash>.<ext>,
+ * found there even after the generator's own file is gone. */
+static void
+test_generated (void)
+{
+  g_autoptr (GError) error = NULL;
+  RgProject *p = rg_test_project (dir, "gen.reelgen");
+  const char *av[]
+      = { "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=1", "-c:v", "libx264", NULL };
+  g_autofree char *out = make_media ("t2v-output.mp4", av);
+  RgProvenance prov = { "t2v", "a blue square", 7, "ab", "{\"steps\": 8}" };
+  int64_t id = rg_project_add_generated (p, out, NULL, &prov, &error);
+  g_assert_no_error (error);
+  RgAsset a = { 0 };
+  g_assert_true (rg_project_get_asset (p, id, &a, &error));
+  g_assert_true (a.generated);
+  g_assert_cmpint (a.info.kind, ==, RG_ASSET_VIDEO);
+  g_autofree char *name = g_strconcat (a.hash, ".mp4", NULL);
+  g_assert_cmpstr (a.path, ==, name);
+  g_autofree char *stored = g_build_filename (rg_project_assets_dir (p), name, NULL);
+  g_assert_true (g_file_test (stored, G_FILE_TEST_IS_REGULAR));
+  rg_asset_clear (&a);
+  g_unlink (out);
+  g_autofree char *found = rg_project_locate_asset (p, id, &error);
+  g_assert_cmpstr (found, ==, stored);
+  /* Not media: refused before anything is copied or recorded. */
+  g_autofree char *junk = g_build_filename (dir, "junk.mp4", NULL);
+  g_file_set_contents (junk, "not a video", -1, NULL);
+  g_assert_cmpint (rg_project_add_generated (p, junk, NULL, &prov, &error), ==, 0);
+  g_assert_nonnull (error);
+  g_autoptr (GPtrArray) assets = rg_project_list_assets (p, NULL);
+  g_assert_cmpuint (assets->len, ==, 1);
+  rg_project_close (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -244,6 +279,7 @@ main (int argc, char **argv)
   g_test_add_func ("/import/refused", test_refused);
   g_test_add_func ("/import/moved", test_moved);
   g_test_add_func ("/import/previews", test_previews);
+  g_test_add_func ("/import/generated", test_generated);
   int rc = g_test_run ();
   rg_test_rmdir (dir);
   g_free (dir);

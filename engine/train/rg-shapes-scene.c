@@ -45,11 +45,13 @@ rg_shapes_config_check (const RgShapesConfig *config, GError **error)
                    RG_SHAPES_MAX_FRAMES);
       return FALSE;
     }
-  if (config->fps.num <= 0 || config->fps.den <= 0 || config->fps.num > 1000 * config->fps.den)
+  /* Divisions, not products: the fields may be anything up to INT64_MAX. */
+  if (config->fps.num <= 0 || config->fps.den <= 0 || config->fps.num / config->fps.den > 1000
+      || config->fps.den / config->fps.num > 10)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                    "ShapesWorld: frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                   " is not a positive rate up to 1000 fps",
+                   " is outside 0.1…1000 fps",
                    config->fps.num, config->fps.den);
       return FALSE;
     }

@@ -531,11 +531,15 @@ test_refusals (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  cfg = config (64, 16);
-  cfg.fps = (RgRational) { 8, 0 };
-  g_assert_false (rg_shapes_scene_sample (&cfg, 1, &sc, &error));
-  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  const RgRational bad_rates[] = { { 8, 0 }, { 0, 1 }, { G_MAXINT64, 1 }, { 1, G_MAXINT64 } };
+  for (guint i = 0; i < G_N_ELEMENTS (bad_rates); i++)
+    {
+      cfg = config (64, 16);
+      cfg.fps = bad_rates[i];
+      g_assert_false (rg_shapes_scene_sample (&cfg, 1, &sc, &error));
+      g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
 
   /* A hand-edited scene breaking a world rule is refused with the rule. */
   cfg = config (64, 16);

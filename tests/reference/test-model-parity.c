@@ -148,7 +148,7 @@ test_parity (void)
       g_assert_true (rg_safetensors_writer_add (w, io[i].name, io[i].t, io[i].t->dtype, NULL));
     g_assert_true (rg_safetensors_writer_save (w, io_path, &error));
   }
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "models_ref.py", NULL);
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "reference", "models_ref.py", NULL);
   const char *argv[] = { oracle (), script, "parity", model_path, io_path, out_path, NULL };
   g_autofree char *err_text = NULL;
   int status;

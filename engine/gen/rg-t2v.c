@@ -291,11 +291,23 @@ rg_t2v_sample (RgModel *model, const RgT2VParams *params, const RgGenCallbacks *
 
 /* ---- decoding ---- */
 
+typedef struct {
+  RgTae                *tae;
+  int                   done, n_tiles;
+  const RgGenCallbacks *callbacks;
+  gpointer              user_data;
+} Decoder;
+
 static gboolean
-tae_decode_tile (const RgTensor *latent, RgTensor *video, gpointer user_data,
+tae_decode_tile (const RgTensor *latent, RgTensor *video, gpointer data,
                  GCancellable *cancellable, GError **error)
 {
-  return rg_tae_decode (user_data, latent, video, cancellable, error);
+  Decoder *d = data;
+  if (!rg_tae_decode (d->tae, latent, video, cancellable, error))
+    return FALSE;
+  if (d->callbacks && d->callbacks->step)
+    d->callbacks->step (++d->done, d->n_tiles, d->user_data);
+  return TRUE;
 }
 
 /* video [1, 3, T, H, W] in [-1, 1] → frames [T, H, W, 3] u8. */
@@ -324,7 +336,8 @@ video_to_rgb24 (const RgTensor *video)
 }
 
 RgTensor *
-rg_t2v_decode (RgModel *model, const RgTensor *latent, GCancellable *cancellable, GError **error)
+rg_t2v_decode (RgModel *model, const RgTensor *latent, const RgGenCallbacks *callbacks,
+               gpointer user_data, GCancellable *cancellable, GError **error)
 {
   const RgModelConfig *config = rg_model_get_config (model);
   int tf = rg_model_config_tae_time_factor (config);
@@ -340,8 +353,14 @@ rg_t2v_decode (RgModel *model, const RgTensor *latent, GCancellable *cancellable
   int tile = MAX (1, config->video.frames / tf);
   int overlap = tile > 1 ? MAX (1, tile / 4) : 0;
 
-  if (!rg_tiled_decode (latent, tile, overlap, tf, tae_decode_tile, rg_model_get_tae (model),
-                        video, cancellable, error))
+  Decoder d = {
+    .tae = rg_model_get_tae (model),
+    .n_tiles = rg_tiled_decode_n_tiles (latent->shape[2], tile, overlap),
+    .callbacks = callbacks,
+    .user_data = user_data,
+  };
+  if (!rg_tiled_decode (latent, tile, overlap, tf, tae_decode_tile, &d, video, cancellable,
+                        error))
     return NULL;
   return video_to_rgb24 (video);
 }
@@ -393,7 +412,8 @@ rg_t2v_run (RgModel *model, const RgT2VParams *params, const char *output_path,
     return FALSE;
 
   stage (callbacks, RG_GEN_STAGE_DECODING, user_data);
-  g_autoptr (RgTensor) frames = rg_t2v_decode (model, latent, cancellable, error);
+  g_autoptr (RgTensor) frames
+      = rg_t2v_decode (model, latent, callbacks, user_data, cancellable, error);
   if (frames == NULL)
     return FALSE;
 

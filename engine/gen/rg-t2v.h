@@ -31,7 +31,8 @@ const char *rg_gen_stage_name (RgGenStage stage);
 /* Called on the thread that runs the pipeline; any may be NULL. */
 typedef struct {
   void (*stage) (RgGenStage stage, gpointer user_data);
-  /* after Euler step `step` (1-based) of n_steps */
+  /* `step` (1-based) of the current stage's n_steps are done: Euler
+   * steps while denoising, time tiles while decoding */
   void (*step) (int step, int n_steps, gpointer user_data);
   /* the predicted clean latent of the middle latent frame as RGB24
    * (width × height × 3, tight rows), every preview_every steps and after
@@ -71,9 +72,9 @@ RgTensor *rg_t2v_sample (RgModel *model, const RgT2VParams *params,
 
 /* Latent [1, C, T', H', W'] → frames [T, H, W, 3] u8 (RGB24, pixels from
  * the TAE's [-1, 1]), decoding in overlapping time tiles of the model's
- * trained clip length (rg-tiled-decode.h). */
-RgTensor *rg_t2v_decode (RgModel *model, const RgTensor *latent, GCancellable *cancellable,
-                         GError **error);
+ * trained clip length (rg-tiled-decode.h); callbacks may be NULL. */
+RgTensor *rg_t2v_decode (RgModel *model, const RgTensor *latent, const RgGenCallbacks *callbacks,
+                         gpointer user_data, GCancellable *cancellable, GError **error);
 
 /* Frames [T, H, W, 3] u8 → an H.264/yuv420p file at `fps` (container from
  * the extension). Nothing is left at `path` on failure or cancellation. */

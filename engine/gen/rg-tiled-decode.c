@@ -3,24 +3,26 @@
 
 #include "core/rg-error.h"
 
-/* Weight of output frame j of a tile of n frames whose first/last p frames
- * overlap a neighbour: a ramp that never reaches 0, so every frame has some
- * weight and the normalisation below never divides by zero. */
+/* Weight of frame j of a tile of n frames whose first p_prev frames are
+ * shared with the previous tile and last p_next with the next: ramps of
+ * (j+1)/(p+1) up and (n−j)/(p+1) down, so in an overlap the two tiles'
+ * weights sum to exactly 1 (a linear cross-fade) and no frame has weight
+ * 0 (the normalisation below never divides by zero). */
 static float
-tile_weight (int64_t j, int64_t n, int64_t p, gboolean has_prev, gboolean has_next)
+tile_weight (int64_t j, int64_t n, int64_t p_prev, int64_t p_next)
 {
   float w = 1.0f;
-  if (has_prev && j < p)
-    w = (float) (j + 1) / (float) (p + 1);
-  if (has_next && j >= n - p)
-    w = MIN (w, (float) (n - j) / (float) (p + 1));
+  if (j < p_prev)
+    w = (float) (j + 1) / (float) (p_prev + 1);
+  if (j >= n - p_next)
+    w = MIN (w, (float) (n - j) / (float) (p_next + 1));
   return w;
 }
 
 /* acc[:, :, at + j] += w_j · tile[:, :, j] for every frame j of the tile. */
 static void
-accumulate (RgTensor *acc, float *weight_sum, const RgTensor *tile, int64_t at,
-            gboolean has_prev, gboolean has_next, int64_t p)
+accumulate (RgTensor *acc, float *weight_sum, const RgTensor *tile, int64_t at, int64_t p_prev,
+            int64_t p_next)
 {
   int64_t planes = tile->shape[0] * tile->shape[1];
   int64_t n = tile->shape[2], frame = tile->shape[3] * tile->shape[4];
@@ -30,7 +32,7 @@ accumulate (RgTensor *acc, float *weight_sum, const RgTensor *tile, int64_t at,
 
   for (int64_t j = 0; j < n; j++)
     {
-      float w = tile_weight (j, n, p, has_prev, has_next);
+      float w = tile_weight (j, n, p_prev, p_next);
       weight_sum[at + j] += w;
       for (int64_t pl = 0; pl < planes; pl++)
         {
@@ -40,6 +42,28 @@ accumulate (RgTensor *acc, float *weight_sum, const RgTensor *tile, int64_t at,
             d[k] += w * s[k];
         }
     }
+}
+
+int
+rg_tiled_decode_n_tiles (int64_t frames, int tile, int overlap)
+{
+  if (frames < 1 || tile < 1 || overlap < 0 || overlap >= tile)
+    return 0;
+  if (frames <= tile)
+    return 1;
+  /* the fewest tiles whose overlaps are all at least `overlap` */
+  int64_t stride = tile - overlap;
+  return (int) ((frames - overlap + stride - 1) / stride);
+}
+
+/* Start of tile i of n: spread evenly from 0 to frames − tile, so the
+ * overlaps differ by at most one frame instead of the last being huge. */
+static int64_t
+tile_start (int i, int n, int64_t frames, int tile)
+{
+  if (n == 1)
+    return 0;
+  return (i * (frames - tile) + (n - 1) / 2) / (n - 1);
 }
 
 gboolean
@@ -77,12 +101,11 @@ rg_tiled_decode (const RgTensor *latent, int tile, int overlap, int time_factor,
   int64_t tile_shape[5] = { video->shape[0], video->shape[1], (int64_t) tile * time_factor,
                             video->shape[3], video->shape[4] };
   g_autoptr (RgTensor) tile_video = rg_tensor_new (RG_F32, 5, tile_shape);
-  int64_t p = (int64_t) overlap * time_factor;
+  int n = rg_tiled_decode_n_tiles (t_lat, tile, overlap);
 
-  for (int64_t start = 0;; start += tile - overlap)
+  for (int i = 0; i < n; i++)
     {
-      if (start + tile > t_lat)
-        start = t_lat - tile;
+      int64_t start = tile_start (i, n, t_lat, tile);
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, RG_ERROR, RG_ERROR_CANCELLED, "cancelled while decoding");
@@ -94,10 +117,11 @@ rg_tiled_decode (const RgTensor *latent, int tile, int overlap, int time_factor,
       if (!decode (part, tile_video, user_data, cancellable, error))
         return FALSE;
 
-      gboolean last = start + tile == t_lat;
-      accumulate (acc, weight_sum, tile_video, start * time_factor, start > 0, !last, p);
-      if (last)
-        break;
+      /* frames shared with the neighbours, which fade in and out */
+      int64_t p_prev = i > 0 ? tile_start (i - 1, n, t_lat, tile) + tile - start : 0;
+      int64_t p_next = i + 1 < n ? start + tile - tile_start (i + 1, n, t_lat, tile) : 0;
+      accumulate (acc, weight_sum, tile_video, start * time_factor, p_prev * time_factor,
+                  p_next * time_factor);
     }
 
   /* normalise: a convex combination of the tiles at every frame */

@@ -4,8 +4,9 @@
  * T, so a long latent is decoded as tiles of `tile` latent frames that
  * overlap by `overlap` latent frames; in the overlap the two decodes are
  * cross-faded with linear weights (DESIGN §4), which hides the seams the
- * replicate padding at tile edges would otherwise leave. The last tile is
- * aligned to the end of the latent so every tile has the full length. */
+ * replicate padding at tile edges would otherwise leave. Tiles always have
+ * the full length: the fewest tiles that overlap by at least `overlap` are
+ * spread evenly from the start to the end of the latent. */
 #pragma once
 
 #include <gio/gio.h>
@@ -25,5 +26,9 @@ typedef gboolean (*RgTileDecodeFunc) (const RgTensor *latent, RgTensor *video,
 gboolean rg_tiled_decode (const RgTensor *latent, int tile, int overlap, int time_factor,
                           RgTileDecodeFunc decode, gpointer user_data, RgTensor *video,
                           GCancellable *cancellable, GError **error);
+
+/* How many decode calls rg_tiled_decode makes for `frames` latent frames
+ * (for progress reports); 0 for arguments it would refuse. */
+int rg_tiled_decode_n_tiles (int64_t frames, int tile, int overlap);
 
 G_END_DECLS

@@ -56,6 +56,24 @@ test_crossfade (void)
       g_assert_cmpfloat_with_epsilon (frame_value (video, f, c), want[f], 1e-6);
 }
 
+/* Tiles spread evenly share the slack: 8 latent frames in tiles of 4 are
+ * three tiles at 0, 2 and 4, each overlap 2 frames wide and cross-faded
+ * with weights 2/3, 1/3 → 1/3, 2/3. */
+static void
+test_even_spread (void)
+{
+  g_autoptr (RgTensor) latent = rg_tensor_f32_zeros (5, (int64_t) 1, (int64_t) 4, (int64_t) 8,
+                                                     (int64_t) 2, (int64_t) 2);
+  g_autoptr (RgTensor) video = video_for (8);
+  Decoder d = { 0 };
+
+  g_assert_true (rg_tiled_decode (latent, 4, 1, 1, decode_tile_index, &d, video, NULL, NULL));
+  g_assert_cmpint (d.calls, ==, 3);
+  const float want[8] = { 0, 0, 1.0f / 3, 2.0f / 3, 4.0f / 3, 5.0f / 3, 2, 2 };
+  for (int f = 0; f < 8; f++)
+    g_assert_cmpfloat_with_epsilon (frame_value (video, f, 0), want[f], 1e-6);
+}
+
 static void
 test_many_tiles_monotone (void)
 {
@@ -67,7 +85,7 @@ test_many_tiles_monotone (void)
   Decoder d = { 0 };
 
   g_assert_true (rg_tiled_decode (latent, 6, 2, 4, decode_tile_index, &d, video, NULL, NULL));
-  /* starts 0, 4, 8, 12, then 14 (aligned to the end) */
+  /* five tiles spread evenly: starts 0, 4, 7, 11, 14 */
   g_assert_cmpint (d.calls, ==, 5);
   g_assert_cmpint (d.frames_seen, ==, 6);
   g_assert_cmpfloat (frame_value (video, 0, 0), ==, 0.0f);
@@ -117,13 +135,29 @@ test_bad_arguments (void)
   g_clear_error (&error);
 }
 
+static void
+test_tile_count (void)
+{
+  /* agrees with the decode calls counted above */
+  g_assert_cmpint (rg_tiled_decode_n_tiles (7, 4, 1), ==, 2);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (20, 6, 2), ==, 5);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (4, 4, 1), ==, 1);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (1, 4, 1), ==, 1);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (8, 4, 1), ==, 3);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (10, 4, 1), ==, 3);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (11, 4, 1), ==, 4);
+  g_assert_cmpint (rg_tiled_decode_n_tiles (8, 4, 4), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tiled-decode/crossfade", test_crossfade);
+  g_test_add_func ("/tiled-decode/even-spread", test_even_spread);
   g_test_add_func ("/tiled-decode/many-tiles", test_many_tiles_monotone);
   g_test_add_func ("/tiled-decode/single-tile", test_single_tile_untouched);
   g_test_add_func ("/tiled-decode/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/tiled-decode/tile-count", test_tile_count);
   return g_test_run ();
 }

@@ -1,21 +1,15 @@
 /* rg-cfg.c — classifier-free guidance: mixing the conditional and
  * unconditional velocities. */
 #include "rg-flow.h"
+#include "rg-gen-private.h"
 
 #include <string.h>
-
-static gboolean
-same_f32_layout (const RgTensor *a, const RgTensor *b)
-{
-  return a->dtype == RG_F32 && b->dtype == RG_F32 && a->backend == RG_BACKEND_CPU
-         && b->backend == RG_BACKEND_CPU && rg_tensor_is_contiguous (a)
-         && rg_tensor_is_contiguous (b) && rg_tensor_same_shape (a, b);
-}
 
 void
 rg_cfg_combine (const RgTensor *v_cond, const RgTensor *v_uncond, float guidance, RgTensor *out)
 {
-  g_return_if_fail (same_f32_layout (v_cond, v_uncond) && same_f32_layout (v_cond, out));
+  g_return_if_fail (rg_gen_same_f32_layout (v_cond, v_uncond)
+                    && rg_gen_same_f32_layout (v_cond, out));
 
   const float *c = rg_tensor_f32 (v_cond), *u = rg_tensor_f32 (v_uncond);
   float *y = rg_tensor_f32 (out);

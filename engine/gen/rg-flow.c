@@ -1,5 +1,6 @@
 /* rg-flow.c — the flow-matching path, its target, noise and training times. */
 #include "rg-flow.h"
+#include "rg-gen-private.h"
 
 #include <math.h>
 
@@ -14,19 +15,11 @@ rg_flow_noise (uint64_t seed, uint64_t stream, int ndim, const int64_t *shape)
   return x;
 }
 
-static gboolean
-same_f32_layout (const RgTensor *a, const RgTensor *b)
-{
-  return a->dtype == RG_F32 && b->dtype == RG_F32 && a->backend == RG_BACKEND_CPU
-         && b->backend == RG_BACKEND_CPU && rg_tensor_is_contiguous (a)
-         && rg_tensor_is_contiguous (b) && rg_tensor_same_shape (a, b);
-}
-
 void
 rg_flow_interpolate (const RgTensor *x0, const RgTensor *x1, const float *t, float sigma_min,
                      RgTensor *xt)
 {
-  g_return_if_fail (same_f32_layout (x0, x1) && same_f32_layout (x0, xt));
+  g_return_if_fail (rg_gen_same_f32_layout (x0, x1) && rg_gen_same_f32_layout (x0, xt));
   g_return_if_fail (x0->ndim >= 1 && t != NULL);
 
   const float *a = rg_tensor_f32 (x0), *b = rg_tensor_f32 (x1);
@@ -43,7 +36,7 @@ rg_flow_interpolate (const RgTensor *x0, const RgTensor *x1, const float *t, flo
 void
 rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, RgTensor *v)
 {
-  g_return_if_fail (same_f32_layout (x0, x1) && same_f32_layout (x0, v));
+  g_return_if_fail (rg_gen_same_f32_layout (x0, x1) && rg_gen_same_f32_layout (x0, v));
 
   const float *a = rg_tensor_f32 (x0), *b = rg_tensor_f32 (x1);
   float *y = rg_tensor_f32 (v);

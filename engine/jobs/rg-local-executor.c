@@ -157,6 +157,8 @@ t2v_provenance (const RgJobSpec *spec, const RgT2VParams *p, const CachedModel *
 
   add_string (b, "output", spec->output_path);
   add_string (b, "engine", "reelgen " RG_VERSION);
+  /* the pipeline runs on the CPU reference ops for now */
+  add_string (b, "backend", "cpu");
   add_string (b, "started", when);
   json_builder_set_member_name (b, "elapsed_s");
   json_builder_add_double_value (b, elapsed_s);

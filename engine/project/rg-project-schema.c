@@ -79,6 +79,9 @@ static const char *const migrations[] = {
   "  label  TEXT NOT NULL,"
   "  undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1))"
   ") STRICT;"
+  /* Redo and "drop the redo branch" look for undone steps; without this
+   * every edit would scan the whole history. */
+  "CREATE INDEX history_redo ON history (id) WHERE undone = 1;"
   "CREATE TABLE history_ops ("
   "  group_id INTEGER NOT NULL REFERENCES history (id) ON DELETE CASCADE,"
   "  seq      INTEGER NOT NULL,"

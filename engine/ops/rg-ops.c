@@ -60,6 +60,13 @@ is_vec (const RgTensor *t, int64_t n)
   return t->ndim == 1 && t->shape[0] == n;
 }
 
+/* BLAS (and cuBLAS) take int dimensions and leading dimensions. */
+static inline gboolean
+fits_int (int64_t n)
+{
+  return n >= 0 && n <= G_MAXINT;
+}
+
 static inline int64_t
 last_dim (const RgTensor *t)
 {
@@ -87,6 +94,8 @@ rg_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor *y)
     g_return_if_fail (x->shape[d] == y->shape[d]);
   g_return_if_fail (is_opt_f32_on (b, x->backend) && (b == NULL || is_vec (b, w->shape[0])));
   g_return_if_fail (x->data != y->data);
+  g_return_if_fail (fits_int (rg_tensor_numel (x) / MAX (last_dim (x), (int64_t) 1))
+                    && fits_int (w->shape[0]) && fits_int (w->shape[1]));
   DISPATCH (x->backend, linear, x, w, b, y);
 }
 
@@ -103,6 +112,8 @@ rg_matmul (const RgTensor *a, gboolean trans_a, const RgTensor *b, gboolean tran
   int64_t n = trans_b ? b->shape[0] : b->shape[1];
   g_return_if_fail (k == kb && c->shape[0] == m && c->shape[1] == n);
   g_return_if_fail (c->data != a->data && c->data != b->data);
+  g_return_if_fail (fits_int (m) && fits_int (n) && fits_int (k) && fits_int (a->shape[1])
+                    && fits_int (b->shape[1]));
   DISPATCH (c->backend, matmul, a, trans_a, b, trans_b, alpha, beta, c);
 }
 
@@ -218,6 +229,7 @@ rg_attention (const RgTensor *q, const RgTensor *k, const RgTensor *v,
   g_return_if_fail (q->shape[2] % params->n_heads == 0);
   g_return_if_fail (!params->causal || q->shape[1] == k->shape[1]);
   g_return_if_fail (out->data != q->data && out->data != k->data && out->data != v->data);
+  g_return_if_fail (fits_int (q->shape[2]));
   if (params->kv_len != NULL)
     for (int64_t b = 0; b < q->shape[0]; b++)
       g_return_if_fail (params->kv_len[b] >= 0 && params->kv_len[b] <= k->shape[1]);
@@ -285,6 +297,8 @@ rg_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int s
                     && y->shape[3] == conv_out (x->shape[3], w->shape[2], stride)
                     && y->shape[4] == conv_out (x->shape[4], w->shape[3], stride));
   g_return_if_fail (x->data != y->data);
+  g_return_if_fail (fits_int (x->shape[1] * w->shape[2] * w->shape[3])
+                    && fits_int (y->shape[2] * y->shape[3] * y->shape[4]));
   DISPATCH (x->backend, conv2d_frames, x, w, b, stride, pad, y);
 }
 
@@ -303,6 +317,8 @@ rg_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int str
                     && y->shape[2] == conv_out (x->shape[2], w->shape[2], stride)
                     && y->shape[3] == x->shape[3] && y->shape[4] == x->shape[4]);
   g_return_if_fail (x->data != y->data);
+  g_return_if_fail (fits_int (x->shape[1] * w->shape[2])
+                    && fits_int (y->shape[2] * y->shape[3] * y->shape[4]));
   DISPATCH (x->backend, conv1d_time, x, w, b, stride, pad, y);
 }
 

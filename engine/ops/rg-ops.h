@@ -66,7 +66,8 @@ typedef struct {
 
 /* out[B, Nq, H·Dh] = softmax(q kᵀ · scale) v per head, with q [B, Nq, H·Dh],
  * k and v [B, Nk, H·Dh]. Blockwise with an online softmax: memory is
- * O(threads · block), never O(Nq · Nk). */
+ * O(threads · block), never O(Nq · Nk). A query that sees no valid key
+ * (kv_len[b] = 0) gets zeros. */
 void rg_attention (const RgTensor *q, const RgTensor *k, const RgTensor *v,
                    const RgAttentionParams *params, RgTensor *out);
 

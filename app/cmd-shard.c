@@ -418,9 +418,9 @@ cmd_simulate (int argc, char **argv)
     printf ("[");
   else
     printf ("Evaluated on batches %u..%u (profiled on 0..%u)\n%-19s %10s %10s %12s %9s %10s %10s "
-            "%10s\n",
+            "%10s %7s\n",
             ef, ef + en - 1, pn - 1, "scheme", "slow/step", "local", "imbalance", "step ms",
-            "intra MB", "inter MB", "comm ms");
+            "intra MB", "inter MB", "comm ms", "drift");
   for (guint i = 0; i < plans->len; i++)
     {
       RgShardPlan *p = g_ptr_array_index (plans, i);
@@ -432,16 +432,24 @@ cmd_simulate (int argc, char **argv)
         return rg_cli_fail ("shard simulate", error);
       g_ptr_array_add (sims, s);
       g_ptr_array_add (names, p->scheme);
+      /* Drift: how much slower the plan runs on batches it was not
+       * planned from than on those it was. */
+      g_autoptr (RgShardSimResult) seen = rg_shard_simulate (p, trace, 0, pn, &cost, &error);
+      if (!seen)
+        return rg_cli_fail ("shard simulate", error);
+      double drift = seen->step_time > 0 ? s->step_time / seen->step_time - 1.0 : 0.0;
       if (json)
         {
           g_autoptr (GString) js = g_string_new (NULL);
           rg_shard_sim_result_to_json (s, js);
-          printf ("%s{\"scheme\": \"%s\", \"sim\": %s}", i ? ", " : "", p->scheme, js->str);
+          printf ("%s{\"scheme\": \"%s\", \"drift\": %.5f, \"sim\": %s}", i ? ", " : "",
+                  p->scheme, drift, js->str);
         }
       else
-        printf ("%-19s %10.0f %9.1f%% %12.2f %9.3f %10.2f %10.2f %10.4f\n", p->scheme,
+        printf ("%-19s %10.0f %9.1f%% %12.2f %9.3f %10.2f %10.2f %10.4f %+6.1f%%\n", p->scheme,
                 s->slow_accesses, 100 * s->local_lookups / MAX (s->lookups, 1), s->load_imbalance,
-                s->step_time * 1e3, s->bytes_intra / 1e6, s->bytes_inter / 1e6, s->comm_time * 1e3);
+                s->step_time * 1e3, s->bytes_intra / 1e6, s->bytes_inter / 1e6, s->comm_time * 1e3,
+                100 * drift);
     }
   if (json)
     printf ("]\n");

@@ -246,6 +246,8 @@ run_queue (gpointer data)
       post_positions_locked (engine, 0);
       g_mutex_unlock (&engine->lock);
 
+      /* progress reported before any stage is timed from the job's start */
+      job->stage_start_us = g_get_monotonic_time ();
       GError *error = NULL;
       gboolean ok = engine->executor->execute (job, engine->executor->data, &error);
       RgJobState state = final_state (job, ok, &error);

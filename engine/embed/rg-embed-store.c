@@ -68,6 +68,7 @@ rg_embed_store_config_default (void)
     .cache_rows = 0,
     .cache_policy = RG_EMBED_CACHE_LRU,
     .flush_batch_rows = 256,
+    .device_tier = NULL,
   };
   return c;
 }
@@ -236,11 +237,15 @@ rg_embed_store_open (const char *path, const RgEmbedStoreConfig *config, GError 
     cfg.flush_batch_rows = 256;
   RgEmbedDb *db = rg_embed_db_open (path, error);
   if (db == NULL)
-    return NULL;
+    {
+      rg_embed_tier_free (cfg.device_tier); /* ours from the call on */
+      return NULL;
+    }
   RgEmbedStore *s = g_new0 (RgEmbedStore, 1);
   s->db = db;
   s->config = cfg;
-  s->tiers[RG_EMBED_TIER_DEVICE] = rg_embed_tier_new_device_stand_in (cfg.device_bytes);
+  s->tiers[RG_EMBED_TIER_DEVICE] = cfg.device_tier ? cfg.device_tier
+                                                   : rg_embed_tier_new_device_stand_in (cfg.device_bytes);
   s->tiers[RG_EMBED_TIER_HOST] = rg_embed_tier_new_host (cfg.host_bytes);
   s->tables = g_ptr_array_new_with_free_func ((GDestroyNotify) table_free);
   s->txn = g_array_new (FALSE, FALSE, sizeof (TxnRow));
@@ -418,14 +423,32 @@ rg_embed_store_tier_of (const RgEmbedStore *store, uint32_t table, int64_t row)
   return tier_of (t, row);
 }
 
-/* The record of a tier-resident row, as a host pointer. */
+/* A tier-resident row's record: in place when the tier is host-addressable,
+ * else downloaded into scratch (layout.bytes). NULL with error on failure. */
 static guint8 *
-tier_record (Table *t, int64_t row)
+tier_fetch (Table *t, int64_t row, guint8 *scratch, GError **error)
 {
   RgEmbedTierKind k = tier_of (t, row);
   RgEmbedTier *tier = t->store->tiers[k];
+  gsize offset = (gsize) t->slot[row] * t->layout.bytes;
   guint8 *base = tier->backend->map (tier, t->block[k]);
-  return base + (gsize) t->slot[row] * t->layout.bytes;
+  if (base != NULL)
+    return base + offset;
+  if (!tier->backend->download (tier, t->block[k], offset, scratch, t->layout.bytes, error))
+    return NULL;
+  return scratch;
+}
+
+/* After changing a fetched record: uploads it unless it was changed in place. */
+static gboolean
+tier_put_back (Table *t, int64_t row, const guint8 *rec, GError **error)
+{
+  RgEmbedTierKind k = tier_of (t, row);
+  RgEmbedTier *tier = t->store->tiers[k];
+  if (tier->backend->map (tier, t->block[k]) != NULL)
+    return TRUE;
+  return tier->backend->upload (tier, t->block[k], (gsize) t->slot[row] * t->layout.bytes, rec,
+                                t->layout.bytes, error);
 }
 
 static gboolean
@@ -495,6 +518,7 @@ rg_embed_store_read_rows (RgEmbedStore *store, uint32_t table, const int64_t *ro
   if (t == NULL || !check_rows (t, rows, n, error))
     return FALSE;
   const int dim = t->info.dim;
+  g_autofree guint8 *scratch = g_malloc (t->layout.bytes);
   g_autoptr (GArray) miss_at = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_autoptr (GArray) miss_rows = g_array_new (FALSE, FALSE, sizeof (int64_t));
 
@@ -510,7 +534,10 @@ rg_embed_store_read_rows (RgEmbedStore *store, uint32_t table, const int64_t *ro
       RgEmbedTierKind k = tier_of (t, row);
       guint8 *rec = NULL;
       if (k != RG_EMBED_TIER_COLD)
-        rec = tier_record (t, row);
+        {
+          if ((rec = tier_fetch (t, row, scratch, error)) == NULL)
+            return FALSE;
+        }
       else if (t->cache && (rec = rg_embed_cache_lookup (t->cache, table, row)) != NULL)
         store->stats.cache_hits++;
       else
@@ -653,13 +680,19 @@ rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64
     }
 
   g_autoptr (GArray) miss = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_autofree guint8 *scratch = g_malloc (t->layout.bytes);
   for (gsize u = 0; u < n_unique; u++)
     {
       int64_t row = unique[u];
       const float *g = sum + u * dim;
       if (tier_of (t, row) != RG_EMBED_TIER_COLD)
         {
-          step_record (t, tier_record (t, row), g);
+          guint8 *rec = tier_fetch (t, row, scratch, error);
+          if (rec == NULL)
+            return FALSE;
+          step_record (t, rec, g);
+          if (!tier_put_back (t, row, rec, error))
+            return FALSE;
           if (!t->dirty[row])
             {
               t->dirty[row] = 1;
@@ -810,9 +843,19 @@ static gboolean
 flush_table (RgEmbedStore *s, Table *t, GError **error)
 {
   if (t->n_dirty > 0)
-    for (int64_t row = 0; row < t->info.rows; row++)
-      if (t->dirty[row] && !txn_put (s, t, row, tier_record (t, row), FROM_TIER, error))
-        return FALSE;
+    {
+      /* sealing writes the checksum into the record: in the tier itself when
+       * it is host-addressable, else into this copy */
+      g_autofree guint8 *scratch = g_malloc (t->layout.bytes);
+      for (int64_t row = 0; row < t->info.rows; row++)
+        {
+          if (!t->dirty[row])
+            continue;
+          guint8 *rec = tier_fetch (t, row, scratch, error);
+          if (rec == NULL || !txn_put (s, t, row, rec, FROM_TIER, error))
+            return FALSE;
+        }
+    }
   if (t->cache && !rg_embed_cache_flush (t->cache, error))
     return FALSE;
   if (g_hash_table_size (t->pending) > 0)
@@ -945,14 +988,6 @@ rg_embed_store_set_placement (RgEmbedStore *store, uint32_t table, const guint8 
           t->block_bytes[k] = 0;
           goto fail;
         }
-      if (store->tiers[k]->backend->map (store->tiers[k], t->block[k]) == NULL)
-        {
-          g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
-                       "embedding tier %s is not host-addressable; lookups on it need its "
-                       "kernels, which this build lacks",
-                       rg_embed_tier_name (store->tiers[k]));
-          goto fail;
-        }
       if (!load_tier_rows (store, t, k, (const int64_t *) (void *) members[k]->data, n, error))
         goto fail;
     }
@@ -986,13 +1021,18 @@ rg_embed_store_row_meta (RgEmbedStore *store, uint32_t table, int64_t row, uint6
   g_autofree guint8 *fetched = NULL;
   guint8 *rec = NULL;
   if (tier_of (t, row) != RG_EMBED_TIER_COLD)
-    rec = tier_record (t, row);
+    {
+      fetched = g_malloc (t->layout.bytes);
+      if ((rec = tier_fetch (t, row, fetched, error)) == NULL)
+        return FALSE;
+    }
   else if (t->cache && rg_embed_cache_contains (t->cache, table, row))
     rec = rg_embed_cache_lookup (t->cache, table, row);
   else
     rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize) row));
   if (rec == NULL)
     {
+      g_free (fetched);
       fetched = g_malloc (t->layout.bytes);
       if (!rg_embed_db_get_many (store->db, table, t->name, &t->layout, &row, 1, fetched,
                                  &store->stats, error))

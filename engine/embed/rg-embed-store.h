@@ -65,6 +65,11 @@ typedef struct {
   int64_t            cache_rows;       /* LRU/LFU cache in front of SQLite; 0 = none */
   RgEmbedCachePolicy cache_policy;
   int                flush_batch_rows; /* rows per flush transaction */
+  /* NULL: the host-memory stand-in of device_bytes. Otherwise the device
+   * tier to use (a CUDA one, say); the store takes ownership, even when
+   * opening fails. Tiers that are not host-addressable (map() = NULL) are
+   * read and written through download()/upload(), one record at a time. */
+  RgEmbedTier       *device_tier;
 } RgEmbedStoreConfig;
 
 typedef struct {

@@ -82,8 +82,8 @@ static const RgEmbedTierBackend device_stand_in_backend = {
   .download = ram_download,
 };
 
-static RgEmbedTier *
-tier_new (const RgEmbedTierBackend *backend, RgEmbedTierKind kind, gsize capacity)
+RgEmbedTier *
+rg_embed_tier_new (const RgEmbedTierBackend *backend, RgEmbedTierKind kind, gsize capacity)
 {
   RgEmbedTier *tier = g_new0 (RgEmbedTier, 1);
   tier->backend = backend;
@@ -95,13 +95,13 @@ tier_new (const RgEmbedTierBackend *backend, RgEmbedTierKind kind, gsize capacit
 RgEmbedTier *
 rg_embed_tier_new_host (gsize capacity_bytes)
 {
-  return tier_new (&host_backend, RG_EMBED_TIER_HOST, capacity_bytes);
+  return rg_embed_tier_new (&host_backend, RG_EMBED_TIER_HOST, capacity_bytes);
 }
 
 RgEmbedTier *
 rg_embed_tier_new_device_stand_in (gsize capacity_bytes)
 {
-  return tier_new (&device_stand_in_backend, RG_EMBED_TIER_DEVICE, capacity_bytes);
+  return rg_embed_tier_new (&device_stand_in_backend, RG_EMBED_TIER_DEVICE, capacity_bytes);
 }
 
 void

@@ -49,6 +49,9 @@ struct _RgEmbedTier {
   gsize           used;
 };
 
+/* A tier on any backend (the backend struct must outlive the tier). */
+RgEmbedTier *rg_embed_tier_new (const RgEmbedTierBackend *backend, RgEmbedTierKind kind,
+                                gsize capacity_bytes);
 RgEmbedTier *rg_embed_tier_new_host (gsize capacity_bytes);
 /* The host-memory stand-in for the GPU tier (see above). */
 RgEmbedTier *rg_embed_tier_new_device_stand_in (gsize capacity_bytes);

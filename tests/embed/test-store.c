@@ -576,6 +576,102 @@ test_corrupt (Fixture *f, gconstpointer data)
   g_assert_error (error, RG_ERROR, RG_ERROR_VERSION);
 }
 
+/* ---- a device tier that is not host-addressable ---- */
+
+/* Like a GPU: map() gives nothing, bytes move only by upload/download. */
+static int opaque_downloads, opaque_uploads;
+
+static void *
+opaque_alloc (RgEmbedTier *tier, gsize bytes, GError **error)
+{
+  return g_byte_array_sized_new ((guint) bytes);
+}
+
+static void
+opaque_release (RgEmbedTier *tier, void *block)
+{
+  g_byte_array_unref (block);
+}
+
+static void *
+opaque_map (RgEmbedTier *tier, void *block)
+{
+  return NULL;
+}
+
+static gboolean
+opaque_upload (RgEmbedTier *tier, void *block, gsize offset, const void *src, gsize bytes,
+               GError **error)
+{
+  GByteArray *a = block;
+  if (a->len < offset + bytes)
+    g_byte_array_set_size (a, (guint) (offset + bytes));
+  memcpy (a->data + offset, src, bytes);
+  opaque_uploads++;
+  return TRUE;
+}
+
+static gboolean
+opaque_download (RgEmbedTier *tier, void *block, gsize offset, void *dst, gsize bytes,
+                 GError **error)
+{
+  GByteArray *a = block;
+  g_assert_cmpuint (offset + bytes, <=, a->len);
+  memcpy (dst, a->data + offset, bytes);
+  opaque_downloads++;
+  return TRUE;
+}
+
+static const RgEmbedTierBackend opaque_backend = {
+  .name = "opaque test device",
+  .alloc = opaque_alloc,
+  .release = opaque_release,
+  .map = opaque_map,
+  .upload = opaque_upload,
+  .download = opaque_download,
+};
+
+/* The same lookups, updates and flush through a device tier reached only
+ * by copies, as a CUDA tier will be. */
+static void
+test_opaque_device_tier (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RgEmbedStoreConfig cfg = rg_embed_store_config_default ();
+  cfg.device_tier = rg_embed_tier_new (&opaque_backend, RG_EMBED_TIER_DEVICE, 1 << 20);
+  RgEmbedStore *s = open_store (f->path, &cfg);
+  uint32_t id = make_table (s, "t", 100, 4, RG_F32, RG_EMBED_OPTIM_ADAGRAD, 0.1f);
+  g_autofree guint8 *place = three_tier_placement (100);
+  g_assert_true (rg_embed_store_set_placement (s, id, place, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (opaque_uploads, >, 0);
+
+  int64_t row = 7; /* on the device */
+  float w0[4], w[4];
+  initial_row (id, row, 4, w0);
+  int before = opaque_downloads;
+  g_assert_true (rg_embed_store_read_rows (s, id, &row, 1, w, &error));
+  g_assert_cmpmem (w, sizeof w, w0, sizeof w0);
+  g_assert_cmpint (opaque_downloads, >, before);
+
+  const float g[4] = { 3, 4, 0, 0 }; /* s = 25/4, step 0.1·g/2.5 */
+  g_assert_true (rg_embed_store_apply_gradients (s, id, &row, 1, g, &error));
+  g_assert_true (rg_embed_store_read_rows (s, id, &row, 1, w, &error));
+  g_assert_cmpfloat_with_epsilon (w[0], w0[0] - 0.12f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (w[1], w0[1] - 0.16f, 1e-6);
+  g_assert_true (rg_embed_store_close (s, &error));
+  g_assert_no_error (error);
+
+  /* the update reached SQLite through the flush */
+  s = open_store (f->path, NULL);
+  uint64_t version = 0;
+  float state = 0;
+  g_assert_true (rg_embed_store_row_meta (s, id, row, &version, &state, &error));
+  g_assert_cmpuint (version, ==, 1);
+  g_assert_cmpfloat_with_epsilon (state, 6.25f, 1e-6);
+  rg_embed_store_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -591,5 +687,7 @@ main (int argc, char **argv)
               test_crash_mid_flush, fixture_teardown);
   g_test_add ("/embed-store/corrupt", Fixture, NULL, fixture_setup, test_corrupt,
               fixture_teardown);
+  g_test_add ("/embed-store/opaque-device-tier", Fixture, NULL, fixture_setup,
+              test_opaque_device_tier, fixture_teardown);
   return g_test_run ();
 }

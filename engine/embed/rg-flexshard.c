@@ -247,7 +247,7 @@ rg_flexshard_plan (const RgProfile *profile, const RgTableSpec *tables, const Rg
   double rowwise = 0;
   for (uint32_t t = 0; t < T; t++)
     rowwise += ceil_div (profile->tables[t].rows, W) * (double) profile->tables[t].row_bytes;
-  double budget = budget_bytes ? (double) budget_bytes : rowwise;
+  double budget = budget_bytes ? (double) budget_bytes : MIN (rowwise, (double) topo->fast_bytes);
 
   RgRuns         *runs = rg_runs_new (profile);
   g_autofree Tab *tab = g_new0 (Tab, T);
@@ -283,6 +283,28 @@ rg_flexshard_plan (const RgProfile *profile, const RgTableSpec *tables, const Rg
         }
     }
 
+  /* Rows the profile never saw stay row-sharded with the rest of tier 2
+   * in fast memory while the budget allows (then FlexShard holds nothing
+   * more than row-wise does); tables whose cold rows no longer fit keep
+   * them in the slow tier, which is what pays for the replicas. */
+  g_autofree gboolean *cold_fast = g_new0 (gboolean, T);
+  double               used = 0;
+  for (uint32_t t = 0; t < T; t++)
+    used += usage (&m, &best[t], best[t].a, best[t].b);
+  for (uint32_t t = 0; t < T; t++)
+    {
+      const Tab *x = &best[t];
+      double     rb = (double) x->p->row_bytes;
+      double     hot = usage (&m, x, x->a, x->b);
+      double     whole = rb * ((double) x->a + ceil_div (x->b - x->a, m.P)
+                               + ceil_div (x->p->rows - x->b, m.W));
+      if (used - hot + whole <= budget)
+        {
+          cold_fast[t] = TRUE;
+          used += whole - hot;
+        }
+    }
+
   g_autofree uint32_t *all = g_new (uint32_t, W);
   RgShardPlan         *plan = rg_shard_plan_new ("flexshard", topo, tables, T);
   for (uint32_t t = 0; t < T; t++)
@@ -302,6 +324,12 @@ rg_flexshard_plan (const RgProfile *profile, const RgTableSpec *tables, const Rg
         rg_shard_plan_add (plan, t, 0, x->a, 0, dim, RG_TIER_FAST, W, 1, all);
       if (x->b > x->a)
         rg_shard_plan_add (plan, t, x->a, x->b, 0, dim, RG_TIER_FAST, topo->n_nodes, P, all);
+      if (cold_fast[t])
+        {
+          if (n > x->b)
+            rg_shard_plan_add (plan, t, x->b, n, 0, dim, RG_TIER_FAST, 1, W, all);
+          continue;
+        }
       if (u > x->b)
         rg_shard_plan_add (plan, t, x->b, u, 0, dim, RG_TIER_FAST, 1, W, all);
       if (n > u)

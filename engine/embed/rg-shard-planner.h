@@ -33,9 +33,12 @@
  * row-sharded over all devices. Promotions (row b → tier 1, row a → tier 0)
  * are taken greedily by modelled latency saving per byte of memory per
  * device, in count runs, until the per-device fast budget is spent; the
- * budget defaults to exactly what plain row-wise sharding uses per device.
- * Rows the profile never saw are kept row-sharded in the slow tier (host
- * memory); that is what pays for the replicas at equal accelerator memory.
+ * budget defaults to exactly what plain row-wise sharding uses per device
+ * (capped by the devices' fast capacity).
+ * Rows the profile never saw are row-sharded after the rest, in fast
+ * memory while the budget allows; tables whose cold rows no longer fit
+ * keep them in the slow tier (host memory), which is what pays for the
+ * replicas at equal accelerator memory.
  *
  * Baselines: whole-table greedy by size, lookups or size × lookups (tables
  * sorted by the metric, each to the device with the least accumulated
@@ -90,7 +93,8 @@ double rg_recshard_plan_objective (const RgShardPlan *plan, const RgProfile *pro
 
 /* ---- FlexShard ---- */
 
-/* budget_bytes: per-device fast memory; 0 = what row-wise uses. */
+/* budget_bytes: per-device fast memory; 0 = what row-wise uses, or the
+ * devices' fast capacity if that is smaller. */
 RgShardPlan *rg_flexshard_plan (const RgProfile *profile, const RgTableSpec *tables,
                                 const RgTopology *topo, const RgShardCost *cost,
                                 uint64_t budget_bytes, GError **error);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libavformat/avformat.h>
 #include <libavutil/error.h>
 #include <libavutil/pixfmt.h>
 
@@ -27,8 +28,6 @@ enum AVPixelFormat rg_media_packed_av_format (RgPixelFormat format);
 /* The sws colour matrix for a stream's colorspace tag: BT.709 for HD content
  * tagged so (or untagged and at least 720 lines tall), BT.601 otherwise. */
 int rg_media_sws_colorspace (int av_colorspace, int height);
-
-typedef struct AVFormatContext AVFormatContext;
 
 /* Open `path` for demuxing with stream info read, or explain why not in the
  * terms of rg-probe.h (NOT_FOUND, CORRUPT for not-media / damaged /

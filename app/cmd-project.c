@@ -32,12 +32,15 @@ kind_name (RgAssetKind k)
   return k == RG_ASSET_VIDEO ? "video" : k == RG_ASSET_AUDIO ? "audio" : "image";
 }
 
-/* Prints a finished JSON object (and frees the builder) or the human line. */
+/* Closes the JSON object with its "ok" and prints it (and frees the
+ * builder), or prints the human line. */
 static int
-print_result (Options *o, JsonBuilder *b, const char *human)
+finish_result (Options *o, JsonBuilder *b, gboolean ok, const char *human)
 {
   if (o->json)
     {
+      json_builder_set_member_name (b, "ok");
+      json_builder_add_boolean_value (b, ok);
       json_builder_end_object (b);
       g_autoptr (JsonNode) root = json_builder_get_root (b);
       g_autofree char *text = json_to_string (root, TRUE);
@@ -46,7 +49,13 @@ print_result (Options *o, JsonBuilder *b, const char *human)
   else if (human)
     printf ("%s\n", human);
   g_object_unref (b);
-  return 0;
+  return ok ? 0 : 1;
+}
+
+static int
+print_result (Options *o, JsonBuilder *b, const char *human)
+{
+  return finish_result (o, b, TRUE, human);
 }
 
 static JsonBuilder *
@@ -54,8 +63,6 @@ result_new (const char *verb)
 {
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "ok");
-  json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "verb");
   json_builder_add_string_value (b, verb);
   return b;
@@ -111,16 +118,63 @@ parse_fps (const char *text, RgRational *fps, GError **error)
   return TRUE;
 }
 
+/* With --json a failure is also a JSON object on stdout, so a script reads
+ * one stream; the message always goes to stderr. */
+static gboolean json_errors;
+
+static const char *
+error_code_name (const GError *error)
+{
+  static const char *const names[]
+      = { "failed",    "invalid-argument", "corrupt",   "io",     "unsupported",
+          "no-memory", "not-found",        "cancelled", "version" };
+  if (error->domain == RG_ERROR && error->code >= 0 && error->code < (int)G_N_ELEMENTS (names))
+    return names[error->code];
+  return "failed";
+}
+
+static int
+edit_failed (const char *verb, GError *error)
+{
+  if (json_errors)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "ok");
+      json_builder_add_boolean_value (b, FALSE);
+      add_str (b, "verb", verb);
+      add_str (b, "error", error->message);
+      add_str (b, "code", error_code_name (error));
+      json_builder_end_object (b);
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = json_to_string (root, TRUE);
+      printf ("%s\n", text);
+    }
+  g_autofree char *cmd = g_strconcat ("project ", verb, NULL);
+  return rg_cli_fail (cmd, error);
+}
+
+/* Opens the project for an edit verb; on failure reports and returns NULL. */
+static RgProject *
+open_for (const char *verb, const char *file)
+{
+  GError *error = NULL;
+  RgProject *p = rg_project_open (file, &error);
+  if (!p)
+    edit_failed (verb, error);
+  return p;
+}
+
 static int
 verb_new (Options *o, const char *file, char **args)
 {
   g_autoptr (GError) error = NULL;
   RgRational fps = { 24, 1 };
   if (o->fps && !parse_fps (o->fps, &fps, &error))
-    return rg_cli_fail ("project new", g_steal_pointer (&error));
+    return edit_failed ("new", g_steal_pointer (&error));
   g_autoptr (RgProject) p = rg_project_create (file, fps, &error);
   if (!p)
-    return rg_cli_fail ("project new", g_steal_pointer (&error));
+    return edit_failed ("new", g_steal_pointer (&error));
   JsonBuilder *b = result_new ("new");
   add_str (b, "file", rg_project_path (p));
   g_autofree char *human = g_strdup_printf ("created %s", rg_project_path (p));
@@ -138,7 +192,7 @@ verb_import (Options *o, const char *file, char **args)
     }
   g_autoptr (RgProject) p = rg_project_open (file, &error);
   if (!p)
-    return rg_cli_fail ("project import", g_steal_pointer (&error));
+    return edit_failed ("import", g_steal_pointer (&error));
   JsonBuilder *b = result_new ("import");
   json_builder_set_member_name (b, "assets");
   json_builder_begin_array (b);
@@ -163,8 +217,8 @@ verb_import (Options *o, const char *file, char **args)
       g_clear_error (&error);
     }
   json_builder_end_array (b);
-  print_result (o, b, NULL);
-  return failures ? 1 : 0;
+  add_int (b, "failed", failures); /* the others were imported */
+  return finish_result (o, b, failures == 0, NULL);
 }
 
 static void
@@ -255,7 +309,7 @@ verb_ls (Options *o, const char *file, char **args)
   g_autoptr (GError) error = NULL;
   g_autoptr (RgProject) p = rg_project_open (file, &error);
   if (!p)
-    return rg_cli_fail ("project ls", g_steal_pointer (&error));
+    return edit_failed ("ls", g_steal_pointer (&error));
   RgRational fps = rg_project_fps (p);
   g_autofree char *fps_text
       = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, fps.num, fps.den);
@@ -276,27 +330,6 @@ verb_ls (Options *o, const char *file, char **args)
   if (!o->json)
     printf ("undo: %s   redo: %s\n", undo ? undo : "—", redo ? redo : "—");
   return print_result (o, b, NULL);
-}
-
-/* Opens the project for an edit verb; on failure prints and returns NULL. */
-static RgProject *
-open_for (const char *verb, const char *file)
-{
-  GError *error = NULL;
-  RgProject *p = rg_project_open (file, &error);
-  if (!p)
-    {
-      g_autofree char *cmd = g_strconcat ("project ", verb, NULL);
-      rg_cli_fail (cmd, error);
-    }
-  return p;
-}
-
-static int
-edit_failed (const char *verb, GError *error)
-{
-  g_autofree char *cmd = g_strconcat ("project ", verb, NULL);
-  return rg_cli_fail (cmd, error);
 }
 
 static int
@@ -601,6 +634,7 @@ rg_cmd_project_main (int argc, char **argv)
   int rc = 2;
   if (!rg_cli_parse (ctx, &argc, &argv, "project"))
     goto out;
+  json_errors = o.json;
   if (argc < 3)
     {
       g_printerr ("reelgen project: give a verb and a project file (see reelgen project --help)\n");

@@ -83,6 +83,15 @@ test_session (void)
                    ==, 1);
   g_assert_nonnull (strstr (err, "would overlap clip 1 on track 1 at 00:00:01.500"));
   g_clear_pointer (&err, g_free);
+  /* With --json the refusal is also JSON on stdout. */
+  g_assert_cmpint (reelgen (&out, NULL, "project", "add-clip", "cli.reelgen", "--asset", "1",
+                            "--track", "1", "--at", "1", "--out", "1", "--json", NULL),
+                   ==, 1);
+  g_autoptr (JsonObject) refused = parse (out);
+  g_clear_pointer (&out, g_free);
+  g_assert_false (json_object_get_boolean_member (refused, "ok"));
+  g_assert_cmpstr (json_object_get_string_member (refused, "code"), ==, "invalid-argument");
+  g_assert_nonnull (strstr (json_object_get_string_member (refused, "error"), "would overlap"));
   g_assert_cmpint (reelgen (NULL, &err, "project", "add-clip", "cli.reelgen", "--asset", "1",
                             "--track", "1", "--at", "soon", NULL),
                    ==, 1);

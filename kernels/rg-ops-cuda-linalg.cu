@@ -43,7 +43,7 @@ void
 rg_cuda_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor *y)
 {
   int64_t n_in = w->shape[1], n_out = w->shape[0];
-  int64_t rows = n_in ? rg_tensor_numel (x) / n_in : rg_tensor_numel (y) / MAX (n_out, 1);
+  int64_t rows = n_out ? rg_tensor_numel (y) / n_out : 0;
   float alpha = 1.0f, beta = 0.0f;
   if (rows == 0 || n_out == 0)
     return;

@@ -26,7 +26,8 @@ void
 rg_cpu_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor *y)
 {
   int64_t n_in = w->shape[1], n_out = w->shape[0];
-  int64_t rows = rg_tensor_numel (x) / MAX (n_in, (int64_t) 1);
+  /* counted on y: with in = 0, x has no elements but y still has rows */
+  int64_t rows = n_out ? rg_tensor_numel (y) / n_out : 0;
   float beta = 0.0f;
   if (rows == 0 || n_out == 0)
     return;

@@ -458,6 +458,33 @@ test_contract (void)
   capture_end ("*rg_softmax*assertion*");
 }
 
+/* Empty dimensions: a linear layer with no inputs gives its bias, a matmul
+ * with k = 0 gives beta·c (BLAS itself would leave c untouched). */
+static void
+test_empty_dims (void)
+{
+  g_autoptr (RgTensor) x = rg_tensor_f32_new (2, (int64_t) 3, (int64_t) 0);
+  g_autoptr (RgTensor) w = rg_tensor_f32_new (2, (int64_t) 4, (int64_t) 0);
+  g_autoptr (RgTensor) b = rg_tensor_f32_new (1, (int64_t) 4);
+  g_autoptr (RgTensor) y = rg_tensor_f32_new (2, (int64_t) 3, (int64_t) 4);
+  for (int i = 0; i < 4; i++)
+    rg_tensor_f32 (b)[i] = (float) i;
+  rg_tensor_fill (y, NAN);
+  rg_linear (x, w, b, y);
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat (rg_tensor_f32 (y)[i], ==, (float) (i % 4));
+  rg_linear (x, w, NULL, y);
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat (rg_tensor_f32 (y)[i], ==, 0.0f);
+
+  g_autoptr (RgTensor) a = rg_tensor_f32_new (2, (int64_t) 3, (int64_t) 0);
+  g_autoptr (RgTensor) bm = rg_tensor_f32_new (2, (int64_t) 0, (int64_t) 4);
+  rg_tensor_fill (y, 2.0f);
+  rg_matmul (a, FALSE, bm, FALSE, 1.0f, 0.5f, y);
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat (rg_tensor_f32 (y)[i], ==, 1.0f);
+}
+
 /* An id outside the table: zeros and a warning, never an out-of-bounds read. */
 static void
 test_embedding_bad_ids (void)
@@ -495,5 +522,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ops/dispatch", test_dispatch);
   g_test_add_func ("/ops/contract", test_contract);
   g_test_add_func ("/ops/embedding-bad-ids", test_embedding_bad_ids);
+  g_test_add_func ("/ops/empty-dims", test_empty_dims);
   return g_test_run ();
 }

@@ -1082,7 +1082,9 @@ write_all (RgSafetensorsWriter *w, SinkFunc sink, void *ctx, GError **error)
 static gboolean
 sink_bytes (void *ctx, const void *data, gsize n, GError **error)
 {
-  g_byte_array_append (ctx, data, (guint) n);
+  /* GByteArray lengths are guint: append in pieces that fit */
+  for (gsize at = 0; at < n; at += G_MAXINT32)
+    g_byte_array_append (ctx, (const guint8 *) data + at, (guint) MIN (n - at, G_MAXINT32));
   return TRUE;
 }
 

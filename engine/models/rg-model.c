@@ -55,14 +55,28 @@ build (const RgModelConfig *config, RgParams *params, GError **error)
   return m;
 }
 
-/* Parameters of the DiT (the part that dominates at Movie Gen sizes), from
- * the config alone, so an init that cannot fit is refused before it starts. */
+/* Parameters of the family, from the config alone (within a few percent:
+ * norms and biases are left out), so that an init that cannot fit in memory
+ * is refused instead of failing inside an allocation. */
 static double
-dit_params_estimate (const RgDitConfig *c)
+params_estimate (const RgModelConfig *config)
 {
-  double d = c->width, f = c->ffn, k = c->context_width;
-  double block = 6 * d + 4 * d * d + 2 * d * d + 2 * d * k + 3 * d * f;
-  return c->layers * block + 8 * d * d;
+  const RgDitConfig *c = &config->dit;
+  const RgTextConfig *t = &config->text;
+  const RgTaeConfig *a = &config->tae;
+  double d = c->width, k = c->context_width, w = t->width;
+  double dit = c->layers * (6 * d + 4 * d * d + 2 * d * d + 2 * d * k + 3 * d * c->ffn)
+               + 8 * d * d + (c->pos_t + c->pos_h + c->pos_w) * d;
+  double text = ((double) t->vocab + t->max_len) * w
+                + t->layers * (4 * w * w + 3 * w * t->ffn) + w * k;
+  double tae = 0;
+  for (int l = 0; l < a->levels; l++)
+    {
+      double ch = a->channels[l], next = l + 1 < a->levels ? a->channels[l + 1] : ch;
+      /* encoder and decoder: a residual block (two conv25) and a transition */
+      tae += 2 * (2 * 12 * ch * ch + 9 * ch * next + 3 * next * next);
+    }
+  return dit + text + tae;
 }
 
 RgModel *
@@ -70,7 +84,7 @@ rg_model_init (const RgModelConfig *config, guint64 seed, GError **error)
 {
   if (!rg_model_config_validate (config, error))
     return NULL;
-  double bytes = dit_params_estimate (&config->dit) * sizeof (float);
+  double bytes = params_estimate (config) * sizeof (float);
   double ram = (double) sysconf (_SC_PHYS_PAGES) * (double) sysconf (_SC_PAGESIZE);
   if (ram > 0 && bytes > 0.8 * ram)
     {

@@ -19,7 +19,14 @@
 
 G_BEGIN_DECLS
 
-/* ---- linear algebra ---- */
+/* ---- linear algebra ----
+ *
+ * linear, matmul and the convs hand one large GEMM to OpenBLAS, which
+ * threads it itself: call them from the caller's thread, not from inside
+ * rg_parallel_for. Started from every pool thread at once, OpenBLAS's
+ * threads fight ours for the cores (a blocked attention doing that ran
+ * 10–30× slower; rg_attention keeps its own GEMMs below OpenBLAS's
+ * threading threshold for this reason). */
 
 /* y[..., out] = x[..., in] · w[out, in]ᵀ (+ b[out]); b may be NULL. */
 void rg_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor *y);

@@ -216,7 +216,8 @@ char *rg_project_dump_timeline (RgProject *project, GError **error);
 
 /* Checks the timeline invariants (no overlap on a track, 0 <= in < out
  * within the asset, at least one frame long, every clip's asset and track
- * exist); FALSE with a message naming the first violation. */
+ * exist, track positions 0 … n-1); FALSE with a message naming the first
+ * violation. */
 gboolean rg_project_check_invariants (RgProject *project, GError **error);
 
 /* ---- undo / redo (rg-history.c) ---- */

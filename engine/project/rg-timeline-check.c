@@ -195,6 +195,18 @@ rg_project_check_invariants (RgProject *project, GError **error)
             }
         }
     }
+  /* Track positions are dense, 0 … n-1, top first. */
+  g_autoptr (GPtrArray) tracks = rg_project_list_tracks (project, error);
+  if (!tracks)
+    return FALSE;
+  for (guint i = 0; i < tracks->len; i++)
+    if (((RgTrack *)tracks->pdata[i])->position != (int)i)
+      {
+        g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
+                     "%s: track %" G_GINT64_FORMAT " is at position %d, expected %u", project->path,
+                     ((RgTrack *)tracks->pdata[i])->id, ((RgTrack *)tracks->pdata[i])->position, i);
+        return FALSE;
+      }
   /* A clip whose track or asset is gone: the joins above would skip it. */
   sqlite3_stmt *st = rg_project_stmt (project,
                                       "SELECT count (*) FROM clips c WHERE NOT EXISTS"

@@ -70,6 +70,7 @@ typedef struct {
   const char      *best_greedy;
   double           slow_ratio, balance_ratio, throughput_ratio;
   double           bytes_saved;       /* 1 − flex/row-wise all-to-all bytes */
+  double           inter_a2a_saved;   /* … counting only bytes between nodes */
   double           total_bytes_saved; /* … with the replicas' gradient all-reduce */
   double           comm_ratio;        /* row-wise / flex modelled communication time */
   double           milp_gap;    /* recshard greedy vs MILP objective − 1 on a small instance, or NaN */

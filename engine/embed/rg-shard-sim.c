@@ -44,6 +44,16 @@ send (Sim *s, uint32_t src, uint32_t dst, double bytes)
   s->res->traffic[(gsize) src * s->world + dst] += bytes;
 }
 
+/* An all-to-all payload: counted in the matrix and in the a2a totals. */
+static inline void
+send_a2a (Sim *s, uint32_t src, uint32_t dst, double bytes)
+{
+  send (s, src, dst, bytes);
+  s->res->bytes_a2a += bytes;
+  if (rg_topology_node (&s->plan->topo, src) != rg_topology_node (&s->plan->topo, dst))
+    s->res->bytes_a2a_inter += bytes;
+}
+
 static int
 cmp_u32 (const void *a, const void *b)
 {
@@ -173,15 +183,13 @@ simulate_bag (Sim *s, uint32_t step_stamp, uint32_t t, const RgTraceBag *bag)
               res->device_load[o] += width / (fast ? s->cost->fast_bw : s->cost->slow_bw);
               if (o != d)
                 {
-                  send (s, d, o, s->cost->id_bytes);
-                  res->bytes_a2a += s->cost->id_bytes;
+                  send_a2a (s, d, o, s->cost->id_bytes);
                   if (pooled)
                     add_part (s, o, si);
                   else
                     {
-                      send (s, o, d, width); /* embedding */
-                      send (s, d, o, width); /* gradient */
-                      res->bytes_a2a += 2 * width;
+                      send_a2a (s, o, d, width); /* embedding */
+                      send_a2a (s, d, o, width); /* gradient */
                     }
                 }
               if (first_touch)
@@ -193,9 +201,8 @@ simulate_bag (Sim *s, uint32_t step_stamp, uint32_t t, const RgTraceBag *bag)
         {
           const RgShardSegment *seg = &tab->segments[s->parts[k].segment];
           double width = (double) (seg->col_end - seg->col_begin) * tab->elem_bytes;
-          send (s, s->parts[k].owner, d, width);
-          send (s, d, s->parts[k].owner, width);
-          res->bytes_a2a += 2 * width;
+          send_a2a (s, s->parts[k].owner, d, width);
+          send_a2a (s, d, s->parts[k].owner, width);
         }
     }
 }
@@ -213,6 +220,7 @@ finish (Sim *s)
   for (uint32_t d = 0; d < W; d++)
     res->device_load[d] *= inv;
   res->bytes_a2a *= inv;
+  res->bytes_a2a_inter *= inv;
   res->bytes_allreduce *= inv;
   res->lookups *= inv;
   res->local_lookups *= inv;

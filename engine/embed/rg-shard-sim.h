@@ -73,6 +73,7 @@ typedef struct {
   double  bytes_intra;    /* sum of traffic between devices of one node */
   double  bytes_inter;    /* … of different nodes */
   double  bytes_a2a;      /* the all-to-all part (lookups and gradients) */
+  double  bytes_a2a_inter; /* … of it between nodes */
   double  bytes_allreduce; /* the replica-sync part */
   double  lookups;        /* (row, column slice) reads */
   double  local_lookups;  /* … served on the requester itself */

@@ -67,6 +67,7 @@ test_sequence_row_wise (void)
   g_assert_cmpfloat (r->bytes_inter, ==, 24.0);
   g_assert_cmpfloat (r->bytes_intra, ==, 0.0);
   g_assert_cmpfloat (r->bytes_a2a, ==, 24.0);
+  g_assert_cmpfloat (r->bytes_a2a_inter, ==, 24.0); /* the two devices are on two nodes */
   g_assert_cmpfloat (r->bytes_allreduce, ==, 0.0);
   g_assert_cmpfloat (r->lookups, ==, 3.0);
   g_assert_cmpfloat (r->local_lookups, ==, 2.0);
@@ -128,6 +129,7 @@ test_replicas_all_reduce (void)
   g_autoptr (RgShardSimResult) r = rg_shard_simulate (p, t, 0, 1, &cost, NULL);
   g_assert_cmpfloat (r->local_lookups, ==, 2.0);
   g_assert_cmpfloat (r->bytes_a2a, ==, 0.0);
+  g_assert_cmpfloat (r->bytes_a2a_inter, ==, 0.0);
   g_assert_cmpfloat (r->traffic[0 * 2 + 1], ==, 8.0);
   g_assert_cmpfloat (r->traffic[1 * 2 + 0], ==, 8.0);
   g_assert_cmpfloat (r->bytes_allreduce, ==, 16.0);

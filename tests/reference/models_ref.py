@@ -10,8 +10,9 @@ engine/models/*.h, independently of the C code.
       IO holds the inputs the C test used (ids, len, video, latent, x, t);
       OUT receives the reference outputs (context, mean, logvar, decoded, v).
   models_ref.py bench MODEL TOKENS_T TOKENS_H TOKENS_W THREADS REPEATS
-      times one DiT forward on a latent of that token grid and prints one
-      JSON line: {"seconds": best time, "peak_rss_kb": …, "v_sum": …}.
+      times DiT forwards (up to REPEATS, stopping after 3 s) on a latent of
+      that token grid and prints one JSON line:
+      {"seconds": best time, "peak_rss_kb": …, "v_sum": …}.
 """
 import json
 import math
@@ -256,11 +257,15 @@ def bench(model_path, tt, th, tw, threads, repeats):
     ctx = torch.randn(1, L, d["context_width"], generator=g)
     lens = torch.tensor([L // 2], dtype=torch.int32)
     best = float("inf")
+    begin = time.perf_counter()
     with torch.inference_mode():
         for _ in range(repeats):
             start = time.perf_counter()
             v = dit_forward(W, cfg, x, t, ctx, lens)
             best = min(best, time.perf_counter() - start)
+            # the same budget as bench-dit.c's C child
+            if time.perf_counter() - begin > 3.0:
+                break
     print(json.dumps({"seconds": best,
                       "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "v_sum": float(v.double().abs().sum())}))

@@ -206,6 +206,13 @@ gboolean rg_shapes_scene_plan (RgShapesScene *scene, GError **error);
 /* Radius in px of the frame-size unit: sizes are designed at 64 px. */
 float    rg_shapes_scene_unit (const RgShapesScene *scene);
 
+/* --- training batches (rg-shapes-batch.c) --- */
+/* Clips of seeds first_seed … first_seed + batch − 1 as [B, 3, T, H, W] in
+ * [-1, 1]; with captions, also their captions (variant = the seed), a
+ * NULL-terminated array the caller frees with g_strfreev. */
+RgTensor *rg_shapes_batch (const RgShapesConfig *config, uint64_t first_seed, int batch,
+                           GStrv *captions, GError **error);
+
 /* --- rendering (rg-shapes-render.c) --- */
 /* [3, T, H, W] f32 in [-1, 1], anti-aliased by 4×4 supersampling. */
 RgTensor *rg_shapes_render (const RgShapesScene *scene);

@@ -522,6 +522,37 @@ test_subjects (void)
 }
 
 static void
+test_batch (void)
+{
+  /* A batch is the seeds' clips and captions, in order. */
+  RgShapesConfig cfg = config (64, 8);
+  g_auto (GStrv) captions = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgTensor) batch = rg_shapes_batch (&cfg, 500, 5, &captions, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (batch->ndim, ==, 5);
+  g_assert_cmpint (batch->shape[0], ==, 5);
+  g_assert_cmpuint (g_strv_length (captions), ==, 5);
+  gsize clip = (gsize) 3 * 8 * 64 * 64;
+  for (int i = 0; i < 5; i++)
+    {
+      RgShapesScene sc;
+      sample (&cfg, 500 + i, &sc);
+      g_autoptr (RgTensor) one = rg_shapes_render (&sc);
+      g_assert_cmpmem (rg_tensor_f32 (batch) + i * clip, clip * sizeof (float), one->data,
+                       rg_tensor_nbytes (one));
+      g_autofree char *caption = rg_shapes_caption (&sc, 500 + i);
+      g_assert_cmpstr (captions[i], ==, caption);
+    }
+  g_assert_null (rg_shapes_batch (&cfg, 0, 0, NULL, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  cfg = config (1024, 128); /* 4096 of these would be 6 TiB */
+  g_assert_null (rg_shapes_batch (&cfg, 0, 4096, NULL, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_NO_MEMORY);
+}
+
+static void
 test_refusals (void)
 {
   RgShapesConfig cfg = config (64, 0);
@@ -619,6 +650,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shapes/edits", test_edits);
   g_test_add_func ("/shapes/heldout", test_heldout);
   g_test_add_func ("/shapes/subjects", test_subjects);
+  g_test_add_func ("/shapes/batch", test_batch);
   g_test_add_func ("/shapes/refusals", test_refusals);
   return g_test_run ();
 }

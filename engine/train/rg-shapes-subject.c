@@ -105,8 +105,8 @@ rg_shapes_subject_reference (const RgShapesSubject *subject, int size)
   scene.frames = 1;
   scene.fps = (RgRational) { 1, 1 };
   scene.seed = (uint64_t) subject->id;
-  /* The first of white, black, grey-free palette order that both colours
-   * stand out from. */
+  /* The backdrop: the first of these plain colours that both pattern
+   * colours stand out from (rule 3). */
   static const RgColour plain[] = { RG_COLOUR_WHITE, RG_COLOUR_BLACK, RG_COLOUR_BLUE,
                                     RG_COLOUR_YELLOW, RG_COLOUR_GREEN };
   scene.backdrop.kind = RG_BACKDROP_SOLID;

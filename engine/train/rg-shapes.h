@@ -277,7 +277,8 @@ const char *rg_pattern_name (RgPattern pattern);
 /* A scene starring the subject (alone, moving) sampled from seed. */
 gboolean    rg_shapes_subject_scene (const RgShapesConfig *config, const RgShapesSubject *subject,
                                      uint64_t seed, RgShapesScene *scene, GError **error);
-/* The reference image: the subject centred and still on mid grey, [3, 1, size, size]. */
+/* The reference image: the subject centred and still on a plain backdrop both
+ * of its colours stand out from, [3, 1, size, size]. */
 RgTensor   *rg_shapes_subject_reference (const RgShapesSubject *subject, int size);
 
 G_END_DECLS

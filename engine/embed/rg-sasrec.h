@@ -13,15 +13,20 @@
  *          touches is a row the batch already looked up, so a sharded run
  *          moves no extra rows for them).
  *
- * Attention is rg_attention (engine/ops) with causal = TRUE.
+ * The forward attention is rg_attention (engine/ops) with causal = TRUE;
+ * the backward pass is written here (the op table has no backward yet):
+ * LayerNorm, the linear maps, causal softmax attention and the residuals.
  *
- * What is trained — stated exactly: the item-embedding rows, through the
- * output side of the loss (their roles as target e⁺ and negatives e⁻), with
- * the exact gradient ∂loss/∂e = (softmax − onehot) · u_t / n_predictions.
- * The input side is a stop-gradient: no gradient flows back through the
- * attention blocks, so W_q, W_k, W_v, W_o and the position embeddings stay
- * at their seeded initialisation. (Full backprop through the blocks needs
- * the attention backward op; it is the next step, not done here.)
+ * What is trained — stated exactly:
+ *  - item-embedding rows: the full gradient of the loss, through both of
+ *    their roles — as inputs (back through every block) and as scored
+ *    targets/negatives. The caller applies it (the store's sparse
+ *    optimizer);
+ *  - the dense part (W_q, W_k, W_v, W_o of every block and the position
+ *    embeddings): its gradient is always computed (rg_sasrec_param_grad);
+ *    it is applied by plain SGD at dense_lr after each step only when
+ *    train_dense is set. A sharded run keeps it frozen: updating it would
+ *    need a data-parallel all-reduce the shard simulator does not model.
  *
  * Sequences longer than max_len keep their last max_len items. */
 #pragma once
@@ -38,11 +43,14 @@ typedef struct {
   int      n_heads;
   int      n_negatives; /* K per prediction */
   uint64_t seed;        /* initialises the dense weights; negatives use (seed, step) */
+  gboolean train_dense; /* apply SGD to the dense part after each step */
+  float    dense_lr;
 } RgSasrecConfig;
 
 typedef struct _RgSasrec RgSasrec;
 
-RgSasrecConfig rg_sasrec_config_default (int dim); /* max_len 50, 2 blocks, 1 head, K = 8 */
+/* max_len 50, 2 blocks, 1 head, K = 8, dense part frozen (dense_lr 0.05). */
+RgSasrecConfig rg_sasrec_config_default (int dim);
 
 RgSasrec *rg_sasrec_new (const RgSasrecConfig *config, GError **error);
 void      rg_sasrec_free (RgSasrec *model);
@@ -60,11 +68,18 @@ gboolean rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch,
                          const int64_t *ids, const float *emb, uint64_t step, float *grad,
                          float *loss, GError **error);
 
-/* The same with the input and output roles of the rows given separately:
- * emb_in feeds the blocks, emb_out is scored; grad is ∂loss/∂emb_out
- * exactly (what a finite-difference test checks). */
+/* The same with the two roles of the rows given separately: emb_in feeds
+ * the blocks, emb_out is scored. grad_in = ∂loss/∂emb_in and grad_out =
+ * ∂loss/∂emb_out (either may be NULL); what finite-difference tests check. */
 gboolean rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch,
                                const int64_t *ids, const float *emb_in, const float *emb_out,
-                               uint64_t step, float *grad, float *loss, GError **error);
+                               uint64_t step, float *grad_in, float *grad_out, float *loss,
+                               GError **error);
+
+/* The dense parameters by name — "pos", "block0.wq", "block0.wk",
+ * "block0.wv", "block0.wo", "block1.wq", … — and the gradient of the last
+ * step for each; NULL for an unknown name. *n receives the element count. */
+float       *rg_sasrec_param (RgSasrec *model, const char *name, gsize *n);
+const float *rg_sasrec_param_grad (const RgSasrec *model, const char *name, gsize *n);
 
 G_END_DECLS

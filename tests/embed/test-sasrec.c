@@ -28,37 +28,85 @@ small_model (void)
   return m;
 }
 
-/* ∂loss/∂emb_out by central differences (double-checked in f32 with a
- * step large enough to beat rounding). */
+/* Central differences of the loss, in double-checked f32 with a step large
+ * enough to beat rounding. */
+static float
+loss_of (RgSasrec *m, const float *emb_in, const float *emb_out)
+{
+  float loss = 0;
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL, &loss,
+                                       NULL));
+  return loss;
+}
+
+static void
+check_fd (RgSasrec *m, float *x, gsize n, const float *grad, const float *emb_in,
+          const float *emb_out, const char *what)
+{
+  double max_err = 0, max_grad = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      const float h = 1e-2f;
+      float keep = x[i];
+      x[i] = keep + h;
+      float lp = loss_of (m, emb_in, emb_out);
+      x[i] = keep - h;
+      float lm = loss_of (m, emb_in, emb_out);
+      x[i] = keep;
+      double fd = ((double) lp - lm) / (2 * h);
+      max_err = MAX (max_err, fabs (fd - grad[i]));
+      max_grad = MAX (max_grad, fabs (grad[i]));
+    }
+  g_test_message ("%s: largest gradient %.4g, largest error vs finite differences %.3g", what,
+                  max_grad, max_err);
+  g_assert_cmpfloat (max_grad, >, 1e-3); /* the check is not vacuous */
+  g_assert_cmpfloat (max_err, <, 0.02 * max_grad + 1e-4);
+}
+
+/* Every gradient the step computes — both roles of the item rows, the
+ * position embeddings and each block's weights — against central
+ * differences of the loss. */
 static void
 test_gradient (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (RgSasrec) m = small_model ();
-  float emb_in[N_IDS * DIM], emb_out[N_IDS * DIM], grad[N_IDS * DIM], scratch[N_IDS * DIM];
+  float emb_in[N_IDS * DIM], emb_out[N_IDS * DIM];
+  float grad_in[N_IDS * DIM], grad_out[N_IDS * DIM];
   rg_rng_normal (5, 0, 0, emb_in, N_IDS * DIM);
-  memcpy (emb_out, emb_in, sizeof emb_in);
+  rg_rng_normal (5, 1, 0, emb_out, N_IDS * DIM);
   float loss = 0;
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, grad, &loss,
-                                       &error));
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, grad_in, grad_out,
+                                       &loss, &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (loss, >, 0.0f);
-  double max_err = 0, max_grad = 0;
-  for (int i = 0; i < N_IDS * DIM; i++)
+  check_fd (m, emb_out, N_IDS * DIM, grad_out, emb_in, emb_out, "item rows as targets");
+  check_fd (m, emb_in, N_IDS * DIM, grad_in, emb_in, emb_out, "item rows as inputs");
+
+  const char *names[] = { "pos", "block0.wq", "block0.wk", "block0.wv", "block0.wo", "block1.wq",
+                          "block1.wo" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      const float h = 1e-2f;
-      float keep = emb_out[i], lp = 0, lm = 0;
-      emb_out[i] = keep + h;
-      rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, scratch, &lp, NULL);
-      emb_out[i] = keep - h;
-      rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, scratch, &lm, NULL);
-      emb_out[i] = keep;
-      double fd = ((double) lp - lm) / (2 * h);
-      max_err = MAX (max_err, fabs (fd - grad[i]));
-      max_grad = MAX (max_grad, fabs (grad[i]));
+      /* the gradient of this very point: recompute, then copy it out */
+      g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL,
+                                           &loss, NULL));
+      gsize n = 0;
+      float *p = rg_sasrec_param (m, names[i], &n);
+      g_autofree float *g = g_memdup2 (rg_sasrec_param_grad (m, names[i], &n), n * sizeof (float));
+      g_assert_nonnull (p);
+      check_fd (m, p, MIN (n, (gsize) 6 * DIM), g, emb_in, emb_out, names[i]);
     }
-  g_assert_cmpfloat (max_grad, >, 1e-3); /* the check is not vacuous */
-  g_assert_cmpfloat (max_err, <, 2e-3);
+  gsize n = 0;
+  g_assert_null (rg_sasrec_param (m, "block7.wq", &n));
+
+  /* step() adds the two roles when one set of rows plays both */
+  float emb[N_IDS * DIM], grad[N_IDS * DIM];
+  memcpy (emb, emb_in, sizeof emb);
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb, emb, 1, grad_in, grad_out, &loss,
+                                       NULL));
+  g_assert_true (rg_sasrec_step (m, offsets, 3, ids, emb, 1, grad, &loss, NULL));
+  for (int i = 0; i < N_IDS * DIM; i++)
+    g_assert_cmpfloat_with_epsilon (grad[i], grad_in[i] + grad_out[i], 1e-6);
 }
 
 /* No prediction is made from a sequence's last position, so with causal
@@ -72,17 +120,20 @@ test_causal (void)
   rg_rng_normal (6, 0, 0, emb, N_IDS * DIM);
   memcpy (out, emb, sizeof emb);
   float base = 0, moved = 0;
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb, out, 2, grad, &base, NULL));
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb, out, 2, grad, NULL, &base, NULL));
+  /* and so its input-side gradient is exactly zero */
+  for (int d = 0; d < DIM; d++)
+    g_assert_cmpfloat (grad[8 * DIM + d], ==, 0.0f);
   float in2[N_IDS * DIM];
   memcpy (in2, emb, sizeof emb);
   for (int d = 0; d < DIM; d++)
     in2[8 * DIM + d] += 3.0f; /* last item of sample 1 */
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, in2, out, 2, grad, &moved, NULL));
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, in2, out, 2, NULL, NULL, &moved, NULL));
   g_assert_cmpfloat (moved, ==, base);
   memcpy (in2, emb, sizeof emb);
   for (int d = 0; d < DIM; d++)
     in2[5 * DIM + d] += 3.0f; /* second item of sample 1 */
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, in2, out, 2, grad, &moved, NULL));
+  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, in2, out, 2, NULL, NULL, &moved, NULL));
   g_assert_cmpfloat (moved, !=, base);
 }
 
@@ -140,6 +191,7 @@ test_training_through_store (void)
 
   RgSasrecConfig cfg = rg_sasrec_config_default (16);
   cfg.max_len = LEN;
+  cfg.train_dense = TRUE;
   g_autoptr (RgSasrec) m = rg_sasrec_new (&cfg, &error);
   g_assert_no_error (error);
   RgRng rng;

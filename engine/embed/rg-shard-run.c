@@ -67,6 +67,7 @@ typedef struct {
   uint32_t              **stamp;    /* per table, per ranked row */
   GError                 *local_error; /* first failure on this rank */
   double                  ring_bytes;
+  double                  comm_seconds; /* inside collectives, this step */
   double                  lookups_local, lookups_remote;
 } Run;
 
@@ -249,8 +250,10 @@ exchange (Run *r, GArray **send, GArray **recv, gsize elem, gboolean control, GE
       sd[p] = st;
       st += sc[p];
     }
+  gint64 t_sizes = g_get_monotonic_time ();
   if (!rg_comm_alltoall_sizes (r->comm, ssz, rsz, error))
     return FALSE;
+  r->comm_seconds += (double) (g_get_monotonic_time () - t_sizes) / 1e6;
   for (uint32_t p = 0; p < W; p++)
     {
       rc[p] = (gsize) rsz[p] * elem;
@@ -261,8 +264,10 @@ exchange (Run *r, GArray **send, GArray **recv, gsize elem, gboolean control, GE
   for (uint32_t p = 0; p < W; p++)
     if (sc[p])
       memcpy (sbuf + sd[p], send[p]->data, sc[p]);
+  gint64 t0 = g_get_monotonic_time ();
   gboolean ok = control ? rg_comm_alltoallv_control (r->comm, sbuf, sc, sd, rbuf, rc, rd, error)
                         : rg_comm_alltoallv (r->comm, sbuf, sc, sd, rbuf, rc, rd, error);
+  r->comm_seconds += (double) (g_get_monotonic_time () - t0) / 1e6;
   if (!ok)
     return FALSE;
   for (uint32_t p = 0; p < W; p++)
@@ -1158,11 +1163,12 @@ check_config (RgComm *comm, const RgShardRunConfig *cfg, GError **error)
 /* One row of numbers per rank, gathered after the counters are read (the
  * gather's own bytes are not part of the run). */
 static RgShardRunResult *
-collect (Run *r, const double *times, const double *losses, GError **error)
+collect (Run *r, const double *times, const double *losses, const double *comm_times,
+         GError **error)
 {
   const uint32_t W = r->W, S = r->cfg->n_batches;
   RgComm *comm = r->comm;
-  gsize row_len = W + 4 + 2 * (gsize) S;
+  gsize row_len = W + 4 + 3 * (gsize) S;
   g_autofree double *row = g_new0 (double, row_len);
   g_autofree double *all = g_new0 (double, row_len * W);
   for (uint32_t p = 0; p < W; p++)
@@ -1173,6 +1179,7 @@ collect (Run *r, const double *times, const double *losses, GError **error)
   row[W + 3] = r->lookups_remote;
   memcpy (row + W + 4, times, S * sizeof (double));
   memcpy (row + W + 4 + S, losses, S * sizeof (double));
+  memcpy (row + W + 4 + 2 * S, comm_times, S * sizeof (double));
   if (!rg_comm_allgather (comm, row, row_len * sizeof (double), all, error))
     return NULL;
 
@@ -1196,12 +1203,14 @@ collect (Run *r, const double *times, const double *losses, GError **error)
     }
   for (uint32_t s = 0; s < S; s++)
     {
-      double slowest = 0, loss = 0;
+      double slowest = 0, loss = 0, comm_slowest = 0;
       for (uint32_t d = 0; d < W; d++)
         {
           slowest = MAX (slowest, all[d * row_len + W + 4 + s]);
           loss += all[d * row_len + W + 4 + S + s] / W;
+          comm_slowest = MAX (comm_slowest, all[d * row_len + W + 4 + 2 * S + s]);
         }
+      res->comm_time += comm_slowest / S;
       sum_step += slowest;
       min_step = MIN (min_step, slowest);
       if (s == 0)
@@ -1235,6 +1244,7 @@ rg_shard_run (RgComm *comm, const RgShardRunConfig *config, GError **error)
   const uint32_t S = config->n_batches;
   g_autofree double *times = g_new0 (double, S);
   g_autofree double *losses = g_new0 (double, S);
+  g_autofree double *comm_times = g_new0 (double, S);
   if (!agree (&r, error) || !rg_comm_barrier (comm, error))
     goto out;
 
@@ -1243,12 +1253,14 @@ rg_shard_run (RgComm *comm, const RgShardRunConfig *config, GError **error)
     {
       float loss = 0;
       gint64 t0 = g_get_monotonic_time ();
+      r.comm_seconds = 0;
       if (!step (&r, config->first_batch + s, s, &loss, error) || !agree (&r, error))
         goto out;
       times[s] = (double) (g_get_monotonic_time () - t0) / 1e6;
       losses[s] = loss;
+      comm_times[s] = r.comm_seconds;
     }
-  res = collect (&r, times, losses, error);
+  res = collect (&r, times, losses, comm_times, error);
 
 out:
   g_clear_error (&r.local_error);

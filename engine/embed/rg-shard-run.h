@@ -6,7 +6,10 @@
  * rows the plan gives it — fast-tier rows in the device tier, slow-tier rows
  * in the host tier — and replays the trace's batches as training steps of
  * the SASRec recommender (rg-sasrec.h) on the sequence tables (pooled
- * tables use the loss ½‖pooled‖², so their gradient is the pooled vector):
+ * tables use the loss ½‖pooled‖², so their gradient is the pooled vector).
+ * The item rows get SASRec's full gradient; its dense weights stay frozen,
+ * as updating them would need a data-parallel all-reduce that the
+ * simulator does not model:
  *
  *   1. sample i of a batch runs on rank i·W / batch_size (as the simulator);
  *   2. ids go to the rank that serves them (rg_shard_segment_owner), one
@@ -73,6 +76,7 @@ typedef struct {
   double   control_bytes;    /* request layouts, not payload */
   double   step_time;        /* seconds: slowest rank per step, mean over steps */
   double   step_time_min;    /* fastest step (slowest rank) */
+  double   comm_time;        /* seconds per step inside collectives, slowest rank, mean */
   double   lookups_remote;   /* (id, slice) lookups served by another rank */
   double   lookups_local;
   float    loss_first;       /* SASRec loss, mean over ranks: first and last step */

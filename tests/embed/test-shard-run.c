@@ -113,7 +113,7 @@ run_config (const RgShardPlan *plan)
 }
 
 static void
-check_plan (RgShardPlan *plan, double *step_time)
+check_plan (RgShardPlan *plan, double *step_time, double *comm_time)
 {
   g_autoptr (GError) error = NULL;
   g_assert_true (rg_shard_plan_validate (plan, &error));
@@ -147,25 +147,29 @@ check_plan (RgShardPlan *plan, double *step_time)
                      0.01 * MAX (sim->bytes_allreduce, 1.0));
   g_assert_true (isfinite (run->loss_first) && isfinite (run->loss_last));
   g_assert_cmpfloat (run->loss_first, >, 0);
+  g_assert_cmpfloat (run->comm_time, >, 0);
+  g_assert_cmpfloat (run->comm_time, <=, run->step_time * 1.0001);
   *step_time = run->step_time;
+  *comm_time = run->comm_time;
 }
 
 static void
 test_traffic_matches_simulator (void)
 {
-  double t_table, t_row, t_col, t_rep;
+  double t_table, t_row, t_col, t_rep, c_table, c_row, c_col, c_rep;
   g_autoptr (RgShardPlan) a = plan_table_wise ();
   g_autoptr (RgShardPlan) b = plan_row_wise ();
   g_autoptr (RgShardPlan) c = plan_column_wise ();
   g_autoptr (RgShardPlan) d = plan_replicated ();
-  check_plan (a, &t_table);
-  check_plan (b, &t_row);
-  check_plan (c, &t_col);
-  check_plan (d, &t_rep);
+  check_plan (a, &t_table, &c_table);
+  check_plan (b, &t_row, &c_row);
+  check_plan (c, &t_col, &c_col);
+  check_plan (d, &t_rep, &c_rep);
   if (rg_comm_rank (comm) == 0)
-    g_test_message ("measured step time vs row-wise: table-wise %.2f×, column-wise %.2f×, "
-                    "replicated %.2f×",
-                    t_table / t_row, t_col / t_row, t_rep / t_row);
+    g_test_message ("measured vs row-wise — step time: table-wise %.2f×, column-wise %.2f×, "
+                    "replicated %.2f×; time in collectives: %.2f×, %.2f×, %.2f×",
+                    t_table / t_row, t_col / t_row, t_rep / t_row, c_table / c_row,
+                    c_col / c_row, c_rep / c_row);
 }
 
 /* After a run with replication, every copy of a replicated row holds the

@@ -521,6 +521,48 @@ test_shutdown_cancels (Fixture *f, gconstpointer data)
   g_assert_cmpint (b->destroyed, ==, 1);
 }
 
+/* A second submitter thread with its own context gets its job's events
+ * there, while this thread gets its own job's events here. */
+typedef struct {
+  RgEngine *engine;
+  Recorder *recorder;
+} Submitter;
+
+static gpointer
+submitter_thread (gpointer data)
+{
+  Submitter *sub = data;
+  GMainContext *context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  sub->recorder->thread = g_thread_self ();
+  submit (sub->engine, sub->recorder, "from a worker thread", 2, 5);
+  spin_until (is_final, sub->recorder, NULL);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+static void
+test_events_go_to_each_submitter (Fixture *f, gconstpointer data)
+{
+  TestExecutor *te;
+  g_autoptr (RgEngine) engine = engine_new (&te);
+  g_autoptr (Recorder) mine = recorder_new ();
+  g_autoptr (Recorder) theirs = recorder_new ();
+  Submitter sub = { engine, theirs };
+
+  GThread *thread = g_thread_new ("submitter", submitter_thread, &sub);
+  submit (engine, mine, "from the test thread", 1, 5);
+  spin_until (is_final, mine, NULL);
+  g_thread_join (thread);
+
+  /* on_event asserted each callback ran on its recorder's thread */
+  g_assert_cmpint (last_event (mine)->state, ==, RG_JOB_DONE);
+  g_assert_cmpint (last_event (theirs)->state, ==, RG_JOB_DONE);
+  g_assert_cmpint (mine->destroyed, ==, 1);
+  g_assert_cmpint (theirs->destroyed, ==, 1);
+}
+
 static void
 test_spec_json (void)
 {
@@ -642,6 +684,7 @@ main (int argc, char **argv)
   ADD ("/engine/failure-then-next", test_failure_then_next);
   ADD ("/engine/bad-requests", test_bad_requests);
   ADD ("/engine/shutdown-cancels", test_shutdown_cancels);
+  ADD ("/engine/events-go-to-each-submitter", test_events_go_to_each_submitter);
 #undef ADD
   g_test_add_func ("/job/spec-json", test_spec_json);
   g_test_add_func ("/job/spec-json-round-trip", test_spec_json_round_trip);

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "core/rg-error.h"
+#include <json-glib/json-glib.h>
+
+#include "embed/rg-shard-bench.h"
 #include "embed/rg-shard-planner.h"
 #include "rg-config.h"
 
@@ -279,6 +282,40 @@ test_cache_baseline (void)
   g_assert_cmpfloat_with_epsilon (r->cache_hits + r->slow_accesses, r->lookups, 1e-9);
 }
 
+/* The side-by-side bench on a toy instance: every scheme evaluated, the
+ * ratios computed from those rows, and the JSON well formed. */
+static void
+test_bench_small (void)
+{
+  RgShardBenchConfig c;
+  rg_shard_bench_config_defaults (&c);
+  c.n_tables = 4;
+  c.batch_size = 256;
+  c.profile_batches = 1;
+  c.eval_batches = 1;
+  c.rows_scale = 0.05;
+  c.n_nodes = 2;
+  c.devices_per_node = 2;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgShardBenchResult) r = rg_shard_bench_run (&c, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->memory->len, ==, 9);
+  g_assert_cmpuint (r->network->len, ==, 6);
+  const RgShardBenchRow *rec = g_ptr_array_index (r->memory, 0);
+  g_assert_cmpstr (rec->scheme, ==, "recshard");
+  g_assert_true (rec->fits);
+  g_assert_cmpfloat (r->throughput_ratio, >, 1.0);
+  g_assert_cmpfloat (r->slow_ratio, >, 1.0);
+  g_assert_cmpfloat (r->comm_ratio, >=, 1.0);
+  g_autofree char *js = rg_shard_bench_to_json (r);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (p, js, -1, NULL));
+  JsonObject *net = json_object_get_object_member (json_node_get_object (json_parser_get_root (p)),
+                                                   "network");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (net, "comm_ratio"), r->comm_ratio,
+                                  1e-3 * r->comm_ratio);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -291,5 +328,6 @@ main (int argc, char **argv)
   g_test_add_func ("/embed/planners/greedy-by-hand", test_greedy_by_hand);
   g_test_add_func ("/embed/planners/classic", test_classic_shapes);
   g_test_add_func ("/embed/planners/cache", test_cache_baseline);
+  g_test_add_func ("/embed/planners/bench-small", test_bench_small);
   return g_test_run ();
 }

@@ -17,6 +17,8 @@ struct _RgProject
   RgRational fps;
   GHashTable *stmts; /* SQL text → sqlite3_stmt*, prepared once */
   gboolean recovered;
+  int session_fd;     /* holds our byte lock on <path>-session, -1 when none */
+  int64_t session_id; /* our row in the sessions table */
 
   /* The request in progress (label NULL outside one). */
   char *label;   /* its undo label */
@@ -24,6 +26,12 @@ struct _RgProject
   int seq;
   GArray *touched; /* clip ids to validate before committing */
 };
+
+/* Sessions (rg-project-session.c). begin: registers this session, removing
+ * (and setting p->recovered for) sessions that died without closing. end:
+ * unregisters it. Both run their own transaction. */
+gboolean rg_project_session_begin (RgProject *p, GError **error);
+void rg_project_session_end (RgProject *p);
 
 /* SQLite → GError naming the project file. Returns FALSE for chaining. */
 gboolean rg_project_db_error (RgProject *p, GError **error, const char *what);

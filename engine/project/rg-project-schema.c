@@ -74,6 +74,13 @@ static const char *const migrations[] = {
   /* The undo log: one history row per request, its primitive edits in
    * history_ops with the row images before and after (entity 1 = track,
    * 2 = clip, 3 = shift of a track's clips from a0 by a1). */
+  /* Open sessions; see rg-project-session.c. */
+  "CREATE TABLE sessions ("
+  "  id      INTEGER PRIMARY KEY,"
+  "  pid     INTEGER NOT NULL,"
+  "  started INTEGER NOT NULL"
+  ") STRICT;"
+
   "CREATE TABLE history ("
   "  id     INTEGER PRIMARY KEY,"
   "  label  TEXT NOT NULL,"
@@ -99,7 +106,8 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RG_PROJECT_SCHEMA_VERSION);
 
 /* Tables a file of each version must have; checked before trusting it. */
 static const char *const required_tables[] = {
-  "meta", "assets", "provenance", "media_cache", "tracks", "clips", "history", "history_ops",
+  "meta",  "assets",   "provenance", "media_cache", "tracks",
+  "clips", "sessions", "history",    "history_ops",
 };
 
 gboolean

@@ -145,12 +145,14 @@ project_new (const char *path)
   p->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                     (GDestroyNotify)sqlite3_finalize);
   p->touched = g_array_new (FALSE, FALSE, sizeof (int64_t));
+  p->session_fd = -1;
   return p;
 }
 
 static void
 project_free (RgProject *p)
 {
+  rg_project_session_end (p);
   g_hash_table_destroy (p->stmts);
   if (p->db)
     sqlite3_close (p->db);
@@ -286,14 +288,13 @@ write_meta_int (RgProject *p, const char *key, int64_t value, GError **error)
   return rg_project_step_done (p, st, error);
 }
 
-/* Reads the settings and marks the session open; a session already marked
- * open means the last one never reached rg_project_close. */
+/* Reads the settings and registers this session (which notices whether an
+ * earlier one died without closing). */
 static gboolean
 start_session (RgProject *p, GError **error)
 {
-  int64_t num = 0, den = 0, open = 0;
-  if (!read_meta_int (p, "fps_num", &num, error) || !read_meta_int (p, "fps_den", &den, error)
-      || !read_meta_int (p, "session_open", &open, error))
+  int64_t num = 0, den = 0;
+  if (!read_meta_int (p, "fps_num", &num, error) || !read_meta_int (p, "fps_den", &den, error))
     return FALSE;
   if (num <= 0 || den <= 0)
     {
@@ -303,8 +304,7 @@ start_session (RgProject *p, GError **error)
       return FALSE;
     }
   p->fps = (RgRational){ num, den };
-  p->recovered = open != 0;
-  return write_meta_int (p, "session_open", 1, error);
+  return rg_project_session_begin (p, error);
 }
 
 RgProject *
@@ -391,10 +391,9 @@ rg_project_create (const char *path, RgRational fps, GError **error)
       gboolean built = rg_project_schema_migrate (p->db, 0, p->path, error)
                        && write_meta_int (p, "fps_num", fps.num, error)
                        && write_meta_int (p, "fps_den", fps.den, error)
-                       && write_meta_int (p, "session_open", 1, error)
                        && add_initial_track (p, RG_TRACK_VIDEO, 0, "V1", error)
                        && add_initial_track (p, RG_TRACK_AUDIO, 1, "A1", error);
-      ok = rg_project_tx_end (p, built, error);
+      ok = rg_project_tx_end (p, built, error) && rg_project_session_begin (p, error);
     }
   if (!ok)
     {
@@ -415,10 +414,7 @@ rg_project_close (RgProject *project)
 {
   if (!project)
     return;
-  g_autoptr (GError) error = NULL;
-  if (!write_meta_int (project, "session_open", 0, &error))
-    g_warning ("%s", error->message);
-  project_free (project);
+  project_free (project); /* ends the session cleanly */
 }
 
 const char *
@@ -531,15 +527,15 @@ rg_project_save_as (RgProject *project, const char *dest, GError **error)
     rg_project_db_error (project, error, "copying the project");
   sqlite3_finalize (st);
 
-  /* The copy is a closed project: clear the open-session marker it took
-   * from us, and put it in WAL like every project. */
+  /* The copy is a closed project: drop the sessions it took from us, and
+   * put it in WAL like every project. */
   if (ok)
     {
       sqlite3 *db = NULL;
       ok = sqlite3_open_v2 (tmp_db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
            && sqlite3_exec (db,
                             "PRAGMA journal_mode = WAL;"
-                            "UPDATE meta SET value = 0 WHERE key = 'session_open';",
+                            "DELETE FROM sessions;",
                             NULL, NULL, NULL)
                   == SQLITE_OK;
       if (!ok)

@@ -3,6 +3,8 @@
  * moved and relinked assets, the media cache. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/rg-error.h"
 #include "project-test-util.h"
@@ -183,18 +185,38 @@ test_recovered (void)
                    0);
   g_autofree char *dump = rg_test_dump (p);
 
-  /* A second handle while the first is still open is what a crashed
-   * session looks like: the marker of the first was never cleared. */
+  /* A second session while the first is running is not a crash, and the
+   * first one closing does not hide a later crash of the second. */
   RgProject *again = rg_project_open (path, &error);
   g_assert_no_error (error);
-  g_assert_true (rg_project_was_recovered (again));
+  g_assert_false (rg_project_was_recovered (again));
   g_autofree char *seen = rg_test_dump (again);
   g_assert_cmpstr (seen, ==, dump);
-  rg_project_close (again);
   rg_project_close (p);
+
+  /* A session that ends without closing (here: a child process that
+   * exits at once) leaves the project marked as recovered. */
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    _exit (rg_project_open (path, NULL) ? 0 : 1);
+  int status = 0;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  rg_project_close (again); /* the child's marker survives this close … */
+  p = rg_project_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (rg_project_was_recovered (p)); /* … and is seen here */
+  g_autofree char *after = rg_test_dump (p);
+  g_assert_cmpstr (after, ==, dump);
+  rg_project_close (p);
+
+  /* A clean close leaves nothing to recover, nor a lock file behind. */
   p = rg_project_open (path, &error);
   g_assert_false (rg_project_was_recovered (p));
   rg_project_close (p);
+  g_autofree char *lock = g_strconcat (path, "-session", NULL);
+  g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
   rg_test_rmdir (dir);
 }
 

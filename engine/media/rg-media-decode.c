@@ -120,3 +120,33 @@ rg_decode_loop_seek (RgDecodeLoop *loop, int64_t ts, GError **error)
   loop->flushing = FALSE;
   return TRUE;
 }
+
+gboolean
+rg_decode_loop_rewind (RgDecodeLoop *loop, GError **error)
+{
+  int64_t start = loop->st->start_time != AV_NOPTS_VALUE ? loop->st->start_time : 0;
+  /* Aim a second before the first frame: demuxers that search by timestamp
+   * (MPEG-TS) land on a later keyframe when aimed at the first pts itself,
+   * whose decode timestamp is earlier. */
+  int64_t before = start - av_rescale_q (1, (AVRational){ 1, 1 }, loop->st->time_base);
+  int ret = av_seek_frame (loop->fmt, loop->st->index, before, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0)
+    ret = av_seek_frame (loop->fmt, loop->st->index, start, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0)
+    ret = av_seek_frame (loop->fmt, -1, 0, AVSEEK_FLAG_BYTE);
+  if (ret < 0 && loop->fmt->pb != NULL && (loop->fmt->iformat->flags & AVFMT_NOFILE) == 0)
+    {
+      ret = (int)MIN (0, avio_seek (loop->fmt->pb, 0, SEEK_SET));
+      if (ret >= 0)
+        avformat_flush (loop->fmt);
+    }
+  if (ret < 0)
+    {
+      rg_media_set_averror (error, RG_ERROR_UNSUPPORTED, ret, "%s: cannot go back to the start",
+                            loop->path);
+      return FALSE;
+    }
+  avcodec_flush_buffers (loop->dec);
+  loop->flushing = FALSE;
+  return TRUE;
+}

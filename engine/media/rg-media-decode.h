@@ -34,4 +34,8 @@ int rg_decode_loop_next (RgDecodeLoop *loop, AVFrame *frame, GError **error);
  * (stream time base) and forget what the decoder held. */
 gboolean rg_decode_loop_seek (RgDecodeLoop *loop, int64_t ts, GError **error);
 
+/* Back to the first packet, for streams that cannot seek by time (raw
+ * elementary streams): by byte position, or by rewinding the file. */
+gboolean rg_decode_loop_rewind (RgDecodeLoop *loop, GError **error);
+
 G_END_DECLS

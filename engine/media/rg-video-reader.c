@@ -34,6 +34,9 @@ struct _RgVideoReader
   gboolean have_ahead;
   gboolean eof;
   gboolean at_start; /* the decoder is at the stream's beginning */
+  RgTime last_t;     /* time of the last decoded frame (for untimed streams) */
+  gboolean need_key; /* after a seek: frames before the first keyframe are
+                      * missing their references, so they are dropped */
   gboolean cur_converted;
 
   int out_w, out_h;     /* upright output size */
@@ -174,6 +177,7 @@ rg_video_reader_open (const char *path, const RgVideoReaderOptions *opts, GError
                     ? rg_time_from_tb (fmt->duration, (RgRational){ 1, AV_TIME_BASE })
                     : -1;
   r->at_start = TRUE;
+  r->last_t = -r->frame_time;
   r->cur = av_frame_alloc ();
   r->ahead = av_frame_alloc ();
   if (r->cur == NULL || r->ahead == NULL
@@ -221,7 +225,12 @@ decode_ahead (RgVideoReader *r, GError **error)
       r->eof = got == 0;
       return FALSE;
     }
-  /* A frame timestamped before cur (broken streams) cannot end its interval. */
+  /* Raw elementary streams carry no timestamps: frames follow each other
+   * at the nominal rate. */
+  if (r->ahead->best_effort_timestamp == AV_NOPTS_VALUE && r->ahead->pts == AV_NOPTS_VALUE)
+    r->ahead->best_effort_timestamp
+        = r->start_pts + rg_time_to_tb (r->last_t + r->frame_time, r->tb);
+  r->last_t = frame_time (r, r->ahead);
   r->have_ahead = TRUE;
   return TRUE;
 }
@@ -346,14 +355,26 @@ static gboolean
 seek_to (RgVideoReader *r, RgTime target, GError **error)
 {
   gboolean to_start = target <= 0;
-  int64_t ts = to_start ? r->start_pts : rg_time_to_tb (target, r->tb) + r->start_pts;
-  if (!rg_decode_loop_seek (&r->loop, ts, error))
+  gboolean ok;
+  if (to_start)
+    ok = rg_decode_loop_rewind (&r->loop, error);
+  else
+    {
+      g_autoptr (GError) local = NULL;
+      ok = rg_decode_loop_seek (&r->loop, rg_time_to_tb (target, r->tb) + r->start_pts, &local);
+      /* No time index (a raw elementary stream): decode from the start. */
+      if (!ok)
+        ok = to_start = rg_decode_loop_rewind (&r->loop, error);
+    }
+  if (!ok)
     return FALSE;
   av_frame_unref (r->cur);
   av_frame_unref (r->ahead);
   r->have_cur = r->have_ahead = r->eof = FALSE;
   r->cur_converted = FALSE;
   r->at_start = to_start;
+  r->need_key = !to_start;
+  r->last_t = to_start ? -r->frame_time : r->last_t;
   return TRUE;
 }
 
@@ -372,10 +393,22 @@ walk_to (RgVideoReader *r, RgTime t, gboolean *landed_late, GError **error)
             return FALSE;
           if (r->have_cur)
             return TRUE; /* past the last frame: it stays on screen */
+          if (!r->at_start)
+            {
+              *landed_late = TRUE; /* no keyframe after the seek point */
+              return FALSE;
+            }
           g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: no video frame could be decoded",
                        r->path);
           return FALSE;
         }
+      if (r->need_key && !r->ahead->key_frame)
+        {
+          av_frame_unref (r->ahead);
+          r->have_ahead = FALSE;
+          continue;
+        }
+      r->need_key = FALSE;
       if (!r->have_cur)
         {
           if (frame_time (r, r->ahead) > t && !r->at_start)
@@ -384,6 +417,14 @@ walk_to (RgVideoReader *r, RgTime t, gboolean *landed_late, GError **error)
               return FALSE;
             }
           swap_ahead_into_cur (r);
+          continue;
+        }
+      /* Open-GOP leading pictures come out after the keyframe yet belong
+       * before it, and cannot be decoded after a seek: drop them. */
+      if (frame_time (r, r->ahead) <= frame_time (r, r->cur))
+        {
+          av_frame_unref (r->ahead);
+          r->have_ahead = FALSE;
           continue;
         }
       if (frame_time (r, r->ahead) > t)

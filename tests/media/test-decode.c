@@ -46,10 +46,13 @@ number_at (RgVideoReader *r, RgTime t)
   return frame_number (&f);
 }
 
+/* The same 25 fps content in MP4 (indexed), MPEG-TS (seeks by searching
+ * timestamps; its first keyframe's decode time precedes its pts) and a raw
+ * H.264 stream (no timestamps, no seeking: decoded from the start). */
 static void
-test_frame_at_constant_rate (void)
+test_frame_at_constant_rate (gconstpointer name)
 {
-  g_autoptr (RgVideoReader) r = open_reader ("counter.mp4", NULL);
+  g_autoptr (RgVideoReader) r = open_reader (name, NULL);
   const RgTime frame = RG_TIME_HZ / 25;
   /* Jump around: backwards, across keyframes (every 12 frames), forwards. */
   int order[] = { 37, 0, 49, 12, 11, 13, 25, 24, 2, 3, 4, 40, 39, 1 };
@@ -324,7 +327,8 @@ test_audio_seek_is_sample_accurate (void)
 static void
 make_inputs (void)
 {
-  g_autofree char *counter = input ("counter.mp4"), *vfr = input ("counter-vfr.mp4"),
+  g_autofree char *counter = input ("counter.mp4"), *ts = input ("counter.ts"),
+                  *raw = input ("counter.h264"), *vfr = input ("counter-vfr.mp4"),
                   *odd = input ("odd.mkv"), *deep = input ("10bit.mp4"),
                   *rot = input ("rotated.mp4"), *still = input ("still.png"),
                   *mono = input ("mono8k.wav"), *fl = input ("front-left.wav"),
@@ -334,6 +338,10 @@ make_inputs (void)
   g_autofree char *vfr_src = media_test_counter_source (64, 48, "30", 2);
   media_test_ffmpeg (counter, "-f", "lavfi", "-i", cfr_src, "-c:v", "libx264", "-preset",
                      "ultrafast", "-crf", "8", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", NULL);
+  media_test_ffmpeg (ts, "-f", "lavfi", "-i", cfr_src, "-c:v", "libx264", "-preset", "ultrafast",
+                     "-crf", "8", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", NULL);
+  media_test_ffmpeg (raw, "-f", "lavfi", "-i", cfr_src, "-c:v", "libx264", "-preset", "ultrafast",
+                     "-crf", "8", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", NULL);
   media_test_ffmpeg (vfr, "-f", "lavfi", "-i", vfr_src, "-vf",
                      "select='lt(n\\,10)+not(mod(n\\,3))*gte(n\\,10)'", "-fps_mode", "vfr", "-c:v",
                      "libx264", "-crf", "8", "-g", "7", "-pix_fmt", "yuv420p", NULL);
@@ -367,7 +375,12 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   dir = media_test_dir_new ();
   make_inputs ();
-  g_test_add_func ("/media/decode/frame-at-constant-rate", test_frame_at_constant_rate);
+  g_test_add_data_func ("/media/decode/frame-at-constant-rate/mp4", "counter.mp4",
+                        test_frame_at_constant_rate);
+  g_test_add_data_func ("/media/decode/frame-at-constant-rate/mpegts", "counter.ts",
+                        test_frame_at_constant_rate);
+  g_test_add_data_func ("/media/decode/frame-at-constant-rate/raw-h264", "counter.h264",
+                        test_frame_at_constant_rate);
   g_test_add_func ("/media/decode/frame-at-variable-rate", test_frame_at_variable_rate);
   g_test_add_func ("/media/decode/sequential-next", test_sequential_next);
   g_test_add_func ("/media/decode/odd-10bit-rotated-match-ffmpeg",

@@ -121,8 +121,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgProject, rg_project_close)
 const char *rg_project_path (RgProject *project);
 const char *rg_project_assets_dir (RgProject *project);
 RgRational rg_project_fps (RgProject *project);
-/* TRUE when the previous session did not close cleanly (a crash or kill):
- * the project holds every committed action, and the UI should say so. */
+/* TRUE when a session of this project ended without closing (a crash, a
+ * kill, a power cut) and this open found it: the project holds every
+ * committed action, and the UI should say it recovered. A second window
+ * or CLI call on a project that is open elsewhere is not a crash. */
 gboolean rg_project_was_recovered (RgProject *project);
 
 /* Durability of each edit. Default (FALSE): WAL + synchronous=NORMAL — an

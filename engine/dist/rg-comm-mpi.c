@@ -13,8 +13,9 @@
 #include <limits.h>
 #include <mpi.h>
 
-typedef struct {
-  RgComm   base;
+typedef struct
+{
+  RgComm base;
   MPI_Comm world;
   gboolean owns_init; /* we called MPI_Init, so we call MPI_Finalize */
 } RgCommMpi;
@@ -48,72 +49,67 @@ fits_int (RgComm *comm, gsize n, const char *what, GError **error)
 static gboolean
 mpi_barrier (RgComm *comm, GError **error)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
+  RgCommMpi *m = (RgCommMpi *)comm;
   return mpi_check (comm, MPI_Barrier (m->world), "barrier", error);
 }
 
 static gboolean
 mpi_broadcast (RgComm *comm, void *buf, gsize bytes, int root, GError **error)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
+  RgCommMpi *m = (RgCommMpi *)comm;
   if (!fits_int (comm, bytes, "broadcast", error))
     return FALSE;
-  return mpi_check (comm, MPI_Bcast (buf, (int) bytes, MPI_BYTE, root, m->world), "broadcast",
+  return mpi_check (comm, MPI_Bcast (buf, (int)bytes, MPI_BYTE, root, m->world), "broadcast",
                     error);
 }
 
 static gboolean
 mpi_allreduce (RgComm *comm, float *buf, gsize n, GError **error)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
+  RgCommMpi *m = (RgCommMpi *)comm;
   if (!fits_int (comm, n, "allreduce", error))
     return FALSE;
-  return mpi_check (comm,
-                    MPI_Allreduce (MPI_IN_PLACE, buf, (int) n, MPI_FLOAT, MPI_SUM, m->world),
+  return mpi_check (comm, MPI_Allreduce (MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, m->world),
                     "allreduce", error);
 }
 
 static gboolean
 mpi_allgather (RgComm *comm, const void *send, gsize bytes, void *recv, GError **error)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
-  if (!fits_int (comm, bytes * (gsize) comm->size, "allgather", error))
+  RgCommMpi *m = (RgCommMpi *)comm;
+  if (!fits_int (comm, bytes * (gsize)comm->size, "allgather", error))
     return FALSE;
-  return mpi_check (comm,
-                    MPI_Allgather (send, (int) bytes, MPI_BYTE, recv, (int) bytes, MPI_BYTE,
-                                   m->world),
-                    "allgather", error);
+  return mpi_check (
+      comm, MPI_Allgather (send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, m->world),
+      "allgather", error);
 }
 
 static gboolean
-mpi_alltoallv (RgComm *comm, const void *send, const gsize *send_counts,
-               const gsize *send_displs, void *recv, const gsize *recv_counts,
-               const gsize *recv_displs, GError **error)
+mpi_alltoallv (RgComm *comm, const void *send, const gsize *send_counts, const gsize *send_displs,
+               void *recv, const gsize *recv_counts, const gsize *recv_displs, GError **error)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
+  RgCommMpi *m = (RgCommMpi *)comm;
   int w = comm->size;
   g_autofree int *sc = g_new (int, 4 * w);
   int *sd = sc + w, *rc = sc + 2 * w, *rd = sc + 3 * w;
   for (int p = 0; p < w; p++)
     {
       if (!fits_int (comm, send_displs[p] + send_counts[p], "alltoallv send buffer", error)
-          || !fits_int (comm, recv_displs[p] + recv_counts[p], "alltoallv receive buffer",
-                        error))
+          || !fits_int (comm, recv_displs[p] + recv_counts[p], "alltoallv receive buffer", error))
         return FALSE;
-      sc[p] = (int) send_counts[p];
-      sd[p] = (int) send_displs[p];
-      rc[p] = (int) recv_counts[p];
-      rd[p] = (int) recv_displs[p];
+      sc[p] = (int)send_counts[p];
+      sd[p] = (int)send_displs[p];
+      rc[p] = (int)recv_counts[p];
+      rd[p] = (int)recv_displs[p];
     }
-  return mpi_check (comm,
-                    MPI_Alltoallv (send, sc, sd, MPI_BYTE, recv, rc, rd, MPI_BYTE, m->world),
+  return mpi_check (comm, MPI_Alltoallv (send, sc, sd, MPI_BYTE, recv, rc, rd, MPI_BYTE, m->world),
                     "alltoallv", error);
 }
 
 static void
 mpi_destroy (RgComm *comm)
 {
-  RgCommMpi *m = (RgCommMpi *) comm;
+  RgCommMpi *m = (RgCommMpi *)comm;
   int finalized = 0;
   MPI_Comm_free (&m->world);
   MPI_Finalized (&finalized);
@@ -142,8 +138,7 @@ rg_comm_new_mpi (int *argc, char ***argv, GError **error)
     {
       if (MPI_Init_thread (argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         {
-          g_set_error (error, RG_ERROR, RG_ERROR_IO,
-                       "communicator (mpi): MPI_Init_thread failed");
+          g_set_error (error, RG_ERROR, RG_ERROR_IO, "communicator (mpi): MPI_Init_thread failed");
           return NULL;
         }
       owns_init = TRUE;
@@ -161,7 +156,7 @@ rg_comm_new_mpi (int *argc, char ***argv, GError **error)
   MPI_Comm_set_errhandler (world, MPI_ERRORS_RETURN);
   MPI_Comm_rank (world, &rank);
   MPI_Comm_size (world, &size);
-  RgCommMpi *m = (RgCommMpi *) rg_comm_alloc (&mpi_backend, sizeof (RgCommMpi), rank, size);
+  RgCommMpi *m = (RgCommMpi *)rg_comm_alloc (&mpi_backend, sizeof (RgCommMpi), rank, size);
   m->world = world;
   m->owns_init = owns_init;
   return &m->base;

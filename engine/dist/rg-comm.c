@@ -92,7 +92,7 @@ rg_comm_allreduce_sum_f32 (RgComm *comm, float *buf, gsize n, GError **error)
     return FALSE;
   if (comm->size > 1)
     {
-      uint64_t ring = 2 * (uint64_t) (n - n / (gsize) comm->size) * sizeof (float);
+      uint64_t ring = 2 * (uint64_t)(n - n / (gsize)comm->size) * sizeof (float);
       comm->sent[(comm->rank + 1) % comm->size] += ring;
       comm->received[(comm->rank + comm->size - 1) % comm->size] += ring;
     }
@@ -157,13 +157,13 @@ rg_comm_alltoall_sizes (RgComm *comm, const uint64_t *send_sizes, uint64_t *recv
   for (int p = 0; p < w; p++)
     {
       counts[p] = sizeof (uint64_t);
-      displs[p] = (gsize) p * sizeof (uint64_t);
+      displs[p] = (gsize)p * sizeof (uint64_t);
     }
   if (!comm->backend->alltoallv (comm, send_sizes, counts, displs, recv_sizes, counts, displs,
                                  error))
     return FALSE;
-  comm->control_sent += (uint64_t) (w - 1) * sizeof (uint64_t);
-  comm->control_received += (uint64_t) (w - 1) * sizeof (uint64_t);
+  comm->control_sent += (uint64_t)(w - 1) * sizeof (uint64_t);
+  comm->control_received += (uint64_t)(w - 1) * sizeof (uint64_t);
   return TRUE;
 }
 
@@ -237,9 +237,8 @@ self_allgather (RgComm *comm, const void *send, gsize bytes, void *recv, GError 
 }
 
 static gboolean
-self_alltoallv (RgComm *comm, const void *send, const gsize *send_counts,
-                const gsize *send_displs, void *recv, const gsize *recv_counts,
-                const gsize *recv_displs, GError **error)
+self_alltoallv (RgComm *comm, const void *send, const gsize *send_counts, const gsize *send_displs,
+                void *recv, const gsize *recv_counts, const gsize *recv_displs, GError **error)
 {
   if (send_counts[0] != recv_counts[0])
     {
@@ -250,7 +249,7 @@ self_alltoallv (RgComm *comm, const void *send, const gsize *send_counts,
       return FALSE;
     }
   if (send_counts[0] > 0)
-    memmove ((guint8 *) recv + recv_displs[0], (const guint8 *) send + send_displs[0],
+    memmove ((guint8 *)recv + recv_displs[0], (const guint8 *)send + send_displs[0],
              send_counts[0]);
   return TRUE;
 }

@@ -35,29 +35,30 @@ typedef struct _RgComm RgComm;
 
 /* What a backend implements. Byte counting and argument checks happen in
  * rg-comm.c, so a backend only moves bytes. */
-typedef struct {
+typedef struct
+{
   const char *name;
-  gboolean (*barrier)   (RgComm *comm, GError **error);
+  gboolean (*barrier) (RgComm *comm, GError **error);
   gboolean (*broadcast) (RgComm *comm, void *buf, gsize bytes, int root, GError **error);
   gboolean (*allreduce_sum_f32) (RgComm *comm, float *buf, gsize n, GError **error);
-  gboolean (*allgather) (RgComm *comm, const void *send, gsize bytes, void *recv,
-                         GError **error);
+  gboolean (*allgather) (RgComm *comm, const void *send, gsize bytes, void *recv, GError **error);
   /* counts and displacements in bytes, size entries each */
   gboolean (*alltoallv) (RgComm *comm, const void *send, const gsize *send_counts,
                          const gsize *send_displs, void *recv, const gsize *recv_counts,
                          const gsize *recv_displs, GError **error);
-  void     (*destroy)   (RgComm *comm);
+  void (*destroy) (RgComm *comm);
 } RgCommBackend;
 
 /* The base every backend embeds first. */
-struct _RgComm {
+struct _RgComm
+{
   const RgCommBackend *backend;
-  int       rank;
-  int       size;
-  uint64_t *sent;      /* [size] payload bytes sent to each peer */
-  uint64_t *received;  /* [size] payload bytes received from each peer */
-  uint64_t  control_sent;
-  uint64_t  control_received;
+  int rank;
+  int size;
+  uint64_t *sent;     /* [size] payload bytes sent to each peer */
+  uint64_t *received; /* [size] payload bytes received from each peer */
+  uint64_t control_sent;
+  uint64_t control_received;
 };
 
 /* A size-1 communicator. */
@@ -75,8 +76,8 @@ RgComm *rg_comm_new_auto (int *argc, char ***argv, GError **error);
 void rg_comm_free (RgComm *comm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgComm, rg_comm_free)
 
-int         rg_comm_rank (const RgComm *comm);
-int         rg_comm_size (const RgComm *comm);
+int rg_comm_rank (const RgComm *comm);
+int rg_comm_size (const RgComm *comm);
 const char *rg_comm_backend_name (const RgComm *comm);
 
 gboolean rg_comm_barrier (RgComm *comm, GError **error);
@@ -94,13 +95,12 @@ gboolean rg_comm_alltoallv (RgComm *comm, const void *send, const gsize *send_co
 /* alltoallv for bookkeeping that travels beside the payload (request
  * layouts, sizes): the same exchange, counted as control bytes. */
 gboolean rg_comm_alltoallv_control (RgComm *comm, const void *send, const gsize *send_counts,
-                                    const gsize *send_displs, void *recv,
-                                    const gsize *recv_counts, const gsize *recv_displs,
-                                    GError **error);
+                                    const gsize *send_displs, void *recv, const gsize *recv_counts,
+                                    const gsize *recv_displs, GError **error);
 /* recv_sizes[p] = what rank p passed as send_sizes[me]: how a rank learns
  * its alltoallv receive counts. Counted as control bytes. */
-gboolean rg_comm_alltoall_sizes (RgComm *comm, const uint64_t *send_sizes,
-                                 uint64_t *recv_sizes, GError **error);
+gboolean rg_comm_alltoall_sizes (RgComm *comm, const uint64_t *send_sizes, uint64_t *recv_sizes,
+                                 GError **error);
 
 /* ---- byte counters ---- */
 
@@ -108,7 +108,7 @@ uint64_t rg_comm_bytes_sent (const RgComm *comm, int peer);
 uint64_t rg_comm_bytes_received (const RgComm *comm, int peer);
 uint64_t rg_comm_bytes_sent_total (const RgComm *comm);
 uint64_t rg_comm_bytes_received_total (const RgComm *comm);
-void     rg_comm_reset_counters (RgComm *comm);
+void rg_comm_reset_counters (RgComm *comm);
 
 /* For backends: allocates the base (rank, size, zeroed counters) inside a
  * struct of struct_size bytes whose first member is RgComm. */

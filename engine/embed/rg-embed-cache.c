@@ -13,28 +13,30 @@
 #define EMPTY_KEY UINT64_MAX
 
 /* Row counts for LFU: key → count, linear probing, grows at 1/2 load. */
-typedef struct {
+typedef struct
+{
   uint64_t *keys;
   uint32_t *counts;
-  gsize     mask;
-  gsize     used;
+  gsize mask;
+  gsize used;
 } CountMap;
 
-struct _RgEmbedCache {
+struct _RgEmbedCache
+{
   RgEmbedCachePolicy policy;
-  int64_t            n_sets;
-  gsize              row_bytes;
-  uint64_t          *keys;   /* n_sets × WAYS, EMPTY_KEY when free */
-  uint64_t          *stamp;  /* last access tick per way (LRU and LFU ties) */
-  guint8            *dirty;  /* per way */
-  guint8            *data;   /* n_sets × WAYS × row_bytes, NULL in simulator mode */
-  uint64_t           tick;
-  int64_t            resident;
-  int64_t            n_dirty;
-  CountMap           counts;
-  RgEmbedCacheStats  stats;
+  int64_t n_sets;
+  gsize row_bytes;
+  uint64_t *keys;  /* n_sets × WAYS, EMPTY_KEY when free */
+  uint64_t *stamp; /* last access tick per way (LRU and LFU ties) */
+  guint8 *dirty;   /* per way */
+  guint8 *data;    /* n_sets × WAYS × row_bytes, NULL in simulator mode */
+  uint64_t tick;
+  int64_t resident;
+  int64_t n_dirty;
+  CountMap counts;
+  RgEmbedCacheStats stats;
   RgEmbedCacheWritebackFunc writeback;
-  void              *writeback_data;
+  void *writeback_data;
 };
 
 /* murmur3's 64-bit finalizer, as FBGEMM hashes linear row indices. */
@@ -54,7 +56,7 @@ pack_key (uint32_t table, int64_t row)
 {
   g_return_val_if_fail (table <= RG_EMBED_CACHE_MAX_TABLE, EMPTY_KEY - 1);
   g_return_val_if_fail (row >= 0 && row <= RG_EMBED_CACHE_MAX_ROW, EMPTY_KEY - 1);
-  return ((uint64_t) table << 40) | (uint64_t) row;
+  return ((uint64_t)table << 40) | (uint64_t)row;
 }
 
 static void
@@ -143,9 +145,9 @@ rg_embed_cache_policy_from_name (const char *name, RgEmbedCachePolicy *out)
 int64_t
 rg_embed_cache_rows_for_load_factor (int64_t total_rows, double load_factor)
 {
-  double want = (double) MAX (total_rows, 0) * MAX (load_factor, 0.0);
-  int64_t rows = (int64_t) (want + 0.999999);
-  return MAX (rows, (int64_t) RG_EMBED_CACHE_WAYS);
+  double want = (double)MAX (total_rows, 0) * MAX (load_factor, 0.0);
+  int64_t rows = (int64_t)(want + 0.999999);
+  return MAX (rows, (int64_t)RG_EMBED_CACHE_WAYS);
 }
 
 RgEmbedCache *
@@ -160,7 +162,7 @@ rg_embed_cache_new (RgEmbedCachePolicy policy, int64_t capacity_rows, gsize row_
       return NULL;
     }
   int64_t n_sets = (capacity_rows + RG_EMBED_CACHE_WAYS - 1) / RG_EMBED_CACHE_WAYS;
-  gsize n_ways = (gsize) n_sets * RG_EMBED_CACHE_WAYS;
+  gsize n_ways = (gsize)n_sets * RG_EMBED_CACHE_WAYS;
   /* a hostile plan must not make us multiply our way into a wrapped size */
   if (n_sets > G_MAXINT64 / RG_EMBED_CACHE_WAYS
       || (row_bytes > 0 && n_ways > G_MAXSIZE / row_bytes))
@@ -178,8 +180,9 @@ rg_embed_cache_new (RgEmbedCachePolicy policy, int64_t capacity_rows, gsize row_
       if (data == NULL)
         {
           g_set_error (error, RG_ERROR, RG_ERROR_NO_MEMORY,
-                       "embedding cache: cannot allocate %" G_GSIZE_FORMAT " bytes for %"
-                       G_GSIZE_FORMAT " rows", n_ways * row_bytes, n_ways);
+                       "embedding cache: cannot allocate %" G_GSIZE_FORMAT
+                       " bytes for %" G_GSIZE_FORMAT " rows",
+                       n_ways * row_bytes, n_ways);
           return NULL;
         }
     }
@@ -245,14 +248,14 @@ rg_embed_cache_resident (const RgEmbedCache *cache)
 int64_t
 rg_embed_cache_set_of (const RgEmbedCache *cache, uint32_t table, int64_t row)
 {
-  return (int64_t) (mix64 (pack_key (table, row)) % (uint64_t) cache->n_sets);
+  return (int64_t)(mix64 (pack_key (table, row)) % (uint64_t)cache->n_sets);
 }
 
 /* Index of key's way, or -1. */
 static int64_t
 find_way (const RgEmbedCache *c, uint64_t key)
 {
-  int64_t base = (int64_t) (mix64 (key) % (uint64_t) c->n_sets) * RG_EMBED_CACHE_WAYS;
+  int64_t base = (int64_t)(mix64 (key) % (uint64_t)c->n_sets) * RG_EMBED_CACHE_WAYS;
   for (int w = 0; w < RG_EMBED_CACHE_WAYS; w++)
     if (c->keys[base + w] == key)
       return base + w;
@@ -292,7 +295,7 @@ touch (RgEmbedCache *c, uint64_t key)
 static int64_t
 choose_way (RgEmbedCache *c, uint64_t key)
 {
-  int64_t base = (int64_t) (mix64 (key) % (uint64_t) c->n_sets) * RG_EMBED_CACHE_WAYS;
+  int64_t base = (int64_t)(mix64 (key) % (uint64_t)c->n_sets) * RG_EMBED_CACHE_WAYS;
   int64_t victim = -1;
   uint32_t victim_count = G_MAXUINT32;
   for (int w = 0; w < RG_EMBED_CACHE_WAYS; w++)
@@ -334,13 +337,12 @@ evict (RgEmbedCache *c, int64_t i, GError **error)
           g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                        "embedding cache: dirty row %" G_GUINT64_FORMAT
                        " of table %u has nowhere to be written back",
-                       c->keys[i] & (uint64_t) RG_EMBED_CACHE_MAX_ROW,
-                       (unsigned) (c->keys[i] >> 40));
+                       c->keys[i] & (uint64_t)RG_EMBED_CACHE_MAX_ROW, (unsigned)(c->keys[i] >> 40));
           return FALSE;
         }
-      if (!c->writeback (c->writeback_data, (uint32_t) (c->keys[i] >> 40),
-                         (int64_t) (c->keys[i] & (uint64_t) RG_EMBED_CACHE_MAX_ROW),
-                         c->data + (gsize) i * c->row_bytes, error))
+      if (!c->writeback (c->writeback_data, (uint32_t)(c->keys[i] >> 40),
+                         (int64_t)(c->keys[i] & (uint64_t)RG_EMBED_CACHE_MAX_ROW),
+                         c->data + (gsize)i * c->row_bytes, error))
         return FALSE;
       c->stats.writebacks++;
       c->dirty[i] = 0;
@@ -372,7 +374,7 @@ admit (RgEmbedCache *c, uint64_t key, const void *bytes, gboolean dirty, void **
   c->stats.inserts++;
   if (c->data != NULL)
     {
-      guint8 *slot = c->data + (gsize) i * c->row_bytes;
+      guint8 *slot = c->data + (gsize)i * c->row_bytes;
       if (bytes != NULL)
         memcpy (slot, bytes, c->row_bytes);
       else
@@ -401,8 +403,7 @@ rg_embed_cache_access (RgEmbedCache *cache, uint32_t table, int64_t row)
 }
 
 uint64_t
-rg_embed_cache_access_batch (RgEmbedCache *cache, uint32_t table, const int64_t *rows,
-                             gsize n_rows)
+rg_embed_cache_access_batch (RgEmbedCache *cache, uint32_t table, const int64_t *rows, gsize n_rows)
 {
   uint64_t hits = 0;
   for (gsize i = 0; i < n_rows; i++)
@@ -427,12 +428,11 @@ rg_embed_cache_hit_rate (const RgEmbedCache *cache)
 {
   if (cache->stats.accesses == 0)
     return 0.0;
-  return (double) cache->stats.hits / (double) cache->stats.accesses;
+  return (double)cache->stats.hits / (double)cache->stats.accesses;
 }
 
 void
-rg_embed_cache_set_writeback (RgEmbedCache *cache, RgEmbedCacheWritebackFunc func,
-                              void *user_data)
+rg_embed_cache_set_writeback (RgEmbedCache *cache, RgEmbedCacheWritebackFunc func, void *user_data)
 {
   cache->writeback = func;
   cache->writeback_data = user_data;
@@ -443,7 +443,7 @@ rg_embed_cache_lookup (RgEmbedCache *cache, uint32_t table, int64_t row)
 {
   g_return_val_if_fail (cache->data != NULL, NULL);
   int64_t way = touch (cache, pack_key (table, row));
-  return way >= 0 ? cache->data + (gsize) way * cache->row_bytes : NULL;
+  return way >= 0 ? cache->data + (gsize)way * cache->row_bytes : NULL;
 }
 
 gboolean
@@ -456,7 +456,7 @@ rg_embed_cache_insert (RgEmbedCache *cache, uint32_t table, int64_t row, const v
   if (way >= 0)
     {
       /* already resident (the caller raced its own lookup): refresh bytes */
-      guint8 *slot = cache->data + (gsize) way * cache->row_bytes;
+      guint8 *slot = cache->data + (gsize)way * cache->row_bytes;
       memcpy (slot, bytes, cache->row_bytes);
       if (dirty && !cache->dirty[way])
         {
@@ -507,9 +507,9 @@ rg_embed_cache_flush (RgEmbedCache *cache, GError **error)
     {
       if (cache->keys[i] == EMPTY_KEY || !cache->dirty[i])
         continue;
-      if (!cache->writeback (cache->writeback_data, (uint32_t) (cache->keys[i] >> 40),
-                             (int64_t) (cache->keys[i] & (uint64_t) RG_EMBED_CACHE_MAX_ROW),
-                             cache->data + (gsize) i * cache->row_bytes, error))
+      if (!cache->writeback (cache->writeback_data, (uint32_t)(cache->keys[i] >> 40),
+                             (int64_t)(cache->keys[i] & (uint64_t)RG_EMBED_CACHE_MAX_ROW),
+                             cache->data + (gsize)i * cache->row_bytes, error))
         return FALSE;
       cache->stats.writebacks++;
       cache->dirty[i] = 0;

@@ -39,16 +39,18 @@ G_BEGIN_DECLS
 #define RG_EMBED_CACHE_WAYS 32
 /* Row ids must fit in 40 bits and table ids in 23: the pair is packed into
  * one 64-bit key. */
-#define RG_EMBED_CACHE_MAX_ROW   ((INT64_C (1) << 40) - 1)
+#define RG_EMBED_CACHE_MAX_ROW ((INT64_C (1) << 40) - 1)
 #define RG_EMBED_CACHE_MAX_TABLE ((1u << 23) - 1)
 
-typedef enum {
+typedef enum
+{
   RG_EMBED_CACHE_LRU,
   RG_EMBED_CACHE_LFU,
 } RgEmbedCachePolicy;
 
-typedef struct {
-  uint64_t accesses;   /* lookups, hit or miss */
+typedef struct
+{
+  uint64_t accesses; /* lookups, hit or miss */
   uint64_t hits;
   uint64_t misses;
   uint64_t inserts;    /* rows admitted into a way */
@@ -66,7 +68,7 @@ typedef gboolean (*RgEmbedCacheWritebackFunc) (void *user_data, uint32_t table, 
                                                const void *bytes, GError **error);
 
 const char *rg_embed_cache_policy_name (RgEmbedCachePolicy policy); /* "lru", "lfu" */
-gboolean    rg_embed_cache_policy_from_name (const char *name, RgEmbedCachePolicy *out);
+gboolean rg_embed_cache_policy_from_name (const char *name, RgEmbedCachePolicy *out);
 
 /* Ways needed to hold load_factor × total_rows rows (FBGEMM's
  * cache_load_factor), at least one set. */
@@ -74,16 +76,16 @@ int64_t rg_embed_cache_rows_for_load_factor (int64_t total_rows, double load_fac
 
 /* capacity_rows is rounded up to whole sets of 32 ways. row_bytes == 0 makes
  * a policy simulator. Fails on capacity <= 0 or an allocation too large. */
-RgEmbedCache *rg_embed_cache_new (RgEmbedCachePolicy policy, int64_t capacity_rows,
-                                  gsize row_bytes, GError **error);
-void          rg_embed_cache_free (RgEmbedCache *cache);
+RgEmbedCache *rg_embed_cache_new (RgEmbedCachePolicy policy, int64_t capacity_rows, gsize row_bytes,
+                                  GError **error);
+void rg_embed_cache_free (RgEmbedCache *cache);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgEmbedCache, rg_embed_cache_free)
 
 RgEmbedCachePolicy rg_embed_cache_policy (const RgEmbedCache *cache);
-int64_t            rg_embed_cache_capacity (const RgEmbedCache *cache); /* n_sets × 32 */
-int64_t            rg_embed_cache_n_sets (const RgEmbedCache *cache);
-gsize              rg_embed_cache_row_bytes (const RgEmbedCache *cache);
-int64_t            rg_embed_cache_resident (const RgEmbedCache *cache); /* occupied ways */
+int64_t rg_embed_cache_capacity (const RgEmbedCache *cache); /* n_sets × 32 */
+int64_t rg_embed_cache_n_sets (const RgEmbedCache *cache);
+gsize rg_embed_cache_row_bytes (const RgEmbedCache *cache);
+int64_t rg_embed_cache_resident (const RgEmbedCache *cache); /* occupied ways */
 
 /* The set a row maps to (exposed so tests can build colliding streams). */
 int64_t rg_embed_cache_set_of (const RgEmbedCache *cache, uint32_t table, int64_t row);
@@ -98,11 +100,11 @@ gboolean rg_embed_cache_contains (const RgEmbedCache *cache, uint32_t table, int
  * so use lookup()/insert() there instead. */
 gboolean rg_embed_cache_access (RgEmbedCache *cache, uint32_t table, int64_t row);
 /* access() for each id in order; returns the number of hits. */
-uint64_t rg_embed_cache_access_batch (RgEmbedCache *cache, uint32_t table,
-                                      const int64_t *rows, gsize n_rows);
+uint64_t rg_embed_cache_access_batch (RgEmbedCache *cache, uint32_t table, const int64_t *rows,
+                                      gsize n_rows);
 
 void rg_embed_cache_get_stats (const RgEmbedCache *cache, RgEmbedCacheStats *out);
-void rg_embed_cache_reset_stats (RgEmbedCache *cache); /* counters only, contents stay */
+void rg_embed_cache_reset_stats (RgEmbedCache *cache);      /* counters only, contents stay */
 double rg_embed_cache_hit_rate (const RgEmbedCache *cache); /* hits / accesses, 0 if none */
 
 /* ---- data cache ---- */
@@ -117,13 +119,12 @@ void *rg_embed_cache_lookup (RgEmbedCache *cache, uint32_t table, int64_t row);
 /* After a miss: offer the row's bytes. *slot_out (may be NULL) receives the
  * way's bytes when the row was admitted, NULL when the policy declined.
  * A dirty victim is written back first; FALSE only when that fails. */
-gboolean rg_embed_cache_insert (RgEmbedCache *cache, uint32_t table, int64_t row,
-                                const void *bytes, gboolean dirty, void **slot_out,
-                                GError **error);
+gboolean rg_embed_cache_insert (RgEmbedCache *cache, uint32_t table, int64_t row, const void *bytes,
+                                gboolean dirty, void **slot_out, GError **error);
 
 /* Marks a resident row as changed; FALSE when it is not resident. */
 gboolean rg_embed_cache_mark_dirty (RgEmbedCache *cache, uint32_t table, int64_t row);
-int64_t  rg_embed_cache_n_dirty (const RgEmbedCache *cache);
+int64_t rg_embed_cache_n_dirty (const RgEmbedCache *cache);
 
 /* Writes back every dirty row (rows stay resident, now clean). Stops at the
  * first failure; rows not yet written stay dirty. */

@@ -36,8 +36,8 @@ rg_embed_optim_step_row (const RgEmbedOptim *optim, RgDType dtype, int dim, void
     {
       double sq = 0.0;
       for (int i = 0; i < dim; i++)
-        sq += (double) grad[i] * grad[i];
-      state[0] += (float) (sq / dim);
+        sq += (double)grad[i] * grad[i];
+      state[0] += (float)(sq / dim);
       step = optim->lr / (sqrtf (state[0]) + optim->eps);
     }
   if (dtype == RG_BF16)

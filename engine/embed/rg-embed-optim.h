@@ -20,19 +20,21 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   RG_EMBED_OPTIM_SGD,
   RG_EMBED_OPTIM_ADAGRAD,
 } RgEmbedOptimKind;
 
-typedef struct {
+typedef struct
+{
   RgEmbedOptimKind kind;
-  float            lr;
-  float            eps; /* Adagrad only */
+  float lr;
+  float eps; /* Adagrad only */
 } RgEmbedOptim;
 
 const char *rg_embed_optim_name (RgEmbedOptimKind kind); /* "sgd", "adagrad" */
-gboolean    rg_embed_optim_from_name (const char *name, RgEmbedOptimKind *out);
+gboolean rg_embed_optim_from_name (const char *name, RgEmbedOptimKind *out);
 
 /* Floats of state per row: 0 for SGD, 1 for row-wise Adagrad. */
 int rg_embed_optim_state_floats (RgEmbedOptimKind kind);

@@ -6,12 +6,13 @@
 
 #include <string.h>
 
-#define RECORD_MAGIC   0x31524752u /* "RGR1" little-endian */
-#define APPLICATION_ID 0x52474553  /* "RGES" */
+#define RECORD_MAGIC 0x31524752u  /* "RGR1" little-endian */
+#define APPLICATION_ID 0x52474553 /* "RGES" */
 
-struct _RgEmbedDb {
-  sqlite3      *db;
-  char         *path;
+struct _RgEmbedDb
+{
+  sqlite3 *db;
+  char *path;
   sqlite3_stmt *put;
   sqlite3_stmt *get; /* RG_EMBED_DB_READ_BATCH placeholders after tbl */
 };
@@ -22,11 +23,11 @@ void
 rg_embed_record_layout (RgEmbedRecordLayout *l, int dim, RgDType dtype, RgEmbedOptimKind optim)
 {
   l->dim = dim;
-  l->weight_bytes = (gsize) dim * rg_dtype_size (dtype);
+  l->weight_bytes = (gsize)dim * rg_dtype_size (dtype);
   /* keep the state floats 4-byte aligned after bf16 weights of odd dim */
-  l->weight_bytes = (l->weight_bytes + 3) & ~(gsize) 3;
+  l->weight_bytes = (l->weight_bytes + 3) & ~(gsize)3;
   l->state_floats = rg_embed_optim_state_floats (optim);
-  l->bytes = RG_EMBED_RECORD_HEADER + l->weight_bytes + (gsize) l->state_floats * 4 + 8;
+  l->bytes = RG_EMBED_RECORD_HEADER + l->weight_bytes + (gsize)l->state_floats * 4 + 8;
 }
 
 static uint64_t
@@ -44,7 +45,7 @@ fnv1a64 (const guint8 *p, gsize n)
 void
 rg_embed_record_init (const RgEmbedRecordLayout *l, guint8 *rec)
 {
-  uint32_t head[2] = { RECORD_MAGIC, (uint32_t) l->dim };
+  uint32_t head[2] = { RECORD_MAGIC, (uint32_t)l->dim };
   uint64_t version = 0;
   memset (rec, 0, l->bytes);
   memcpy (rec, head, 8);
@@ -74,7 +75,7 @@ rg_embed_record_weights (guint8 *rec)
 float *
 rg_embed_record_state (const RgEmbedRecordLayout *l, guint8 *rec)
 {
-  return (float *) (void *) (rec + RG_EMBED_RECORD_HEADER + l->weight_bytes);
+  return (float *)(void *)(rec + RG_EMBED_RECORD_HEADER + l->weight_bytes);
 }
 
 void
@@ -100,7 +101,7 @@ rg_embed_record_check (const RgEmbedRecordLayout *l, const void *blob, gsize byt
       return FALSE;
     }
   memcpy (head, p, 8);
-  if (head[0] != RECORD_MAGIC || head[1] != (uint32_t) l->dim)
+  if (head[0] != RECORD_MAGIC || head[1] != (uint32_t)l->dim)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                    "embedding table “%s” row %" G_GINT64_FORMAT
@@ -156,21 +157,20 @@ db_int (RgEmbedDb *db, const char *sql, int64_t *out, GError **error)
   return TRUE;
 }
 
-static const char schema_sql[] =
-  "CREATE TABLE embed_tables ("
-  "  id INTEGER PRIMARY KEY,"
-  "  name TEXT NOT NULL UNIQUE,"
-  "  rows INTEGER NOT NULL CHECK (rows > 0),"
-  "  dim INTEGER NOT NULL CHECK (dim > 0),"
-  "  dtype TEXT NOT NULL,"
-  "  optim TEXT NOT NULL,"
-  "  lr REAL NOT NULL,"
-  "  eps REAL NOT NULL);"
-  "CREATE TABLE embed_rows ("
-  "  tbl INTEGER NOT NULL REFERENCES embed_tables (id),"
-  "  row INTEGER NOT NULL,"
-  "  blob BLOB NOT NULL,"
-  "  PRIMARY KEY (tbl, row)) WITHOUT ROWID;";
+static const char schema_sql[] = "CREATE TABLE embed_tables ("
+                                 "  id INTEGER PRIMARY KEY,"
+                                 "  name TEXT NOT NULL UNIQUE,"
+                                 "  rows INTEGER NOT NULL CHECK (rows > 0),"
+                                 "  dim INTEGER NOT NULL CHECK (dim > 0),"
+                                 "  dtype TEXT NOT NULL,"
+                                 "  optim TEXT NOT NULL,"
+                                 "  lr REAL NOT NULL,"
+                                 "  eps REAL NOT NULL);"
+                                 "CREATE TABLE embed_rows ("
+                                 "  tbl INTEGER NOT NULL REFERENCES embed_tables (id),"
+                                 "  row INTEGER NOT NULL,"
+                                 "  blob BLOB NOT NULL,"
+                                 "  PRIMARY KEY (tbl, row)) WITHOUT ROWID;";
 
 /* Creates the schema in an empty file, or checks an existing one is ours. */
 static gboolean
@@ -185,8 +185,7 @@ db_prepare_schema (RgEmbedDb *db, GError **error)
     {
       g_autofree char *sql = g_strdup_printf ("BEGIN; %s PRAGMA application_id = %d;"
                                               " PRAGMA user_version = %d; COMMIT;",
-                                              schema_sql, APPLICATION_ID,
-                                              RG_EMBED_DB_USER_VERSION);
+                                              schema_sql, APPLICATION_ID, RG_EMBED_DB_USER_VERSION);
       if (!db_exec (db, sql, error))
         {
           db_exec (db, "ROLLBACK", NULL);
@@ -241,11 +240,11 @@ rg_embed_db_open (const char *path, GError **error)
     g_string_append_printf (sql, i ? ",?%d" : "?%d", i + 2);
   g_string_append (sql, ")");
   if (sqlite3_prepare_v3 (db->db, sql->str, -1, SQLITE_PREPARE_PERSISTENT, &db->get, NULL)
-        != SQLITE_OK
-      || sqlite3_prepare_v3 (db->db,
-                             "INSERT OR REPLACE INTO embed_rows (tbl, row, blob) VALUES (?1, ?2, ?3)",
-                             -1, SQLITE_PREPARE_PERSISTENT, &db->put, NULL)
-           != SQLITE_OK)
+          != SQLITE_OK
+      || sqlite3_prepare_v3 (
+             db->db, "INSERT OR REPLACE INTO embed_rows (tbl, row, blob) VALUES (?1, ?2, ?3)", -1,
+             SQLITE_PREPARE_PERSISTENT, &db->put, NULL)
+             != SQLITE_OK)
     {
       db_fail (db, "prepare", error);
       g_string_free (sql, TRUE);
@@ -300,19 +299,19 @@ rg_embed_db_rollback (RgEmbedDb *db)
 }
 
 gboolean
-rg_embed_db_put (RgEmbedDb *db, uint32_t table, const char *name, int64_t row,
-                 const guint8 *rec, gsize bytes, GError **error)
+rg_embed_db_put (RgEmbedDb *db, uint32_t table, const char *name, int64_t row, const guint8 *rec,
+                 gsize bytes, GError **error)
 {
   sqlite3_reset (db->put);
   sqlite3_bind_int64 (db->put, 1, table);
   sqlite3_bind_int64 (db->put, 2, row);
-  sqlite3_bind_blob (db->put, 3, rec, (int) bytes, SQLITE_STATIC);
+  sqlite3_bind_blob (db->put, 3, rec, (int)bytes, SQLITE_STATIC);
   int rc = sqlite3_step (db->put);
   sqlite3_reset (db->put);
   if (rc != SQLITE_DONE)
     {
-      g_autofree char *what = g_strdup_printf ("writing table “%s” row %" G_GINT64_FORMAT,
-                                               name, row);
+      g_autofree char *what
+          = g_strdup_printf ("writing table “%s” row %" G_GINT64_FORMAT, name, row);
       return db_fail (db, what, error);
     }
   return TRUE;
@@ -335,27 +334,27 @@ find_sorted (const int64_t *rows, gsize n, int64_t row)
 
 gboolean
 rg_embed_db_get_many (RgEmbedDb *db, uint32_t table, const char *name,
-                      const RgEmbedRecordLayout *layout, const int64_t *rows, gsize n,
-                      guint8 *recs, RgEmbedStoreStats *stats, GError **error)
+                      const RgEmbedRecordLayout *layout, const int64_t *rows, gsize n, guint8 *recs,
+                      RgEmbedStoreStats *stats, GError **error)
 {
   /* zeroed records have no magic: that is how a missing row shows below */
   memset (recs, 0, n * layout->bytes);
   for (gsize start = 0; start < n; start += RG_EMBED_DB_READ_BATCH)
     {
-      gsize count = MIN (n - start, (gsize) RG_EMBED_DB_READ_BATCH);
+      gsize count = MIN (n - start, (gsize)RG_EMBED_DB_READ_BATCH);
       const int64_t *batch = rows + start;
       sqlite3_reset (db->get);
       sqlite3_bind_int64 (db->get, 1, table);
       /* unused placeholders repeat the first id: IN is a set, so no extra rows */
       for (int i = 0; i < RG_EMBED_DB_READ_BATCH; i++)
-        sqlite3_bind_int64 (db->get, i + 2, batch[(gsize) i < count ? (gsize) i : 0]);
+        sqlite3_bind_int64 (db->get, i + 2, batch[(gsize)i < count ? (gsize)i : 0]);
       gsize found = 0;
       int rc;
       while ((rc = sqlite3_step (db->get)) == SQLITE_ROW)
         {
           int64_t row = sqlite3_column_int64 (db->get, 0);
           const void *blob = sqlite3_column_blob (db->get, 1);
-          gsize bytes = (gsize) sqlite3_column_bytes (db->get, 1);
+          gsize bytes = (gsize)sqlite3_column_bytes (db->get, 1);
           gsize at = find_sorted (batch, count, row);
           if (at == G_MAXSIZE)
             continue;
@@ -393,7 +392,8 @@ rg_embed_db_get_many (RgEmbedDb *db, uint32_t table, const char *name,
             }
           g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                        "embedding store %s: table “%s”: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                       " rows missing", db->path, name, count - found, count);
+                       " rows missing",
+                       db->path, name, count - found, count);
           return FALSE;
         }
     }

@@ -14,39 +14,40 @@
 G_BEGIN_DECLS
 
 #define RG_EMBED_DB_USER_VERSION 1
-#define RG_EMBED_DB_READ_BATCH   256 /* ids per SELECT … IN (…) */
+#define RG_EMBED_DB_READ_BATCH 256 /* ids per SELECT … IN (…) */
 
 /* Record layout helpers. */
 #define RG_EMBED_RECORD_HEADER 16 /* magic, dim, version */
 
-typedef struct {
-  int   dim;
+typedef struct
+{
+  int dim;
   gsize weight_bytes;
-  int   state_floats;
+  int state_floats;
   gsize bytes; /* whole record */
 } RgEmbedRecordLayout;
 
-void     rg_embed_record_layout (RgEmbedRecordLayout *layout, int dim, RgDType dtype,
-                                 RgEmbedOptimKind optim);
-void     rg_embed_record_init (const RgEmbedRecordLayout *l, guint8 *rec);
+void rg_embed_record_layout (RgEmbedRecordLayout *layout, int dim, RgDType dtype,
+                             RgEmbedOptimKind optim);
+void rg_embed_record_init (const RgEmbedRecordLayout *l, guint8 *rec);
 uint64_t rg_embed_record_version (const guint8 *rec);
-void     rg_embed_record_set_version (guint8 *rec, uint64_t version);
-void    *rg_embed_record_weights (guint8 *rec);
-float   *rg_embed_record_state (const RgEmbedRecordLayout *l, guint8 *rec);
-void     rg_embed_record_seal (const RgEmbedRecordLayout *l, guint8 *rec); /* writes checksum */
+void rg_embed_record_set_version (guint8 *rec, uint64_t version);
+void *rg_embed_record_weights (guint8 *rec);
+float *rg_embed_record_state (const RgEmbedRecordLayout *l, guint8 *rec);
+void rg_embed_record_seal (const RgEmbedRecordLayout *l, guint8 *rec); /* writes checksum */
 gboolean rg_embed_record_check (const RgEmbedRecordLayout *l, const void *blob, gsize bytes,
                                 const char *table, int64_t row, GError **error);
 
 typedef struct _RgEmbedDb RgEmbedDb;
 
 RgEmbedDb *rg_embed_db_open (const char *path, GError **error);
-void       rg_embed_db_close (RgEmbedDb *db);
-sqlite3   *rg_embed_db_handle (RgEmbedDb *db);
+void rg_embed_db_close (RgEmbedDb *db);
+sqlite3 *rg_embed_db_handle (RgEmbedDb *db);
 const char *rg_embed_db_path (RgEmbedDb *db);
 
 gboolean rg_embed_db_begin (RgEmbedDb *db, GError **error);
 gboolean rg_embed_db_commit (RgEmbedDb *db, GError **error);
-void     rg_embed_db_rollback (RgEmbedDb *db);
+void rg_embed_db_rollback (RgEmbedDb *db);
 
 /* Insert or replace one sealed record. */
 gboolean rg_embed_db_put (RgEmbedDb *db, uint32_t table, const char *name, int64_t row,

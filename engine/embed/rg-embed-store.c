@@ -20,43 +20,51 @@
 
 typedef struct _Table Table;
 
-struct _Table {
-  RgEmbedTableInfo    info;
-  char               *name;
-  RgEmbedStore       *store;
+struct _Table
+{
+  RgEmbedTableInfo info;
+  char *name;
+  RgEmbedStore *store;
   RgEmbedRecordLayout layout;
-  guint8             *tier_of; /* [rows] RgEmbedTierKind, NULL = all cold */
-  int64_t            *slot;    /* [rows] index within its tier's block */
-  void               *block[2]; /* DEVICE, HOST */
-  gsize               block_bytes[2];
-  guint8             *dirty;   /* [rows] for tier-resident rows */
-  int64_t             n_dirty;
-  RgEmbedCache       *cache;   /* may be NULL */
-  GHashTable         *pending; /* row → g_malloc'd record */
+  guint8 *tier_of; /* [rows] RgEmbedTierKind, NULL = all cold */
+  int64_t *slot;   /* [rows] index within its tier's block */
+  void *block[2];  /* DEVICE, HOST */
+  gsize block_bytes[2];
+  guint8 *dirty; /* [rows] for tier-resident rows */
+  int64_t n_dirty;
+  RgEmbedCache *cache; /* may be NULL */
+  GHashTable *pending; /* row → g_malloc'd record */
 };
 
-typedef enum { FROM_TIER, FROM_CACHE, FROM_PENDING } DirtySource;
+typedef enum
+{
+  FROM_TIER,
+  FROM_CACHE,
+  FROM_PENDING
+} DirtySource;
 
-typedef struct {
-  Table      *table;
-  int64_t     row;
+typedef struct
+{
+  Table *table;
+  int64_t row;
   DirtySource source;
 } TxnRow;
 
-struct _RgEmbedStore {
-  RgEmbedDb           *db;
-  RgEmbedStoreConfig   config;
-  RgEmbedTier         *tiers[2];
-  GPtrArray           *tables; /* Table*, in id order */
-  RgEmbedStoreStats    stats;
+struct _RgEmbedStore
+{
+  RgEmbedDb *db;
+  RgEmbedStoreConfig config;
+  RgEmbedTier *tiers[2];
+  GPtrArray *tables; /* Table*, in id order */
+  RgEmbedStoreStats stats;
   /* flush state */
-  gboolean             in_flush;
-  gboolean             in_txn;
-  GArray              *txn;    /* TxnRow written in the open transaction */
-  int64_t              flush_written;
-  int64_t              flush_total;
+  gboolean in_flush;
+  gboolean in_txn;
+  GArray *txn; /* TxnRow written in the open transaction */
+  int64_t flush_written;
+  int64_t flush_total;
   RgEmbedFlushProgress progress;
-  void                *progress_data;
+  void *progress_data;
 };
 
 RgEmbedStoreConfig
@@ -117,8 +125,8 @@ get_table (RgEmbedStore *s, uint32_t id, GError **error)
 {
   Table *t = find_table (s, id);
   if (t == NULL)
-    g_set_error (error, RG_ERROR, RG_ERROR_NOT_FOUND,
-                 "embedding store %s: no table with id %u", rg_embed_db_path (s->db), id);
+    g_set_error (error, RG_ERROR, RG_ERROR_NOT_FOUND, "embedding store %s: no table with id %u",
+                 rg_embed_db_path (s->db), id);
   return t;
 }
 
@@ -168,13 +176,13 @@ static Table *
 table_from_row (RgEmbedStore *s, sqlite3_stmt *st, GError **error)
 {
   int64_t id = sqlite3_column_int64 (st, 0);
-  const char *name = (const char *) sqlite3_column_text (st, 1);
+  const char *name = (const char *)sqlite3_column_text (st, 1);
   int64_t rows = sqlite3_column_int64 (st, 2);
   int64_t dim = sqlite3_column_int64 (st, 3);
-  const char *dtype_name = (const char *) sqlite3_column_text (st, 4);
-  const char *optim_name = (const char *) sqlite3_column_text (st, 5);
-  RgEmbedOptim optim = { .lr = (float) sqlite3_column_double (st, 6),
-                         .eps = (float) sqlite3_column_double (st, 7) };
+  const char *dtype_name = (const char *)sqlite3_column_text (st, 4);
+  const char *optim_name = (const char *)sqlite3_column_text (st, 5);
+  RgEmbedOptim optim
+      = { .lr = (float)sqlite3_column_double (st, 6), .eps = (float)sqlite3_column_double (st, 7) };
   RgDType dtype;
   if (name == NULL || dtype_name == NULL || optim_name == NULL || id <= 0
       || id > RG_EMBED_CACHE_MAX_TABLE || rows <= 0 || rows > RG_EMBED_CACHE_MAX_ROW || dim <= 0
@@ -190,7 +198,7 @@ table_from_row (RgEmbedStore *s, sqlite3_stmt *st, GError **error)
                    dtype_name ? dtype_name : "?", optim_name ? optim_name : "?");
       return NULL;
     }
-  return table_new (s, (uint32_t) id, name, rows, (int) dim, dtype, &optim, error);
+  return table_new (s, (uint32_t)id, name, rows, (int)dim, dtype, &optim, error);
 }
 
 static gboolean
@@ -244,10 +252,10 @@ rg_embed_store_open (const char *path, const RgEmbedStoreConfig *config, GError 
   RgEmbedStore *s = g_new0 (RgEmbedStore, 1);
   s->db = db;
   s->config = cfg;
-  s->tiers[RG_EMBED_TIER_DEVICE] = cfg.device_tier ? cfg.device_tier
-                                                   : rg_embed_tier_new_device_stand_in (cfg.device_bytes);
+  s->tiers[RG_EMBED_TIER_DEVICE]
+      = cfg.device_tier ? cfg.device_tier : rg_embed_tier_new_device_stand_in (cfg.device_bytes);
   s->tiers[RG_EMBED_TIER_HOST] = rg_embed_tier_new_host (cfg.host_bytes);
-  s->tables = g_ptr_array_new_with_free_func ((GDestroyNotify) table_free);
+  s->tables = g_ptr_array_new_with_free_func ((GDestroyNotify)table_free);
   s->txn = g_array_new (FALSE, FALSE, sizeof (TxnRow));
   if (!load_tables (s, error))
     {
@@ -305,8 +313,7 @@ rg_embed_store_find_table (const RgEmbedStore *store, const char *name)
 
 /* Every row of a new table, N(0, init_std²) from (seed, stream = id). */
 static gboolean
-write_initial_rows (RgEmbedStore *store, Table *t, uint64_t seed, float init_std,
-                    GError **error)
+write_initial_rows (RgEmbedStore *store, Table *t, uint64_t seed, float init_std, GError **error)
 {
   const int dim = t->info.dim;
   g_autofree guint8 *rec = g_malloc (t->layout.bytes);
@@ -314,7 +321,7 @@ write_initial_rows (RgEmbedStore *store, Table *t, uint64_t seed, float init_std
   for (int64_t r = 0; r < t->info.rows; r++)
     {
       rg_embed_record_init (&t->layout, rec);
-      rg_rng_normal (seed, t->info.id, (uint64_t) r * (uint64_t) dim, v, dim);
+      rg_rng_normal (seed, t->info.id, (uint64_t)r * (uint64_t)dim, v, dim);
       for (int i = 0; i < dim; i++)
         v[i] *= init_std;
       rg_convert_floats (v, RG_F32, rg_embed_record_weights (rec), t->info.dtype, dim);
@@ -376,12 +383,12 @@ rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows
   if (id > RG_EMBED_CACHE_MAX_TABLE)
     {
       rg_embed_db_rollback (store->db);
-      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
-                   "embedding store %s: too many tables", path);
+      g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED, "embedding store %s: too many tables",
+                   path);
       return FALSE;
     }
 
-  Table *t = table_new (store, (uint32_t) id, name, rows, dim, dtype, optim, error);
+  Table *t = table_new (store, (uint32_t)id, name, rows, dim, dtype, optim, error);
   if (t == NULL)
     {
       rg_embed_db_rollback (store->db);
@@ -396,7 +403,7 @@ rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows
     }
   g_ptr_array_add (store->tables, t);
   if (id_out)
-    *id_out = (uint32_t) id;
+    *id_out = (uint32_t)id;
   return TRUE;
 
 sql_fail:
@@ -412,7 +419,7 @@ sql_fail:
 static inline RgEmbedTierKind
 tier_of (const Table *t, int64_t row)
 {
-  return t->tier_of ? (RgEmbedTierKind) t->tier_of[row] : RG_EMBED_TIER_COLD;
+  return t->tier_of ? (RgEmbedTierKind)t->tier_of[row] : RG_EMBED_TIER_COLD;
 }
 
 RgEmbedTierKind
@@ -430,7 +437,7 @@ tier_fetch (Table *t, int64_t row, guint8 *scratch, GError **error)
 {
   RgEmbedTierKind k = tier_of (t, row);
   RgEmbedTier *tier = t->store->tiers[k];
-  gsize offset = (gsize) t->slot[row] * t->layout.bytes;
+  gsize offset = (gsize)t->slot[row] * t->layout.bytes;
   guint8 *base = tier->backend->map (tier, t->block[k]);
   if (base != NULL)
     return base + offset;
@@ -447,7 +454,7 @@ tier_put_back (Table *t, int64_t row, const guint8 *rec, GError **error)
   RgEmbedTier *tier = t->store->tiers[k];
   if (tier->backend->map (tier, t->block[k]) != NULL)
     return TRUE;
-  return tier->backend->upload (tier, t->block[k], (gsize) t->slot[row] * t->layout.bytes, rec,
+  return tier->backend->upload (tier, t->block[k], (gsize)t->slot[row] * t->layout.bytes, rec,
                                 t->layout.bytes, error);
 }
 
@@ -458,8 +465,8 @@ check_rows (Table *t, const int64_t *rows, gsize n, GError **error)
     if (rows[i] >= t->info.rows)
       {
         g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                     "embedding table “%s”: row %" G_GINT64_FORMAT " is out of range (%"
-                     G_GINT64_FORMAT " rows)",
+                     "embedding table “%s”: row %" G_GINT64_FORMAT
+                     " is out of range (%" G_GINT64_FORMAT " rows)",
                      t->name, rows[i], t->info.rows);
         return FALSE;
       }
@@ -469,7 +476,7 @@ check_rows (Table *t, const int64_t *rows, gsize n, GError **error)
 static int
 cmp_i64 (const void *a, const void *b)
 {
-  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return (x > y) - (x < y);
 }
 
@@ -541,7 +548,7 @@ rg_embed_store_read_rows (RgEmbedStore *store, uint32_t table, const int64_t *ro
       else if (t->cache && (rec = rg_embed_cache_lookup (t->cache, table, row)) != NULL)
         store->stats.cache_hits++;
       else
-        rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize) row));
+        rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize)row));
       if (rec == NULL)
         {
           g_array_append_val (miss_at, i);
@@ -554,8 +561,8 @@ rg_embed_store_read_rows (RgEmbedStore *store, uint32_t table, const int64_t *ro
   if (miss_rows->len == 0)
     return TRUE;
 
-  gsize n_unique = sort_unique ((int64_t *) (void *) miss_rows->data, miss_rows->len);
-  const int64_t *unique = (const int64_t *) (void *) miss_rows->data;
+  gsize n_unique = sort_unique ((int64_t *)(void *)miss_rows->data, miss_rows->len);
+  const int64_t *unique = (const int64_t *)(void *)miss_rows->data;
   g_autofree guint8 *recs = g_malloc ((n_unique ? n_unique : 1) * t->layout.bytes);
   if (!rg_embed_db_get_many (store->db, table, t->name, &t->layout, unique, n_unique, recs,
                              &store->stats, error))
@@ -591,11 +598,10 @@ rg_embed_store_lookup_pooled (RgEmbedStore *store, uint32_t table, const int64_t
   if (!monotone)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "embedding table “%s”: bag offsets must start at 0 and never decrease",
-                   t->name);
+                   "embedding table “%s”: bag offsets must start at 0 and never decrease", t->name);
       return FALSE;
     }
-  gsize n = (gsize) offsets[n_bags];
+  gsize n = (gsize)offsets[n_bags];
   g_autofree float *rows = g_new (float, MAX (n, 1) * dim);
   if (!rg_embed_store_read_rows (store, table, indices, n, rows, error))
     return FALSE;
@@ -606,14 +612,14 @@ rg_embed_store_lookup_pooled (RgEmbedStore *store, uint32_t table, const int64_t
       for (int64_t i = offsets[b]; i < offsets[b + 1]; i++)
         {
           float w = weights ? weights[i] : 1.0f;
-          const float *src = rows + (gsize) i * dim;
+          const float *src = rows + (gsize)i * dim;
           for (int d = 0; d < dim; d++)
             dst[d] += w * src[d];
         }
       int64_t len = offsets[b + 1] - offsets[b];
       if (pool == RG_EMBED_POOL_MEAN && len > 0)
         for (int d = 0; d < dim; d++)
-          dst[d] /= (float) len;
+          dst[d] /= (float)len;
     }
   return TRUE;
 }
@@ -627,9 +633,10 @@ rg_embed_store_lookup_sequence (RgEmbedStore *store, uint32_t table, const int64
 
 /* ---- updates ---- */
 
-typedef struct {
+typedef struct
+{
   int64_t row;
-  gsize   at;
+  gsize at;
 } RowAt;
 
 static int
@@ -651,8 +658,8 @@ step_record (Table *t, guint8 *rec, const float *grad)
 }
 
 gboolean
-rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64_t *rows,
-                                gsize n, const float *grads, GError **error)
+rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64_t *rows, gsize n,
+                                const float *grads, GError **error)
 {
   Table *t = get_table (store, table, error);
   if (t == NULL || !check_rows (t, rows, n, error))
@@ -664,7 +671,7 @@ rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64
   gsize m = 0;
   for (gsize i = 0; i < n; i++)
     if (rows[i] >= 0)
-      order[m++] = (RowAt) { rows[i], i };
+      order[m++] = (RowAt){ rows[i], i };
   qsort (order, m, sizeof (RowAt), cmp_row_at);
   g_autofree int64_t *unique = g_new (int64_t, MAX (m, 1));
   g_autofree float *sum = g_new0 (float, MAX (m, 1) * dim);
@@ -707,7 +714,7 @@ rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64
               step_record (t, rec, g);
               rg_embed_cache_mark_dirty (t->cache, table, row);
             }
-          else if ((rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize) row))))
+          else if ((rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize)row))))
             step_record (t, rec, g);
           else
             {
@@ -723,14 +730,14 @@ rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64
   g_autofree int64_t *miss_rows = g_new (int64_t, miss->len);
   for (guint i = 0; i < miss->len; i++)
     miss_rows[i] = unique[g_array_index (miss, gsize, i)]; /* sorted: unique is */
-  g_autofree guint8 *recs = g_malloc ((gsize) miss->len * t->layout.bytes);
+  g_autofree guint8 *recs = g_malloc ((gsize)miss->len * t->layout.bytes);
   if (!rg_embed_db_get_many (store->db, table, t->name, &t->layout, miss_rows, miss->len, recs,
                              &store->stats, error))
     return FALSE;
   for (guint i = 0; i < miss->len; i++)
     {
       gsize u = g_array_index (miss, gsize, i);
-      guint8 *rec = recs + (gsize) i * t->layout.bytes;
+      guint8 *rec = recs + (gsize)i * t->layout.bytes;
       step_record (t, rec, sum + u * dim);
       store->stats.rows_updated++;
       void *slot = NULL;
@@ -738,7 +745,7 @@ rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64
           && !rg_embed_cache_insert (t->cache, table, miss_rows[i], rec, TRUE, &slot, error))
         return FALSE;
       if (slot == NULL)
-        g_hash_table_insert (t->pending, GSIZE_TO_POINTER ((gsize) miss_rows[i]),
+        g_hash_table_insert (t->pending, GSIZE_TO_POINTER ((gsize)miss_rows[i]),
                              g_memdup2 (rec, t->layout.bytes));
     }
   return TRUE;
@@ -775,7 +782,7 @@ txn_commit (RgEmbedStore *s, GError **error)
           r->table->n_dirty--;
         }
       else if (r->source == FROM_PENDING)
-        g_hash_table_remove (r->table->pending, GSIZE_TO_POINTER ((gsize) r->row));
+        g_hash_table_remove (r->table->pending, GSIZE_TO_POINTER ((gsize)r->row));
     }
   s->stats.rows_flushed += s->txn->len;
   s->stats.flush_transactions++;
@@ -787,8 +794,7 @@ txn_commit (RgEmbedStore *s, GError **error)
 }
 
 static gboolean
-txn_put (RgEmbedStore *s, Table *t, int64_t row, guint8 *rec, DirtySource source,
-         GError **error)
+txn_put (RgEmbedStore *s, Table *t, int64_t row, guint8 *rec, DirtySource source, GError **error)
 {
   if (!s->in_txn)
     {
@@ -801,7 +807,7 @@ txn_put (RgEmbedStore *s, Table *t, int64_t row, guint8 *rec, DirtySource source
     return FALSE;
   TxnRow r = { t, row, source };
   g_array_append_val (s->txn, r);
-  if ((int) s->txn->len >= s->config.flush_batch_rows)
+  if ((int)s->txn->len >= s->config.flush_batch_rows)
     return txn_commit (s, error);
   return TRUE;
 }
@@ -814,7 +820,7 @@ cache_writeback (void *user_data, uint32_t table, int64_t row, const void *bytes
 {
   Table *t = user_data;
   RgEmbedStore *s = t->store;
-  guint8 *rec = (guint8 *) bytes; /* the cache's own slot: sealing it is fine */
+  guint8 *rec = (guint8 *)bytes; /* the cache's own slot: sealing it is fine */
   if (s->in_flush)
     return txn_put (s, t, row, rec, FROM_CACHE, error);
   rg_embed_record_seal (&t->layout, rec);
@@ -866,8 +872,7 @@ flush_table (RgEmbedStore *s, Table *t, GError **error)
       for (guint i = 0; i < n_keys; i++)
         {
           guint8 *rec = g_hash_table_lookup (t->pending, keys[i]);
-          if (rec && !txn_put (s, t, (int64_t) GPOINTER_TO_SIZE (keys[i]), rec, FROM_PENDING,
-                               error))
+          if (rec && !txn_put (s, t, (int64_t)GPOINTER_TO_SIZE (keys[i]), rec, FROM_PENDING, error))
             return FALSE;
         }
     }
@@ -905,8 +910,7 @@ rg_embed_store_flush (RgEmbedStore *store, GError **error)
 }
 
 void
-rg_embed_store_set_flush_progress (RgEmbedStore *store, RgEmbedFlushProgress func,
-                                   void *user_data)
+rg_embed_store_set_flush_progress (RgEmbedStore *store, RgEmbedFlushProgress func, void *user_data)
 {
   store->progress = func;
   store->progress_data = user_data;
@@ -924,8 +928,8 @@ load_tier_rows (RgEmbedStore *s, Table *t, RgEmbedTierKind k, const int64_t *row
   for (gsize start = 0; start < n; start += chunk)
     {
       gsize count = MIN (chunk, n - start);
-      if (!rg_embed_db_get_many (s->db, t->info.id, t->name, &t->layout, rows + start, count,
-                                 recs, &s->stats, error)
+      if (!rg_embed_db_get_many (s->db, t->info.id, t->name, &t->layout, rows + start, count, recs,
+                                 &s->stats, error)
           || !tier->backend->upload (tier, t->block[k], start * t->layout.bytes, recs,
                                      count * t->layout.bytes, error))
         return FALSE;
@@ -988,7 +992,7 @@ rg_embed_store_set_placement (RgEmbedStore *store, uint32_t table, const guint8 
           t->block_bytes[k] = 0;
           goto fail;
         }
-      if (!load_tier_rows (store, t, k, (const int64_t *) (void *) members[k]->data, n, error))
+      if (!load_tier_rows (store, t, k, (const int64_t *)(void *)members[k]->data, n, error))
         goto fail;
     }
   t->tier_of = g_memdup2 (tier_of_row, rows);
@@ -1029,7 +1033,7 @@ rg_embed_store_row_meta (RgEmbedStore *store, uint32_t table, int64_t row, uint6
   else if (t->cache && rg_embed_cache_contains (t->cache, table, row))
     rec = rg_embed_cache_lookup (t->cache, table, row);
   else
-    rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize) row));
+    rec = g_hash_table_lookup (t->pending, GSIZE_TO_POINTER ((gsize)row));
   if (rec == NULL)
     {
       g_free (fetched);
@@ -1066,13 +1070,12 @@ rg_embed_store_describe (const RgEmbedStore *store)
   for (int k = 0; k < 2; k++)
     {
       const RgEmbedTier *tier = store->tiers[k];
-      g_string_append_printf (s, "  tier %-6s %s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                              " bytes used%s\n",
-                              rg_embed_tier_kind_name (tier->kind), rg_embed_tier_name (tier),
-                              tier->used, tier->capacity,
-                              rg_embed_tier_is_stand_in (tier)
-                                ? " — STAND-IN: rows are in host RAM, not on a GPU"
-                                : "");
+      g_string_append_printf (
+          s, "  tier %-6s %s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes used%s\n",
+          rg_embed_tier_kind_name (tier->kind), rg_embed_tier_name (tier), tier->used,
+          tier->capacity,
+          rg_embed_tier_is_stand_in (tier) ? " — STAND-IN: rows are in host RAM, not on a GPU"
+                                           : "");
     }
   g_string_append_printf (s, "  tier cold   SQLite (WAL), flushed in transactions of %d rows\n",
                           store->config.flush_batch_rows);
@@ -1086,14 +1089,15 @@ rg_embed_store_describe (const RgEmbedStore *store)
       int64_t in_tier[RG_EMBED_TIER_COUNT] = { 0 };
       for (int64_t r = 0; r < t->info.rows; r++)
         in_tier[tier_of (t, r)]++;
-      g_string_append_printf (s,
-                              "  table %u “%s”: %" G_GINT64_FORMAT " × %d %s, %s (lr %g); rows "
-                              "device %" G_GINT64_FORMAT ", host %" G_GINT64_FORMAT
-                              ", cold %" G_GINT64_FORMAT "\n",
-                              t->info.id, t->name, t->info.rows, t->info.dim,
-                              rg_dtype_name (t->info.dtype), rg_embed_optim_name (t->info.optim.kind),
-                              t->info.optim.lr, in_tier[0], in_tier[1], in_tier[2]);
+      g_string_append_printf (
+          s,
+          "  table %u “%s”: %" G_GINT64_FORMAT " × %d %s, %s (lr %g); rows "
+          "device %" G_GINT64_FORMAT ", host %" G_GINT64_FORMAT ", cold %" G_GINT64_FORMAT "\n",
+          t->info.id, t->name, t->info.rows, t->info.dim, rg_dtype_name (t->info.dtype),
+          rg_embed_optim_name (t->info.optim.kind), t->info.optim.lr, in_tier[0], in_tier[1],
+          in_tier[2]);
     }
-  g_string_append_printf (s, "  dirty rows: %" G_GINT64_FORMAT "\n", rg_embed_store_n_dirty (store));
+  g_string_append_printf (s, "  dirty rows: %" G_GINT64_FORMAT "\n",
+                          rg_embed_store_n_dirty (store));
   return g_string_free (s, FALSE);
 }

@@ -50,29 +50,32 @@ G_BEGIN_DECLS
 
 typedef struct _RgEmbedStore RgEmbedStore;
 
-typedef struct {
-  uint32_t     id;
-  const char  *name;
-  int64_t      rows;
-  int          dim;
-  RgDType      dtype; /* RG_F32 or RG_BF16 */
+typedef struct
+{
+  uint32_t id;
+  const char *name;
+  int64_t rows;
+  int dim;
+  RgDType dtype; /* RG_F32 or RG_BF16 */
   RgEmbedOptim optim;
 } RgEmbedTableInfo;
 
-typedef struct {
-  gsize              device_bytes;     /* capacity of the device tier */
-  gsize              host_bytes;       /* capacity of the host tier */
-  int64_t            cache_rows;       /* LRU/LFU cache in front of SQLite; 0 = none */
+typedef struct
+{
+  gsize device_bytes; /* capacity of the device tier */
+  gsize host_bytes;   /* capacity of the host tier */
+  int64_t cache_rows; /* LRU/LFU cache in front of SQLite; 0 = none */
   RgEmbedCachePolicy cache_policy;
-  int                flush_batch_rows; /* rows per flush transaction */
+  int flush_batch_rows; /* rows per flush transaction */
   /* NULL: the host-memory stand-in of device_bytes. Otherwise the device
    * tier to use (a CUDA one, say); the store takes ownership, even when
    * opening fails. Tiers that are not host-addressable (map() = NULL) are
    * read and written through download()/upload(), one record at a time. */
-  RgEmbedTier       *device_tier;
+  RgEmbedTier *device_tier;
 } RgEmbedStoreConfig;
 
-typedef struct {
+typedef struct
+{
   uint64_t reads[RG_EMBED_TIER_COUNT]; /* row reads served per tier (cold includes cache hits) */
   uint64_t cache_hits;
   uint64_t sqlite_rows_read;
@@ -82,7 +85,8 @@ typedef struct {
   uint64_t flush_transactions;
 } RgEmbedStoreStats;
 
-typedef enum {
+typedef enum
+{
   RG_EMBED_POOL_SUM,
   RG_EMBED_POOL_MEAN,
 } RgEmbedPool;
@@ -107,7 +111,7 @@ void rg_embed_store_free (RgEmbedStore *store);
 gboolean rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows, int dim,
                                       RgDType dtype, const RgEmbedOptim *optim, uint64_t seed,
                                       float init_std, uint32_t *id_out, GError **error);
-guint                   rg_embed_store_n_tables (const RgEmbedStore *store);
+guint rg_embed_store_n_tables (const RgEmbedStore *store);
 /* NULL when there is no such table. */
 const RgEmbedTableInfo *rg_embed_store_table (const RgEmbedStore *store, uint32_t id);
 const RgEmbedTableInfo *rg_embed_store_find_table (const RgEmbedStore *store, const char *name);
@@ -115,8 +119,8 @@ const RgEmbedTableInfo *rg_embed_store_find_table (const RgEmbedStore *store, co
 /* tier_of_row[rows] (RgEmbedTierKind values; NULL = everything cold).
  * Flushes first, then loads the device and host rows from SQLite. Fails,
  * naming the shortfall, when a tier's capacity is too small. */
-gboolean        rg_embed_store_set_placement (RgEmbedStore *store, uint32_t table,
-                                              const guint8 *tier_of_row, GError **error);
+gboolean rg_embed_store_set_placement (RgEmbedStore *store, uint32_t table,
+                                       const guint8 *tier_of_row, GError **error);
 RgEmbedTierKind rg_embed_store_tier_of (const RgEmbedStore *store, uint32_t table, int64_t row);
 
 /* ---- lookups (rows < 0 are padding and read as zeros) ---- */
@@ -126,9 +130,8 @@ gboolean rg_embed_store_read_rows (RgEmbedStore *store, uint32_t table, const in
                                    gsize n, float *out, GError **error);
 /* TBE-style pooled lookup: bag b is indices[offsets[b] .. offsets[b+1]),
  * out[n_bags × dim] = Σ (weights ? weights[i] : 1) · row, or the mean. */
-gboolean rg_embed_store_lookup_pooled (RgEmbedStore *store, uint32_t table,
-                                       const int64_t *offsets, gsize n_bags,
-                                       const int64_t *indices, const float *weights,
+gboolean rg_embed_store_lookup_pooled (RgEmbedStore *store, uint32_t table, const int64_t *offsets,
+                                       gsize n_bags, const int64_t *indices, const float *weights,
                                        RgEmbedPool pool, float *out, GError **error);
 /* Unpooled: indices[batch × length] → out[batch × length × dim]. */
 gboolean rg_embed_store_lookup_sequence (RgEmbedStore *store, uint32_t table,
@@ -138,13 +141,12 @@ gboolean rg_embed_store_lookup_sequence (RgEmbedStore *store, uint32_t table,
 /* ---- updates ---- */
 
 /* grads[n × dim] for rows[n] (duplicates summed; rows < 0 skipped). */
-gboolean rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table,
-                                         const int64_t *rows, gsize n, const float *grads,
-                                         GError **error);
-int64_t  rg_embed_store_n_dirty (const RgEmbedStore *store);
+gboolean rg_embed_store_apply_gradients (RgEmbedStore *store, uint32_t table, const int64_t *rows,
+                                         gsize n, const float *grads, GError **error);
+int64_t rg_embed_store_n_dirty (const RgEmbedStore *store);
 gboolean rg_embed_store_flush (RgEmbedStore *store, GError **error);
-void     rg_embed_store_set_flush_progress (RgEmbedStore *store, RgEmbedFlushProgress func,
-                                            void *user_data);
+void rg_embed_store_set_flush_progress (RgEmbedStore *store, RgEmbedFlushProgress func,
+                                        void *user_data);
 
 /* The row's update count and its optimizer state (state may be NULL). */
 gboolean rg_embed_store_row_meta (RgEmbedStore *store, uint32_t table, int64_t row,

@@ -48,15 +48,14 @@ static gboolean
 ram_upload (RgEmbedTier *tier, void *block, gsize offset, const void *src, gsize bytes,
             GError **error)
 {
-  memcpy ((guint8 *) block + offset, src, bytes);
+  memcpy ((guint8 *)block + offset, src, bytes);
   return TRUE;
 }
 
 static gboolean
-ram_download (RgEmbedTier *tier, void *block, gsize offset, void *dst, gsize bytes,
-              GError **error)
+ram_download (RgEmbedTier *tier, void *block, gsize offset, void *dst, gsize bytes, GError **error)
 {
-  memcpy (dst, (const guint8 *) block + offset, bytes);
+  memcpy (dst, (const guint8 *)block + offset, bytes);
   return TRUE;
 }
 
@@ -131,11 +130,10 @@ rg_embed_tier_alloc (RgEmbedTier *tier, gsize bytes, const char *what, GError **
   if (bytes > tier->capacity - tier->used)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_NO_MEMORY,
-                   "embedding tier %s: %s needs %" G_GSIZE_FORMAT " bytes but only %"
-                   G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " are free (short by %"
-                   G_GSIZE_FORMAT ")",
-                   tier->backend->name, what, bytes, tier->capacity - tier->used,
-                   tier->capacity, bytes - (tier->capacity - tier->used));
+                   "embedding tier %s: %s needs %" G_GSIZE_FORMAT " bytes but only %" G_GSIZE_FORMAT
+                   " of %" G_GSIZE_FORMAT " are free (short by %" G_GSIZE_FORMAT ")",
+                   tier->backend->name, what, bytes, tier->capacity - tier->used, tier->capacity,
+                   bytes - (tier->capacity - tier->used));
       return NULL;
     }
   void *block = tier->backend->alloc (tier, bytes, error);

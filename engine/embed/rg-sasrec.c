@@ -19,28 +19,38 @@
 
 /* negatives equal to the target are redrawn this many times, then dropped */
 #define NEG_TRIES 8
-#define LN_EPS    1e-5f
+#define LN_EPS 1e-5f
 
-enum { WQ, WK, WV, WO, N_W };
+enum
+{
+  WQ,
+  WK,
+  WV,
+  WO,
+  N_W
+};
 
-typedef struct {
+typedef struct
+{
   RgTensor *w[N_W]; /* [D, D], PyTorch's [out, in] */
-  float    *g[N_W]; /* gradients of the last step */
+  float *g[N_W];    /* gradients of the last step */
 } Block;
 
-struct _RgSasrec {
+struct _RgSasrec
+{
   RgSasrecConfig cfg;
-  RgTensor      *pos; /* [max_len, D] */
-  float         *gpos;
-  Block         *blocks;
+  RgTensor *pos; /* [max_len, D] */
+  float *gpos;
+  Block *blocks;
 };
 
 /* Activations of one sequence. */
-typedef struct {
+typedef struct
+{
   int64_t n;
-  float  *x;                       /* [n, D] block-0 input (emb + pos) */
-  float  *h, *a, *q, *k, *v, *o;   /* per block [n_blocks][n, D]; h = block input */
-  float  *hf, *u;                  /* final residual stream and LayerNorm(hf) */
+  float *x;                     /* [n, D] block-0 input (emb + pos) */
+  float *h, *a, *q, *k, *v, *o; /* per block [n_blocks][n, D]; h = block input */
+  float *hf, *u;                /* final residual stream and LayerNorm(hf) */
 } Acts;
 
 RgSasrecConfig
@@ -87,10 +97,10 @@ rg_sasrec_new (const RgSasrecConfig *config, GError **error)
   RgSasrec *m = g_new0 (RgSasrec, 1);
   m->cfg = *c;
   /* small init: the blocks start near the identity (residual) */
-  float std = 0.5f / sqrtf ((float) c->dim);
-  gsize dd = (gsize) c->dim * c->dim;
+  float std = 0.5f / sqrtf ((float)c->dim);
+  gsize dd = (gsize)c->dim * c->dim;
   m->pos = init_matrix (c->seed, 0, c->max_len, c->dim, 0.02f);
-  m->gpos = g_new0 (float, (gsize) c->max_len * c->dim);
+  m->gpos = g_new0 (float, (gsize)c->max_len * c->dim);
   m->blocks = g_new0 (Block, MAX (c->n_blocks, 1));
   for (int b = 0; b < c->n_blocks; b++)
     for (int w = 0; w < N_W; w++)
@@ -130,12 +140,12 @@ static const char *const w_names[N_W] = { "wq", "wk", "wv", "wo" };
 static gboolean
 find_param (const RgSasrec *m, const char *name, float **param, float **grad, gsize *n)
 {
-  gsize dd = (gsize) m->cfg.dim * m->cfg.dim;
+  gsize dd = (gsize)m->cfg.dim * m->cfg.dim;
   if (g_strcmp0 (name, "pos") == 0)
     {
       *param = rg_tensor_f32 (m->pos);
       *grad = m->gpos;
-      *n = (gsize) m->cfg.max_len * m->cfg.dim;
+      *n = (gsize)m->cfg.max_len * m->cfg.dim;
       return TRUE;
     }
   for (int b = 0; b < m->cfg.n_blocks; b++)
@@ -173,21 +183,21 @@ rg_sasrec_param_grad (const RgSasrec *model, const char *name, gsize *n)
 static RgTensor *
 view (float *data, int64_t n, int64_t d)
 {
-  return rg_tensor_new_borrowed (RG_F32, 3, (int64_t[]) { 1, n, d }, data, NULL, NULL);
+  return rg_tensor_new_borrowed (RG_F32, 3, (int64_t[]){ 1, n, d }, data, NULL, NULL);
 }
 
 static void
 acts_init (Acts *A, const RgSasrec *m, int64_t n)
 {
-  gsize nd = (gsize) n * m->cfg.dim, nb = (gsize) MAX (m->cfg.n_blocks, 1);
+  gsize nd = (gsize)n * m->cfg.dim, nb = (gsize)MAX (m->cfg.n_blocks, 1);
   A->n = n;
   A->x = g_new (float, nd);
-  A->h = g_new (float, nd * nb);
-  A->a = g_new (float, nd * nb);
-  A->q = g_new (float, nd * nb);
-  A->k = g_new (float, nd * nb);
-  A->v = g_new (float, nd * nb);
-  A->o = g_new (float, nd * nb);
+  A->h = g_new (float, nd *nb);
+  A->a = g_new (float, nd *nb);
+  A->q = g_new (float, nd *nb);
+  A->k = g_new (float, nd *nb);
+  A->v = g_new (float, nd *nb);
+  A->o = g_new (float, nd *nb);
   A->hf = g_new (float, nd);
   A->u = g_new (float, nd);
 }
@@ -210,13 +220,13 @@ static void
 forward (const RgSasrec *m, const float *x_in, Acts *A)
 {
   const int64_t n = A->n, D = m->cfg.dim;
-  const gsize nd = (gsize) n * D;
+  const gsize nd = (gsize)n * D;
   const float *pos = rg_tensor_f32 (m->pos);
   for (gsize i = 0; i < nd; i++)
     A->x[i] = x_in[i] + pos[i];
   RgAttentionParams params = {
     .n_heads = m->cfg.n_heads,
-    .scale = 1.0f / sqrtf ((float) (D / m->cfg.n_heads)),
+    .scale = 1.0f / sqrtf ((float)(D / m->cfg.n_heads)),
     .causal = TRUE,
     .kv_len = NULL,
   };
@@ -262,11 +272,11 @@ layernorm_backward (const float *x, const float *dy, int64_t n, int64_t D, float
       mean /= D;
       for (int64_t i = 0; i < D; i++)
         var += (xr[i] - mean) * (xr[i] - mean);
-      float inv = 1.0f / sqrtf ((float) (var / D) + LN_EPS);
+      float inv = 1.0f / sqrtf ((float)(var / D) + LN_EPS);
       double mg = 0, mgy = 0;
       for (int64_t i = 0; i < D; i++)
         {
-          float y = (float) (xr[i] - mean) * inv;
+          float y = (float)(xr[i] - mean) * inv;
           mg += g[i];
           mgy += g[i] * y;
         }
@@ -274,34 +284,34 @@ layernorm_backward (const float *x, const float *dy, int64_t n, int64_t D, float
       mgy /= D;
       for (int64_t i = 0; i < D; i++)
         {
-          float y = (float) (xr[i] - mean) * inv;
-          dx[r * D + i] += inv * (g[i] - (float) mg - y * (float) mgy);
+          float y = (float)(xr[i] - mean) * inv;
+          dx[r * D + i] += inv * (g[i] - (float)mg - y * (float)mgy);
         }
     }
 }
 
 /* y = x·Wᵀ backward: dx (+)= dy·W, dW += dyᵀ·x. */
 static void
-linear_backward (const float *x, const float *W, const float *dy, int64_t n, int64_t D,
-                 float *dx, float beta, float *dW)
+linear_backward (const float *x, const float *W, const float *dy, int64_t n, int64_t D, float *dx,
+                 float beta, float *dW)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, (int) D, (int) D, 1.0f, dy,
-               (int) D, W, (int) D, beta, dx, (int) D);
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) D, (int) D, (int) n, 1.0f, dy,
-               (int) D, x, (int) D, 1.0f, dW, (int) D);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)D, (int)D, 1.0f, dy, (int)D,
+               W, (int)D, beta, dx, (int)D);
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)D, (int)n, 1.0f, dy, (int)D, x,
+               (int)D, 1.0f, dW, (int)D);
 }
 
 /* Causal attention backward for all heads: dq, dk, dv from do. */
 static void
-attention_backward (const float *q, const float *k, const float *v, const float *dout,
-                    int64_t n, int64_t D, int H, float *dq, float *dk, float *dv)
+attention_backward (const float *q, const float *k, const float *v, const float *dout, int64_t n,
+                    int64_t D, int H, float *dq, float *dk, float *dv)
 {
   const int64_t Dh = D / H;
-  const float scale = 1.0f / sqrtf ((float) Dh);
+  const float scale = 1.0f / sqrtf ((float)Dh);
   g_autofree float *P = g_new (float, n), *dP = g_new (float, n);
-  memset (dq, 0, (gsize) n * D * sizeof (float));
-  memset (dk, 0, (gsize) n * D * sizeof (float));
-  memset (dv, 0, (gsize) n * D * sizeof (float));
+  memset (dq, 0, (gsize)n * D * sizeof (float));
+  memset (dk, 0, (gsize)n * D * sizeof (float));
+  memset (dv, 0, (gsize)n * D * sizeof (float));
   for (int h = 0; h < H; h++)
     for (int64_t i = 0; i < n; i++)
       {
@@ -324,7 +334,7 @@ attention_backward (const float *q, const float *k, const float *v, const float 
         double pdp = 0;
         for (int64_t j = 0; j <= i; j++)
           {
-            P[j] = (float) (P[j] / z);
+            P[j] = (float)(P[j] / z);
             float s = 0;
             for (int64_t c = 0; c < Dh; c++)
               s += doi[c] * v[j * D + h * Dh + c];
@@ -333,7 +343,7 @@ attention_backward (const float *q, const float *k, const float *v, const float 
           }
         for (int64_t j = 0; j <= i; j++)
           {
-            float ds = P[j] * (dP[j] - (float) pdp) * scale;
+            float ds = P[j] * (dP[j] - (float)pdp) * scale;
             for (int64_t c = 0; c < Dh; c++)
               {
                 dv[j * D + h * Dh + c] += P[j] * doi[c];
@@ -351,7 +361,7 @@ static void
 backward (RgSasrec *m, const Acts *A, const float *du, float *dx)
 {
   const int64_t n = A->n, D = m->cfg.dim;
-  const gsize nd = (gsize) n * D;
+  const gsize nd = (gsize)n * D;
   g_autofree float *dh = g_new0 (float, nd);
   g_autofree float *dO = g_new (float, nd), *dq = g_new (float, nd);
   g_autofree float *dk = g_new (float, nd), *dv = g_new (float, nd), *da = g_new (float, nd);
@@ -387,8 +397,8 @@ dot (const float *a, const float *b, int n)
 static void
 zero_dense_grads (RgSasrec *m)
 {
-  gsize dd = (gsize) m->cfg.dim * m->cfg.dim;
-  memset (m->gpos, 0, (gsize) m->cfg.max_len * m->cfg.dim * sizeof (float));
+  gsize dd = (gsize)m->cfg.dim * m->cfg.dim;
+  memset (m->gpos, 0, (gsize)m->cfg.max_len * m->cfg.dim * sizeof (float));
   for (int b = 0; b < m->cfg.n_blocks; b++)
     for (int w = 0; w < N_W; w++)
       memset (m->blocks[b].g[w], 0, dd * sizeof (float));
@@ -397,7 +407,7 @@ zero_dense_grads (RgSasrec *m)
 static void
 sgd_dense (RgSasrec *m)
 {
-  gsize dd = (gsize) m->cfg.dim * m->cfg.dim, np = (gsize) m->cfg.max_len * m->cfg.dim;
+  gsize dd = (gsize)m->cfg.dim * m->cfg.dim, np = (gsize)m->cfg.max_len * m->cfg.dim;
   float lr = m->cfg.dense_lr, *pos = rg_tensor_f32 (m->pos);
   for (gsize i = 0; i < np; i++)
     pos[i] -= lr * m->gpos[i];
@@ -435,7 +445,7 @@ rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch, con
   int64_t n_pred = 0;
   for (gsize b = 0; b < batch; b++)
     {
-      int64_t len = MIN ((int64_t) (offsets[b + 1] - offsets[b]), model->cfg.max_len);
+      int64_t len = MIN ((int64_t)(offsets[b + 1] - offsets[b]), model->cfg.max_len);
       n_pred += MAX (len - 1, 0);
     }
   if (n_pred == 0)
@@ -443,12 +453,12 @@ rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch, con
 
   RgRng rng;
   rg_rng_init (&rng, model->cfg.seed, step);
-  const gsize ml = (gsize) model->cfg.max_len * D;
+  const gsize ml = (gsize)model->cfg.max_len * D;
   g_autofree float *du = g_new (float, ml), *dx = g_new (float, ml);
   g_autofree float *logits = g_new (float, K + 1);
   g_autofree gsize *cand = g_new (gsize, K + 1);
   double total = 0;
-  const float inv_n = 1.0f / (float) n_pred;
+  const float inv_n = 1.0f / (float)n_pred;
 
   for (gsize b = 0; b < batch; b++)
     {
@@ -456,21 +466,21 @@ rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch, con
       int64_t n = MIN (len, model->cfg.max_len);
       if (n < 2)
         continue;
-      gsize first = offsets[b + 1] - (gsize) n; /* keep the last max_len items */
+      gsize first = offsets[b + 1] - (gsize)n; /* keep the last max_len items */
       Acts A;
       acts_init (&A, model, n);
       forward (model, emb_in + first * D, &A);
-      memset (du, 0, (gsize) n * D * sizeof (float));
+      memset (du, 0, (gsize)n * D * sizeof (float));
       for (int64_t t = 0; t + 1 < n; t++)
         {
           const float *ut = A.u + t * D;
-          gsize target = first + (gsize) t + 1;
+          gsize target = first + (gsize)t + 1;
           int n_cand = 0;
           cand[n_cand++] = target;
           for (int j = 0; j < K; j++)
             for (int tries = 0; tries < NEG_TRIES; tries++)
               {
-                gsize c = (gsize) rg_rng_range (&rng, 0, (int) n_ids);
+                gsize c = (gsize)rg_rng_range (&rng, 0, (int)n_ids);
                 if (ids[c] != ids[target])
                   {
                     cand[n_cand++] = c;
@@ -485,11 +495,11 @@ rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch, con
             }
           double z = 0;
           for (int j = 0; j < n_cand; j++)
-            z += exp ((double) (logits[j] - mx));
-          total += -(double) (logits[0] - mx) + log (z);
+            z += exp ((double)(logits[j] - mx));
+          total += -(double)(logits[0] - mx) + log (z);
           for (int j = 0; j < n_cand; j++)
             {
-              float p = (float) (exp ((double) (logits[j] - mx)) / z);
+              float p = (float)(exp ((double)(logits[j] - mx)) / z);
               float coef = (p - (j == 0 ? 1.0f : 0.0f)) * inv_n;
               const float *e = emb_out + cand[j] * D;
               for (int d = 0; d < D; d++)
@@ -502,11 +512,11 @@ rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize batch, con
         }
       backward (model, &A, du, dx);
       if (grad_in)
-        for (gsize i = 0; i < (gsize) n * D; i++)
+        for (gsize i = 0; i < (gsize)n * D; i++)
           grad_in[first * D + i] += dx[i];
       acts_clear (&A);
     }
-  *loss = (float) (total / (double) n_pred);
+  *loss = (float)(total / (double)n_pred);
   if (model->cfg.train_dense)
     sgd_dense (model);
   return TRUE;
@@ -516,7 +526,7 @@ gboolean
 rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch, const int64_t *ids,
                 const float *emb, uint64_t step, float *grad, float *loss, GError **error)
 {
-  const gsize n = (gsize) offsets[batch] * model->cfg.dim;
+  const gsize n = (gsize)offsets[batch] * model->cfg.dim;
   g_autofree float *gin = g_new (float, MAX (n, 1));
   if (!rg_sasrec_step_split (model, offsets, batch, ids, emb, emb, step, gin, grad, loss, error))
     return FALSE;

@@ -36,15 +36,16 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  int      dim;         /* D: the item table's width, divisible by n_heads */
-  int      max_len;     /* positions with an embedding */
-  int      n_blocks;
-  int      n_heads;
-  int      n_negatives; /* K per prediction */
+typedef struct
+{
+  int dim;     /* D: the item table's width, divisible by n_heads */
+  int max_len; /* positions with an embedding */
+  int n_blocks;
+  int n_heads;
+  int n_negatives;      /* K per prediction */
   uint64_t seed;        /* initialises the dense weights; negatives use (seed, step) */
   gboolean train_dense; /* apply SGD to the dense part after each step */
-  float    dense_lr;
+  float dense_lr;
 } RgSasrecConfig;
 
 typedef struct _RgSasrec RgSasrec;
@@ -53,7 +54,7 @@ typedef struct _RgSasrec RgSasrec;
 RgSasrecConfig rg_sasrec_config_default (int dim);
 
 RgSasrec *rg_sasrec_new (const RgSasrecConfig *config, GError **error);
-void      rg_sasrec_free (RgSasrec *model);
+void rg_sasrec_free (RgSasrec *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgSasrec, rg_sasrec_free)
 
 const RgSasrecConfig *rg_sasrec_config (const RgSasrec *model);
@@ -64,9 +65,8 @@ const RgSasrecConfig *rg_sasrec_config (const RgSasrec *model);
  * mean loss for each looked-up vector (zero where a vector played no part)
  * — and the mean loss. `step` picks the negatives. A batch with no
  * sequence of length ≥ 2 has loss 0 and zero gradients. */
-gboolean rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch,
-                         const int64_t *ids, const float *emb, uint64_t step, float *grad,
-                         float *loss, GError **error);
+gboolean rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch, const int64_t *ids,
+                         const float *emb, uint64_t step, float *grad, float *loss, GError **error);
 
 /* The same with the two roles of the rows given separately: emb_in feeds
  * the blocks, emb_out is scored. grad_in = ∂loss/∂emb_in and grad_out =
@@ -79,7 +79,7 @@ gboolean rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize b
 /* The dense parameters by name — "pos", "block0.wq", "block0.wk",
  * "block0.wv", "block0.wo", "block1.wq", … — and the gradient of the last
  * step for each; NULL for an unknown name. *n receives the element count. */
-float       *rg_sasrec_param (RgSasrec *model, const char *name, gsize *n);
+float *rg_sasrec_param (RgSasrec *model, const char *name, gsize *n);
 const float *rg_sasrec_param_grad (const RgSasrec *model, const char *name, gsize *n);
 
 G_END_DECLS

@@ -17,15 +17,18 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   uint32_t table, segment, n_ids;
 } PartMeta; /* control bytes */
 
-typedef struct {
+typedef struct
+{
   uint32_t table, sample, pos, segment; /* pos: index into the bag, or G_MAXUINT32 when pooled */
 } PartRef;
 
-typedef struct {
+typedef struct
+{
   GArray *meta; /* PartMeta */
   GArray *ids;  /* int64_t */
   GArray *refs; /* PartRef */
@@ -34,7 +37,8 @@ typedef struct {
 /* One collective step list of a replica ring, from this rank's seat: a
  * reduce-scatter or all-gather among G seats over a range of the buffer
  * (the whole buffer, or shard j of q). */
-typedef struct {
+typedef struct
+{
   uint32_t G, pos, next, prev;
   gboolean reduce;
   uint32_t shard_q, shard_j; /* shard_q == 0: the whole buffer */
@@ -45,30 +49,32 @@ typedef struct {
  * holding copies holds the same number q — reduce-scatter in the node,
  * all-reduce of each 1/q shard across nodes, all-gather in the node — else
  * one flat ring. */
-typedef struct {
+typedef struct
+{
   uint32_t table, segment;
   gboolean member;
-  RingOp   ops[4];
-  int      n_ops;
-  GArray  *rows; /* int64_t physical rows, ascending ranked order */
-  float   *buf;
-  gsize    n; /* rows × columns */
+  RingOp ops[4];
+  int n_ops;
+  GArray *rows; /* int64_t physical rows, ascending ranked order */
+  float *buf;
+  gsize n; /* rows × columns */
 } Ring;
 
-typedef struct {
-  RgComm                 *comm;
+typedef struct
+{
+  RgComm *comm;
   const RgShardRunConfig *cfg;
-  const RgShardPlan      *plan;
-  const RgTrace          *trace;
-  uint32_t                W, me;
-  RgEmbedStore           *store;
-  uint32_t               *store_id; /* trace table → store table id */
-  RgSasrec              **models;   /* per table, sequence tables only */
-  uint32_t              **stamp;    /* per table, per ranked row */
-  GError                 *local_error; /* first failure on this rank */
-  double                  ring_bytes;
-  double                  comm_seconds; /* inside collectives, this step */
-  double                  lookups_local, lookups_remote;
+  const RgShardPlan *plan;
+  const RgTrace *trace;
+  uint32_t W, me;
+  RgEmbedStore *store;
+  uint32_t *store_id;  /* trace table → store table id */
+  RgSasrec **models;   /* per table, sequence tables only */
+  uint32_t **stamp;    /* per table, per ranked row */
+  GError *local_error; /* first failure on this rank */
+  double ring_bytes;
+  double comm_seconds; /* inside collectives, this step */
+  double lookups_local, lookups_remote;
 } Run;
 
 RgShardRunConfig
@@ -95,7 +101,7 @@ rg_shard_run_result_free (RgShardRunResult *result)
 double
 rg_shard_run_traffic_error (const RgShardRunResult *result, const double *predicted)
 {
-  gsize n = (gsize) result->world * result->world;
+  gsize n = (gsize)result->world * result->world;
   double total_p = 0, total_m = 0, worst = 0;
   for (gsize k = 0; k < n; k++)
     {
@@ -156,7 +162,7 @@ static inline gsize
 width (const Run *r, uint32_t t, uint32_t si)
 {
   const RgShardSegment *s = segment (r, t, si);
-  return (gsize) (s->col_end - s->col_begin) * elem_bytes (r, t);
+  return (gsize)(s->col_end - s->col_begin) * elem_bytes (r, t);
 }
 
 /* ---- setup: a store per rank with the rows this rank holds ---- */
@@ -164,7 +170,7 @@ width (const Run *r, uint32_t t, uint32_t si)
 static gboolean
 holds (const Run *r, const RgShardSegment *seg, int64_t rank)
 {
-  uint32_t slot = (uint32_t) ((rank - seg->row_begin) % seg->group_size);
+  uint32_t slot = (uint32_t)((rank - seg->row_begin) % seg->group_size);
   for (uint32_t g = 0; g < seg->n_groups; g++)
     if (seg->devices[g * seg->group_size + slot] == r->me)
       return TRUE;
@@ -195,7 +201,7 @@ setup_store (Run *r, GError **error)
       const RgTableSpec *spec = &r->trace->tables[t];
       const RgShardTable *tab = &r->plan->tables[t];
       g_autofree char *name = g_strdup_printf ("table-%u", t);
-      if (!rg_embed_store_create_table (r->store, name, spec->rows, (int) spec->dim,
+      if (!rg_embed_store_create_table (r->store, name, spec->rows, (int)spec->dim,
                                         spec->elem_bytes == 2 ? RG_BF16 : RG_F32, &r->cfg->optim,
                                         r->cfg->seed, 0.1f, &r->store_id[t], error))
         return FALSE;
@@ -221,7 +227,7 @@ setup_store (Run *r, GError **error)
       r->stamp[t] = g_new0 (uint32_t, r->trace->tables[t].rows);
       if (r->trace->tables[t].kind != RG_TABLE_SEQUENCE)
         continue;
-      RgSasrecConfig mc = rg_sasrec_config_default ((int) r->trace->tables[t].dim);
+      RgSasrecConfig mc = rg_sasrec_config_default ((int)r->trace->tables[t].dim);
       mc.max_len = r->cfg->max_len;
       mc.n_negatives = r->cfg->n_negatives;
       mc.seed = r->cfg->seed + t;
@@ -246,17 +252,17 @@ exchange (Run *r, GArray **send, GArray **recv, gsize elem, gboolean control, GE
   for (uint32_t p = 0; p < W; p++)
     {
       ssz[p] = send[p]->len;
-      sc[p] = (gsize) send[p]->len * elem;
+      sc[p] = (gsize)send[p]->len * elem;
       sd[p] = st;
       st += sc[p];
     }
   gint64 t_sizes = g_get_monotonic_time ();
   if (!rg_comm_alltoall_sizes (r->comm, ssz, rsz, error))
     return FALSE;
-  r->comm_seconds += (double) (g_get_monotonic_time () - t_sizes) / 1e6;
+  r->comm_seconds += (double)(g_get_monotonic_time () - t_sizes) / 1e6;
   for (uint32_t p = 0; p < W; p++)
     {
-      rc[p] = (gsize) rsz[p] * elem;
+      rc[p] = (gsize)rsz[p] * elem;
       rd[p] = rt;
       rt += rc[p];
     }
@@ -267,13 +273,13 @@ exchange (Run *r, GArray **send, GArray **recv, gsize elem, gboolean control, GE
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = control ? rg_comm_alltoallv_control (r->comm, sbuf, sc, sd, rbuf, rc, rd, error)
                         : rg_comm_alltoallv (r->comm, sbuf, sc, sd, rbuf, rc, rd, error);
-  r->comm_seconds += (double) (g_get_monotonic_time () - t0) / 1e6;
+  r->comm_seconds += (double)(g_get_monotonic_time () - t0) / 1e6;
   if (!ok)
     return FALSE;
   for (uint32_t p = 0; p < W; p++)
     {
       g_array_set_size (recv[p], 0);
-      g_array_append_vals (recv[p], rbuf + rd[p], (guint) rsz[p]);
+      g_array_append_vals (recv[p], rbuf + rd[p], (guint)rsz[p]);
     }
   return TRUE;
 }
@@ -283,7 +289,7 @@ arrays_new (uint32_t W, gsize elem)
 {
   GArray **a = g_new (GArray *, W);
   for (uint32_t p = 0; p < W; p++)
-    a[p] = g_array_new (FALSE, FALSE, (guint) elem);
+    a[p] = g_array_new (FALSE, FALSE, (guint)elem);
   return a;
 }
 
@@ -299,17 +305,19 @@ arrays_free (GArray **a, uint32_t W)
 
 /* ---- one step ---- */
 
-typedef struct {
-  uint32_t i0, i1;    /* my samples */
-  uint32_t base;      /* bag offset of my first sample */
-  uint32_t n_ids;     /* my ids in this table */
-  float   *emb;       /* sequence: n_ids × dim; pooled: (i1 − i0) × dim */
-  float   *grad;
+typedef struct
+{
+  uint32_t i0, i1; /* my samples */
+  uint32_t base;   /* bag offset of my first sample */
+  uint32_t n_ids;  /* my ids in this table */
+  float *emb;      /* sequence: n_ids × dim; pooled: (i1 − i0) × dim */
+  float *grad;
 } Mine;
 
-typedef struct {
+typedef struct
+{
   uint32_t owner, segment;
-  int64_t  id;
+  int64_t id;
 } Triple;
 
 static int
@@ -322,8 +330,8 @@ cmp_triple (const void *a, const void *b)
 }
 
 static void
-add_part (Outbox *box, uint32_t t, uint32_t si, uint32_t sample, uint32_t pos,
-          const int64_t *ids, uint32_t n)
+add_part (Outbox *box, uint32_t t, uint32_t si, uint32_t sample, uint32_t pos, const int64_t *ids,
+          uint32_t n)
 {
   PartMeta m = { t, si, n };
   PartRef ref = { t, sample, pos, si };
@@ -345,8 +353,8 @@ build_requests (Run *r, uint32_t b, Mine *mine, Outbox *out)
       gboolean pooled = r->trace->tables[t].kind == RG_TABLE_POOLED;
       Mine *m = &mine[t];
       /* sample i runs on rank i·W / B, so mine are a contiguous block */
-      m->i0 = (uint32_t) (((uint64_t) r->me * B + r->W - 1) / r->W);
-      m->i1 = (uint32_t) (((uint64_t) (r->me + 1) * B + r->W - 1) / r->W);
+      m->i0 = (uint32_t)(((uint64_t)r->me * B + r->W - 1) / r->W);
+      m->i1 = (uint32_t)(((uint64_t)(r->me + 1) * B + r->W - 1) / r->W);
       m->base = bag->offsets[m->i0];
       m->n_ids = bag->offsets[m->i1] - m->base;
       for (uint32_t i = m->i0; i < m->i1; i++)
@@ -360,8 +368,8 @@ build_requests (Run *r, uint32_t b, Mine *mine, Outbox *out)
               rg_shard_table_find (tab, rank, &first, &n);
               for (uint32_t si = first; si < first + n; si++)
                 {
-                  uint32_t o = rg_shard_segment_owner (&r->plan->topo, &tab->segments[si], rank,
-                                                       r->me);
+                  uint32_t o
+                      = rg_shard_segment_owner (&r->plan->topo, &tab->segments[si], rank, r->me);
                   if (o == r->me)
                     r->lookups_local++;
                   else
@@ -369,13 +377,13 @@ build_requests (Run *r, uint32_t b, Mine *mine, Outbox *out)
                   if (!pooled)
                     add_part (&out[o], t, si, i, j, &id, 1);
                   else
-                    g_array_append_val (triples, ((Triple) { o, si, id }));
+                    g_array_append_val (triples, ((Triple){ o, si, id }));
                 }
             }
           if (!pooled || triples->len == 0)
             continue;
           /* one part per (owner, slice) of this sample */
-          Triple *tr = (Triple *) (void *) triples->data;
+          Triple *tr = (Triple *)(void *)triples->data;
           qsort (tr, triples->len, sizeof (Triple), cmp_triple);
           g_autofree int64_t *ids = g_new (int64_t, triples->len);
           for (guint k = 0; k < triples->len;)
@@ -459,11 +467,11 @@ serve (Run *r, GArray **meta, GArray **ids, GArray **resp, GError **error)
   gboolean ok = TRUE;
   for (uint32_t t = 0; ok && t < n_tables; t++)
     {
-      int dim = (int) r->trace->tables[t].dim;
-      rows[t] = g_new (float, (gsize) MAX (want[t]->len, 1) * dim);
+      int dim = (int)r->trace->tables[t].dim;
+      rows[t] = g_new (float, (gsize)MAX (want[t]->len, 1) * dim);
       ok = rg_embed_store_read_rows (r->store, r->store_id[t],
-                                     (const int64_t *) (void *) want[t]->data, want[t]->len,
-                                     rows[t], error);
+                                     (const int64_t *)(void *)want[t]->data, want[t]->len, rows[t],
+                                     error);
     }
   if (ok)
     {
@@ -476,7 +484,7 @@ serve (Run *r, GArray **meta, GArray **ids, GArray **resp, GError **error)
               PartMeta *m = &g_array_index (meta[p], PartMeta, k);
               const RgShardSegment *seg = segment (r, m->table, m->segment);
               uint32_t cols = seg->col_end - seg->col_begin;
-              int dim = (int) r->trace->tables[m->table].dim;
+              int dim = (int)r->trace->tables[m->table].dim;
               memset (sum, 0, cols * sizeof (float));
               for (uint32_t i = 0; i < m->n_ids; i++)
                 {
@@ -485,8 +493,8 @@ serve (Run *r, GArray **meta, GArray **ids, GArray **resp, GError **error)
                     sum[c] += row[seg->col_begin + c];
                 }
               guint at = resp[p]->len;
-              g_array_set_size (resp[p], at + (guint) width (r, m->table, m->segment));
-              put_slice (r, m->table, sum, cols, (guint8 *) resp[p]->data + at);
+              g_array_set_size (resp[p], at + (guint)width (r, m->table, m->segment));
+              put_slice (r, m->table, sum, cols, (guint8 *)resp[p]->data + at);
             }
         }
     }
@@ -521,7 +529,7 @@ assemble (Run *r, Mine *mine, Outbox *out, GArray **resp)
           uint32_t cols = seg->col_end - seg->col_begin;
           gsize dim = r->trace->tables[ref->table].dim;
           Mine *m = &mine[ref->table];
-          get_slice (r, ref->table, (const guint8 *) resp[p]->data + at, cols, slice);
+          get_slice (r, ref->table, (const guint8 *)resp[p]->data + at, cols, slice);
           at += width (r, ref->table, ref->segment);
           float *dst = ref->pos == G_MAXUINT32 ? m->emb + (ref->sample - m->i0) * dim
                                                : m->emb + (ref->pos - m->base) * dim;
@@ -547,7 +555,7 @@ compute (Run *r, uint32_t b, uint64_t step, Mine *mine)
         {
           /* loss ½ mean ‖pooled‖²: its gradient is the pooled vector / n */
           for (gsize k = 0; k < n_samples * dim; k++)
-            m->grad[k] = n_samples ? m->emb[k] / (float) n_samples : 0.0f;
+            m->grad[k] = n_samples ? m->emb[k] / (float)n_samples : 0.0f;
           continue;
         }
       const RgTraceBag *bag = rg_trace_bag (r->trace, b, t);
@@ -556,13 +564,13 @@ compute (Run *r, uint32_t b, uint64_t step, Mine *mine)
         offs[k] = bag->offsets[m->i0 + k] - m->base;
       float loss = 0;
       GError *error = NULL;
-      if (!rg_sasrec_step (r->models[t], offs, n_samples, bag->ids + m->base, m->emb, step,
-                           m->grad, &loss, &error))
+      if (!rg_sasrec_step (r->models[t], offs, n_samples, bag->ids + m->base, m->emb, step, m->grad,
+                           &loss, &error))
         fail_local (r, error);
       loss_sum += loss;
       n_loss++;
     }
-  return n_loss ? (float) (loss_sum / n_loss) : 0.0f;
+  return n_loss ? (float)(loss_sum / n_loss) : 0.0f;
 }
 
 /* Requester side: the gradient slice of every part, in request order. */
@@ -581,9 +589,9 @@ gradients_out (Run *r, Mine *mine, Outbox *out, GArray **grads)
           const float *src = ref->pos == G_MAXUINT32 ? m->grad + (ref->sample - m->i0) * dim
                                                      : m->grad + (ref->pos - m->base) * dim;
           guint at = grads[p]->len;
-          g_array_set_size (grads[p], at + (guint) width (r, ref->table, ref->segment));
+          g_array_set_size (grads[p], at + (guint)width (r, ref->table, ref->segment));
           put_slice (r, ref->table, src + seg->col_begin, seg->col_end - seg->col_begin,
-                     (guint8 *) grads[p]->data + at);
+                     (guint8 *)grads[p]->data + at);
         }
     }
 }
@@ -602,12 +610,12 @@ accumulate (Run *r, GArray **meta, GArray **ids, GArray **grads, GHashTable **ac
           const RgShardSegment *seg = segment (r, m->table, m->segment);
           uint32_t cols = seg->col_end - seg->col_begin;
           gsize dim = r->trace->tables[m->table].dim;
-          get_slice (r, m->table, (const guint8 *) grads[p]->data + at, cols, slice);
+          get_slice (r, m->table, (const guint8 *)grads[p]->data + at, cols, slice);
           at += width (r, m->table, m->segment);
           for (uint32_t i = 0; i < m->n_ids; i++)
             {
               int64_t row = g_array_index (ids[p], int64_t, at_id + i);
-              gpointer key = GSIZE_TO_POINTER ((gsize) row);
+              gpointer key = GSIZE_TO_POINTER ((gsize)row);
               float *g = g_hash_table_lookup (acc[m->table], key);
               if (g == NULL)
                 {
@@ -625,11 +633,12 @@ accumulate (Run *r, GArray **meta, GArray **ids, GArray **grads, GHashTable **ac
 static int
 cmp_u32 (const void *a, const void *b)
 {
-  uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return (x > y) - (x < y);
 }
 
-typedef struct {
+typedef struct
+{
   int64_t rank, row;
 } RankRow;
 
@@ -644,7 +653,7 @@ static void
 ring_op (RingOp *op, uint32_t G, uint32_t pos, uint32_t next, uint32_t prev, gboolean reduce,
          uint32_t shard_q, uint32_t shard_j)
 {
-  *op = (RingOp) { G, pos, next, prev, reduce, shard_q, shard_j };
+  *op = (RingOp){ G, pos, next, prev, reduce, shard_q, shard_j };
 }
 
 /* This rank's seat in the ring of `slot` of `seg`, and its op list. */
@@ -660,7 +669,7 @@ ring_seat (const Run *r, Ring *ring, const RgShardSegment *seg, uint32_t slot)
   int me = -1;
   for (uint32_t g = 0; g < G; g++)
     if (d[g] == r->me)
-      me = (int) g;
+      me = (int)g;
   ring->member = me >= 0;
   if (me < 0)
     return;
@@ -685,7 +694,7 @@ ring_seat (const Run *r, Ring *ring, const RgShardSegment *seg, uint32_t slot)
     q = run;
   even = even && run == q;
 
-  uint32_t k = (uint32_t) me;
+  uint32_t k = (uint32_t)me;
   if (!even)
     {
       ring_op (&ring->ops[0], G, k, d[(k + 1) % G], d[(k + G - 1) % G], TRUE, 0, 0);
@@ -742,7 +751,7 @@ build_rings (Run *r, uint32_t b, uint32_t stamp)
               const RgShardSegment *seg = &tab->segments[si];
               if (seg->n_groups < 2)
                 continue;
-              uint32_t slot = (uint32_t) ((rr->rank - seg->row_begin) % seg->group_size);
+              uint32_t slot = (uint32_t)((rr->rank - seg->row_begin) % seg->group_size);
               char key[48];
               g_snprintf (key, sizeof key, "%u/%u/%u", t, si, slot);
               Ring *ring = g_hash_table_lookup (by_key, key);
@@ -805,11 +814,11 @@ op_chunk (const Ring *ring, const RingOp *op, uint32_t c, gsize *b0, gsize *b1)
   gsize r0 = 0, r1 = ring->n;
   if (op->shard_q > 0)
     {
-      r0 = (gsize) ((uint64_t) ring->n * op->shard_j / op->shard_q);
-      r1 = (gsize) ((uint64_t) ring->n * (op->shard_j + 1) / op->shard_q);
+      r0 = (gsize)((uint64_t)ring->n * op->shard_j / op->shard_q);
+      r1 = (gsize)((uint64_t)ring->n * (op->shard_j + 1) / op->shard_q);
     }
-  *b0 = r0 + (gsize) ((uint64_t) (r1 - r0) * c / op->G);
-  *b1 = r0 + (gsize) ((uint64_t) (r1 - r0) * (c + 1) / op->G);
+  *b0 = r0 + (gsize)((uint64_t)(r1 - r0) * c / op->G);
+  *b1 = r0 + (gsize)((uint64_t)(r1 - r0) * (c + 1) / op->G);
 }
 
 /* All-reduce of every ring this rank sits in, all rings advancing
@@ -826,14 +835,14 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
       max_phases = MAX (max_phases, ring_phases (ring));
       const RgShardSegment *seg = segment (r, ring->table, ring->segment);
       uint32_t cols = seg->col_end - seg->col_begin;
-      ring->n = (gsize) ring->rows->len * cols;
+      ring->n = (gsize)ring->rows->len * cols;
       ring->buf = g_new0 (float, MAX (ring->n, 1));
       for (guint i = 0; i < ring->rows->len; i++)
         {
           int64_t row = g_array_index (ring->rows, int64_t, i);
-          const float *g = g_hash_table_lookup (acc[ring->table], GSIZE_TO_POINTER ((gsize) row));
+          const float *g = g_hash_table_lookup (acc[ring->table], GSIZE_TO_POINTER ((gsize)row));
           if (g)
-            memcpy (ring->buf + (gsize) i * cols, g + seg->col_begin, cols * sizeof (float));
+            memcpy (ring->buf + (gsize)i * cols, g + seg->col_begin, cols * sizeof (float));
         }
     }
   /* every rank must run as many phases as the busiest rank */
@@ -843,7 +852,7 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
   if (!rg_comm_alltoall_sizes (r->comm, ph_send, ph_recv, error))
     return FALSE;
   for (uint32_t p = 0; p < r->W; p++)
-    max_phases = MAX (max_phases, (uint32_t) ph_recv[p]);
+    max_phases = MAX (max_phases, (uint32_t)ph_recv[p]);
 
   GArray **send = arrays_new (r->W, 1), **recv = arrays_new (r->W, 1);
   g_autofree float *tmp = NULL;
@@ -866,10 +875,9 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
           gsize b0, b1;
           op_chunk (ring, op, c, &b0, &b1);
           guint at = send[op->next]->len;
-          g_array_set_size (send[op->next],
-                            at + (guint) ((b1 - b0) * elem_bytes (r, ring->table)));
-          put_slice (r, ring->table, ring->buf + b0, (uint32_t) (b1 - b0),
-                     (guint8 *) send[op->next]->data + at);
+          g_array_set_size (send[op->next], at + (guint)((b1 - b0) * elem_bytes (r, ring->table)));
+          put_slice (r, ring->table, ring->buf + b0, (uint32_t)(b1 - b0),
+                     (guint8 *)send[op->next]->data + at);
         }
       ok = exchange (r, send, recv, 1, FALSE, error);
       g_autofree gsize *at = g_new0 (gsize, r->W);
@@ -880,8 +888,8 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
           const RingOp *op = ring->member ? ring_op_at (ring, phase, &s) : NULL;
           if (op == NULL)
             continue;
-          uint32_t c = op->reduce ? (op->pos + 2 * op->G - s - 1) % op->G
-                                  : (op->pos + op->G - s) % op->G;
+          uint32_t c
+              = op->reduce ? (op->pos + 2 * op->G - s - 1) % op->G : (op->pos + op->G - s) % op->G;
           gsize b0, b1;
           op_chunk (ring, op, c, &b0, &b1);
           gsize bytes = (b1 - b0) * elem_bytes (r, ring->table);
@@ -897,14 +905,14 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
               tmp_n = b1 - b0;
               tmp = g_renew (float, tmp, tmp_n);
             }
-          get_slice (r, ring->table, (const guint8 *) recv[op->prev]->data + at[op->prev],
-                     (uint32_t) (b1 - b0), tmp);
+          get_slice (r, ring->table, (const guint8 *)recv[op->prev]->data + at[op->prev],
+                     (uint32_t)(b1 - b0), tmp);
           at[op->prev] += bytes;
           for (gsize i = 0; i < b1 - b0; i++)
             ring->buf[b0 + i] = op->reduce ? ring->buf[b0 + i] + tmp[i] : tmp[i];
         }
     }
-  r->ring_bytes += (double) (rg_comm_bytes_sent_total (r->comm) - before);
+  r->ring_bytes += (double)(rg_comm_bytes_sent_total (r->comm) - before);
   arrays_free (send, r->W);
   arrays_free (recv, r->W);
   if (!ok)
@@ -922,14 +930,14 @@ allreduce_rings (Run *r, GPtrArray *rings, GHashTable **acc, GError **error)
       for (guint i = 0; i < ring->rows->len; i++)
         {
           int64_t row = g_array_index (ring->rows, int64_t, i);
-          gpointer key = GSIZE_TO_POINTER ((gsize) row);
+          gpointer key = GSIZE_TO_POINTER ((gsize)row);
           float *g = g_hash_table_lookup (acc[ring->table], key);
           if (g == NULL)
             {
               g = g_new0 (float, dim);
               g_hash_table_insert (acc[ring->table], key, g);
             }
-          memcpy (g + seg->col_begin, ring->buf + (gsize) i * cols, cols * sizeof (float));
+          memcpy (g + seg->col_begin, ring->buf + (gsize)i * cols, cols * sizeof (float));
         }
     }
   return TRUE;
@@ -945,15 +953,15 @@ apply (Run *r, GHashTable **acc, GError **error)
         continue;
       gsize dim = r->trace->tables[t].dim;
       g_autofree int64_t *rows = g_new (int64_t, n);
-      g_autofree float *grads = g_new (float, (gsize) n * dim);
+      g_autofree float *grads = g_new (float, (gsize)n *dim);
       GHashTableIter it;
       gpointer key, value;
       guint k = 0;
       g_hash_table_iter_init (&it, acc[t]);
       while (g_hash_table_iter_next (&it, &key, &value))
         {
-          rows[k] = (int64_t) GPOINTER_TO_SIZE (key);
-          memcpy (grads + (gsize) k * dim, value, dim * sizeof (float));
+          rows[k] = (int64_t)GPOINTER_TO_SIZE (key);
+          memcpy (grads + (gsize)k * dim, value, dim * sizeof (float));
           k++;
         }
       if (!rg_embed_store_apply_gradients (r->store, r->store_id[t], rows, n, grads, error))
@@ -1014,11 +1022,11 @@ step (Run *r, uint32_t b, uint64_t step_index, float *loss, GError **error)
             {
               PartMeta *m = &g_array_index (meta[p], PartMeta, k);
               bytes += m->table < n_tables && m->segment < r->plan->tables[m->table].n_segments
-                         ? width (r, m->table, m->segment)
-                         : 0;
+                           ? width (r, m->table, m->segment)
+                           : 0;
             }
           g_array_set_size (resp[p], 0);
-          g_array_set_size (resp[p], (guint) bytes);
+          g_array_set_size (resp[p], (guint)bytes);
           memset (resp[p]->data, 0, bytes);
         }
     }
@@ -1062,7 +1070,7 @@ step (Run *r, uint32_t b, uint64_t step_index, float *loss, GError **error)
       else if (!grads_ok)
         fail_local (r, g_error_new (RG_ERROR, RG_ERROR_CORRUPT,
                                     "shard run: a rank sent the wrong number of gradient bytes"));
-      rings = build_rings (r, b, (uint32_t) step_index + 1);
+      rings = build_rings (r, b, (uint32_t)step_index + 1);
       ok = allreduce_rings (r, rings, acc, error);
     }
   if (ok && r->local_error == NULL && !apply (r, acc, &local))
@@ -1109,8 +1117,8 @@ agree (Run *r, GError **error)
     return FALSE;
   if (r->local_error != NULL)
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&r->local_error), "shard run, rank %u: ",
-                                  r->me);
+      g_propagate_prefixed_error (error, g_steal_pointer (&r->local_error),
+                                  "shard run, rank %u: ", r->me);
       return FALSE;
     }
   for (uint32_t p = 0; p < r->W; p++)
@@ -1133,7 +1141,7 @@ check_config (RgComm *comm, const RgShardRunConfig *cfg, GError **error)
       return FALSE;
     }
   uint32_t W = rg_topology_world (&cfg->plan->topo);
-  if ((uint32_t) rg_comm_size (comm) != W)
+  if ((uint32_t)rg_comm_size (comm) != W)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                    "shard run: plan “%s” is for %u devices but %d ranks are running "
@@ -1156,8 +1164,7 @@ check_config (RgComm *comm, const RgShardRunConfig *cfg, GError **error)
         return FALSE;
       }
   return rg_shard_plan_validate (cfg->plan, error)
-         && rg_shard_plan_check_tables (cfg->plan, cfg->trace->tables, cfg->trace->n_tables,
-                                        error);
+         && rg_shard_plan_check_tables (cfg->plan, cfg->trace->tables, cfg->trace->n_tables, error);
 }
 
 /* One row of numbers per rank, gathered after the counters are read (the
@@ -1168,12 +1175,12 @@ collect (Run *r, const double *times, const double *losses, const double *comm_t
 {
   const uint32_t W = r->W, S = r->cfg->n_batches;
   RgComm *comm = r->comm;
-  gsize row_len = W + 4 + 3 * (gsize) S;
+  gsize row_len = W + 4 + 3 * (gsize)S;
   g_autofree double *row = g_new0 (double, row_len);
-  g_autofree double *all = g_new0 (double, row_len * W);
+  g_autofree double *all = g_new0 (double, row_len *W);
   for (uint32_t p = 0; p < W; p++)
-    row[p] = (double) rg_comm_bytes_sent (comm, (int) p);
-  row[W] = (double) comm->control_sent;
+    row[p] = (double)rg_comm_bytes_sent (comm, (int)p);
+  row[W] = (double)comm->control_sent;
   row[W + 1] = r->ring_bytes;
   row[W + 2] = r->lookups_local;
   row[W + 3] = r->lookups_remote;
@@ -1186,7 +1193,7 @@ collect (Run *r, const double *times, const double *losses, const double *comm_t
   RgShardRunResult *res = g_new0 (RgShardRunResult, 1);
   res->world = W;
   res->n_steps = S;
-  res->traffic = g_new0 (double, (gsize) W * W);
+  res->traffic = g_new0 (double, (gsize)W *W);
   double min_step = INFINITY, sum_step = 0;
   for (uint32_t d = 0; d < W; d++)
     {
@@ -1214,9 +1221,9 @@ collect (Run *r, const double *times, const double *losses, const double *comm_t
       sum_step += slowest;
       min_step = MIN (min_step, slowest);
       if (s == 0)
-        res->loss_first = (float) loss;
+        res->loss_first = (float)loss;
       if (s == S - 1)
-        res->loss_last = (float) loss;
+        res->loss_last = (float)loss;
     }
   res->step_time = sum_step / S;
   res->step_time_min = min_step;
@@ -1234,8 +1241,8 @@ rg_shard_run (RgComm *comm, const RgShardRunConfig *config, GError **error)
     .cfg = config,
     .plan = config->plan,
     .trace = config->trace,
-    .W = (uint32_t) rg_comm_size (comm),
-    .me = (uint32_t) rg_comm_rank (comm),
+    .W = (uint32_t)rg_comm_size (comm),
+    .me = (uint32_t)rg_comm_rank (comm),
   };
   GError *local = NULL;
   if (!setup_store (&r, &local))
@@ -1256,7 +1263,7 @@ rg_shard_run (RgComm *comm, const RgShardRunConfig *config, GError **error)
       r.comm_seconds = 0;
       if (!step (&r, config->first_batch + s, s, &loss, error) || !agree (&r, error))
         goto out;
-      times[s] = (double) (g_get_monotonic_time () - t0) / 1e6;
+      times[s] = (double)(g_get_monotonic_time () - t0) / 1e6;
       losses[s] = loss;
       comm_times[s] = r.comm_seconds;
     }

@@ -54,39 +54,41 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct
+{
   const RgShardPlan *plan;
-  const RgTrace     *trace;
-  uint32_t           first_batch;
-  uint32_t           n_batches;
-  const char        *work_dir;   /* must exist; per-rank store files are (re)created */
-  RgEmbedOptim       optim;      /* for every table */
-  uint64_t           seed;       /* table initialisation and SASRec weights */
-  int                max_len;    /* SASRec positions */
-  int                n_negatives;
+  const RgTrace *trace;
+  uint32_t first_batch;
+  uint32_t n_batches;
+  const char *work_dir; /* must exist; per-rank store files are (re)created */
+  RgEmbedOptim optim;   /* for every table */
+  uint64_t seed;        /* table initialisation and SASRec weights */
+  int max_len;          /* SASRec positions */
+  int n_negatives;
 } RgShardRunConfig;
 
-typedef struct {
+typedef struct
+{
   uint32_t world;
   uint32_t n_steps;
   /* measured, per step (averaged over the steps), identical on every rank */
-  double  *traffic;          /* world × world payload bytes, [src × world + dst] */
-  double   bytes_total;      /* Σ traffic */
-  double   bytes_allreduce;  /* the replica rings' part of it */
-  double   control_bytes;    /* request layouts, not payload */
-  double   step_time;        /* seconds: slowest rank per step, mean over steps */
-  double   step_time_min;    /* fastest step (slowest rank) */
-  double   comm_time;        /* seconds per step inside collectives, slowest rank, mean */
-  double   lookups_remote;   /* (id, slice) lookups served by another rank */
-  double   lookups_local;
-  float    loss_first;       /* SASRec loss, mean over ranks: first and last step */
-  float    loss_last;
+  double *traffic;        /* world × world payload bytes, [src × world + dst] */
+  double bytes_total;     /* Σ traffic */
+  double bytes_allreduce; /* the replica rings' part of it */
+  double control_bytes;   /* request layouts, not payload */
+  double step_time;       /* seconds: slowest rank per step, mean over steps */
+  double step_time_min;   /* fastest step (slowest rank) */
+  double comm_time;       /* seconds per step inside collectives, slowest rank, mean */
+  double lookups_remote;  /* (id, slice) lookups served by another rank */
+  double lookups_local;
+  float loss_first; /* SASRec loss, mean over ranks: first and last step */
+  float loss_last;
 } RgShardRunResult;
 
 RgShardRunConfig rg_shard_run_config_default (void); /* Adagrad lr 0.05, max_len 50, K = 8 */
 
 RgShardRunResult *rg_shard_run (RgComm *comm, const RgShardRunConfig *config, GError **error);
-void              rg_shard_run_result_free (RgShardRunResult *result);
+void rg_shard_run_result_free (RgShardRunResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgShardRunResult, rg_shard_run_result_free)
 
 /* Largest relative difference between the measured traffic and a predicted

@@ -22,16 +22,17 @@
 #include <string.h>
 
 static int64_t ROWS = 100000;
-static int     DIM = 32;
-static int     BAGS = 256;
-static int     POOL = 16;
-static int     WARM = 8;
-static int     MEASURE = 16;
+static int DIM = 32;
+static int BAGS = 256;
+static int POOL = 16;
+static int WARM = 8;
+static int MEASURE = 16;
 
-typedef struct {
+typedef struct
+{
   int64_t *indices; /* batches × BAGS × POOL */
   int64_t *offsets; /* BAGS + 1, the same for every batch */
-  int      batches;
+  int batches;
 } Workload;
 
 static void
@@ -41,19 +42,19 @@ make_workload (Workload *w)
   rg_zipf_init (&z, ROWS * 10, 1.05, 0.0);
   uint64_t state = 42;
   w->batches = WARM + MEASURE;
-  gsize n = (gsize) w->batches * BAGS * POOL;
+  gsize n = (gsize)w->batches * BAGS * POOL;
   w->indices = g_new (int64_t, n);
   for (gsize i = 0; i < n; i++)
     w->indices[i] = rg_trace_hash_row (0, rg_zipf_sample (&z, &state), ROWS);
   w->offsets = g_new (int64_t, BAGS + 1);
   for (int b = 0; b <= BAGS; b++)
-    w->offsets[b] = (int64_t) b * POOL;
+    w->offsets[b] = (int64_t)b * POOL;
 }
 
 static const int64_t *
 batch_ids (const Workload *w, int b)
 {
-  return w->indices + (gsize) b * BAGS * POOL;
+  return w->indices + (gsize)b * BAGS * POOL;
 }
 
 /* Baseline: every looked-up row is its own SELECT (the cold tier with no
@@ -64,9 +65,9 @@ run_baseline (const char *path, uint32_t table, const Workload *w, float *out)
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
-      || sqlite3_prepare_v2 (db, "SELECT blob FROM embed_rows WHERE tbl = ?1 AND row = ?2", -1,
-                             &st, NULL)
-           != SQLITE_OK)
+      || sqlite3_prepare_v2 (db, "SELECT blob FROM embed_rows WHERE tbl = ?1 AND row = ?2", -1, &st,
+                             NULL)
+             != SQLITE_OK)
     g_error ("baseline: %s", sqlite3_errmsg (db));
   gint64 t0 = g_get_monotonic_time ();
   for (int b = WARM; b < w->batches; b++)
@@ -74,7 +75,7 @@ run_baseline (const char *path, uint32_t table, const Workload *w, float *out)
       const int64_t *ids = batch_ids (w, b);
       for (int bag = 0; bag < BAGS; bag++)
         {
-          float *dst = out + (gsize) bag * DIM;
+          float *dst = out + (gsize)bag * DIM;
           memset (dst, 0, DIM * sizeof (float));
           for (int k = 0; k < POOL; k++)
             {
@@ -91,25 +92,26 @@ run_baseline (const char *path, uint32_t table, const Workload *w, float *out)
             }
         }
     }
-  double secs = (double) (g_get_monotonic_time () - t0) / 1e6;
+  double secs = (double)(g_get_monotonic_time () - t0) / 1e6;
   sqlite3_finalize (st);
   sqlite3_close (db);
-  return (double) MEASURE * BAGS * POOL / secs;
+  return (double)MEASURE * BAGS * POOL / secs;
 }
 
-typedef struct {
-  const char        *name;
-  int64_t            cache_rows;
+typedef struct
+{
+  const char *name;
+  int64_t cache_rows;
   RgEmbedCachePolicy policy;
-  double             device_share; /* of rows, hottest first */
-  double             host_share;
+  double device_share; /* of rows, hottest first */
+  double host_share;
 } Config;
 
 static int
 cmp_count_desc (const void *a, const void *b, void *counts)
 {
   const uint32_t *c = counts;
-  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   if (c[x] != c[y])
     return c[x] < c[y] ? 1 : -1;
   return (x > y) - (x < y);
@@ -117,25 +119,24 @@ cmp_count_desc (const void *a, const void *b, void *counts)
 
 static double
 run_store (const char *path, uint32_t table, const Workload *w, const Config *cfg,
-           const int64_t *by_heat, float *out, double *hit_rate, double *sqlite_share,
-           float *check)
+           const int64_t *by_heat, float *out, double *hit_rate, double *sqlite_share, float *check)
 {
   g_autoptr (GError) error = NULL;
   RgEmbedStoreConfig scfg = rg_embed_store_config_default ();
   scfg.cache_rows = cfg->cache_rows;
   scfg.cache_policy = cfg->policy;
-  scfg.device_bytes = (gsize) 1 << 32;
-  scfg.host_bytes = (gsize) 1 << 32;
+  scfg.device_bytes = (gsize)1 << 32;
+  scfg.host_bytes = (gsize)1 << 32;
   RgEmbedStore *s = rg_embed_store_open (path, &scfg, &error);
   if (s == NULL)
     g_error ("%s", error->message);
   if (cfg->device_share > 0 || cfg->host_share > 0)
     {
       g_autofree guint8 *place = g_new (guint8, ROWS);
-      int64_t n_dev = (int64_t) (cfg->device_share * ROWS);
-      int64_t n_host = (int64_t) (cfg->host_share * ROWS);
+      int64_t n_dev = (int64_t)(cfg->device_share * ROWS);
+      int64_t n_host = (int64_t)(cfg->host_share * ROWS);
       for (int64_t i = 0; i < ROWS; i++)
-        place[by_heat[i]] = i < n_dev ? RG_EMBED_TIER_DEVICE
+        place[by_heat[i]] = i < n_dev            ? RG_EMBED_TIER_DEVICE
                             : i < n_dev + n_host ? RG_EMBED_TIER_HOST
                                                  : RG_EMBED_TIER_COLD;
       if (!rg_embed_store_set_placement (s, table, place, &error))
@@ -152,21 +153,21 @@ run_store (const char *path, uint32_t table, const Workload *w, const Config *cf
     if (!rg_embed_store_lookup_pooled (s, table, w->offsets, BAGS, batch_ids (w, b), NULL,
                                        RG_EMBED_POOL_SUM, out, &error))
       g_error ("%s", error->message);
-  double secs = (double) (g_get_monotonic_time () - t0) / 1e6;
+  double secs = (double)(g_get_monotonic_time () - t0) / 1e6;
   RgEmbedStoreStats st;
   rg_embed_store_get_stats (s, &st);
   uint64_t cold = st.reads[RG_EMBED_TIER_COLD];
   uint64_t all = st.reads[0] + st.reads[1] + cold;
   /* the cache's hit rate over the lookups that reached the cold tier, and
    * the rows fetched from SQLite per lookup (a batch fetches a row once) */
-  *hit_rate = cold ? (double) st.cache_hits / (double) cold : 0.0;
-  *sqlite_share = all ? (double) st.sqlite_rows_read / (double) all : 0.0;
+  *hit_rate = cold ? (double)st.cache_hits / (double)cold : 0.0;
+  *sqlite_share = all ? (double)st.sqlite_rows_read / (double)all : 0.0;
   /* the last batch must pool to what the baseline computed */
   for (int i = 0; i < BAGS * DIM; i++)
     if (fabsf (out[i] - check[i]) > 1e-4f * (1.0f + fabsf (check[i])))
       g_error ("%s: pooled result differs from the baseline at %d", cfg->name, i);
   rg_embed_store_free (s);
-  return (double) MEASURE * BAGS * POOL / secs;
+  return (double)MEASURE * BAGS * POOL / secs;
 }
 
 int
@@ -190,21 +191,21 @@ main (int argc, char **argv)
     g_error ("%s", error->message);
   printf ("bench-embed-store: %" G_GINT64_FORMAT " rows × %d f32, %d bags × %d ids per batch, "
           "%d profile + %d measured batches (table written in %.2f s)\n",
-          ROWS, DIM, BAGS, POOL, WARM, MEASURE, (double) (g_get_monotonic_time () - t0) / 1e6);
+          ROWS, DIM, BAGS, POOL, WARM, MEASURE, (double)(g_get_monotonic_time () - t0) / 1e6);
   rg_embed_store_free (s);
 
   Workload w;
   make_workload (&w);
   /* profile: hottest rows of the warm-up batches first */
   g_autofree uint32_t *counts = g_new0 (uint32_t, ROWS);
-  for (gsize i = 0; i < (gsize) WARM * BAGS * POOL; i++)
+  for (gsize i = 0; i < (gsize)WARM * BAGS * POOL; i++)
     counts[w.indices[i]]++;
   g_autofree int64_t *by_heat = g_new (int64_t, ROWS);
   for (int64_t r = 0; r < ROWS; r++)
     by_heat[r] = r;
-  g_qsort_with_data (by_heat, (gint) ROWS, sizeof (int64_t), cmp_count_desc, counts);
+  g_qsort_with_data (by_heat, (gint)ROWS, sizeof (int64_t), cmp_count_desc, counts);
 
-  g_autofree float *out = g_new (float, BAGS * DIM), *check = g_new (float, BAGS * DIM);
+  g_autofree float *out = g_new (float, BAGS *DIM), *check = g_new (float, BAGS *DIM);
   double base = run_baseline (path, table, &w, check);
   printf ("%-46s %10.0f lookups/s   1.00×\n", "baseline: one SQLite query per row", base);
 
@@ -228,14 +229,13 @@ main (int argc, char **argv)
       g_autofree char *name = NULL;
       if (configs[i].name == NULL)
         name = g_strdup_printf ("SQLite + %s cache, load factor %.2f",
-                                rg_embed_cache_policy_name (configs[i].policy),
-                                lf[(i - 1) % 3]);
+                                rg_embed_cache_policy_name (configs[i].policy), lf[(i - 1) % 3]);
       else
         name = g_strdup (configs[i].name);
       configs[i].name = name;
       double hit = 0, from_sqlite = 0;
-      double rate = run_store (path, table, &w, &configs[i], by_heat, out, &hit, &from_sqlite,
-                               check);
+      double rate
+          = run_store (path, table, &w, &configs[i], by_heat, out, &hit, &from_sqlite, check);
       printf ("%-46s %10.0f lookups/s %6.2f×   cache hit rate %5.1f%%   SQLite rows/lookup %.3f\n",
               name, rate, rate / base, 100 * hit, from_sqlite);
       configs[i].name = NULL;

@@ -38,7 +38,7 @@ test_broadcast (void)
     g_assert_cmpint (buf[i], ==, 'r');
   if (me == root)
     {
-      g_assert_cmpuint (rg_comm_bytes_sent_total (comm), ==, (uint64_t) (w - 1) * sizeof buf);
+      g_assert_cmpuint (rg_comm_bytes_sent_total (comm), ==, (uint64_t)(w - 1) * sizeof buf);
       g_assert_cmpuint (rg_comm_bytes_received_total (comm), ==, 0);
     }
   else
@@ -57,15 +57,18 @@ test_allreduce (void)
 {
   g_autoptr (GError) error = NULL;
   int w = rg_comm_size (comm), me = rg_comm_rank (comm);
-  enum { N = 1001 };
+  enum
+  {
+    N = 1001
+  };
   g_autofree float *buf = g_new (float, N);
   for (int i = 0; i < N; i++)
-    buf[i] = (float) (me + 1) + (float) i * 0.5f;
+    buf[i] = (float)(me + 1) + (float)i * 0.5f;
   rg_comm_reset_counters (comm);
   g_assert_true (rg_comm_allreduce_sum_f32 (comm, buf, N, &error));
   for (int i = 0; i < N; i++)
     g_assert_cmpfloat_with_epsilon (buf[i], w * (w + 1) / 2.0f + w * i * 0.5f, 1e-3);
-  uint64_t ring = w > 1 ? 2 * (uint64_t) (N - N / w) * sizeof (float) : 0;
+  uint64_t ring = w > 1 ? 2 * (uint64_t)(N - N / w) * sizeof (float) : 0;
   g_assert_cmpuint (rg_comm_bytes_sent_total (comm), ==, ring);
   g_assert_cmpuint (rg_comm_bytes_sent (comm, (me + 1) % w), ==, ring);
   g_assert_cmpuint (rg_comm_bytes_received (comm, (me + w - 1) % w), ==, ring);
@@ -104,7 +107,7 @@ test_alltoallv (void)
   gsize st = 0, rt = 0;
   for (int p = 0; p < w; p++)
     {
-      sc[p] = (gsize) (p + 1) * (me + 1);
+      sc[p] = (gsize)(p + 1) * (me + 1);
       sd[p] = st;
       st += sc[p];
       want_sizes[p] = sc[p];
@@ -114,13 +117,13 @@ test_alltoallv (void)
   g_assert_true (rg_comm_alltoall_sizes (comm, want_sizes, got_sizes, &error));
   for (int p = 0; p < w; p++)
     {
-      g_assert_cmpuint (got_sizes[p], ==, (uint64_t) (me + 1) * (p + 1));
+      g_assert_cmpuint (got_sizes[p], ==, (uint64_t)(me + 1) * (p + 1));
       rc[p] = got_sizes[p];
       rd[p] = rt;
       rt += rc[p];
     }
   g_assert_cmpuint (rg_comm_bytes_sent_total (comm), ==, 0); /* control only */
-  g_assert_cmpuint (comm->control_sent, ==, (uint64_t) (w - 1) * 8);
+  g_assert_cmpuint (comm->control_sent, ==, (uint64_t)(w - 1) * 8);
 
   g_autofree guint8 *send = g_new (guint8, st), *recv = g_new0 (guint8, rt);
   for (int p = 0; p < w; p++)

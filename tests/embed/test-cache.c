@@ -132,15 +132,15 @@ test_tables_are_distinct (void)
   g_assert_false (rg_embed_cache_access (c, 2, 7));
 }
 
-typedef struct {
-  int     n;
+typedef struct
+{
+  int n;
   int64_t rows[64];
-  float   first[64];
+  float first[64];
 } Written;
 
 static gboolean
-record_writeback (void *user_data, uint32_t table, int64_t row, const void *bytes,
-                  GError **error)
+record_writeback (void *user_data, uint32_t table, int64_t row, const void *bytes, GError **error)
 {
   Written *w = user_data;
   w->rows[w->n] = row;
@@ -150,8 +150,7 @@ record_writeback (void *user_data, uint32_t table, int64_t row, const void *byte
 }
 
 static gboolean
-failing_writeback (void *user_data, uint32_t table, int64_t row, const void *bytes,
-                   GError **error)
+failing_writeback (void *user_data, uint32_t table, int64_t row, const void *bytes, GError **error)
 {
   g_set_error (error, RG_ERROR, RG_ERROR_IO, "disk full");
   return FALSE;
@@ -172,7 +171,7 @@ test_data_writeback (void)
 
   for (int i = 0; i < 32; i++)
     {
-      float v[4] = { (float) i, 1, 2, 3 };
+      float v[4] = { (float)i, 1, 2, 3 };
       g_assert_null (rg_embed_cache_lookup (c, 0, rows[i]));
       void *slot = NULL;
       g_assert_true (rg_embed_cache_insert (c, 0, rows[i], v, FALSE, &slot, &error));

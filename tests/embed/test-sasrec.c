@@ -13,7 +13,7 @@
 static const uint32_t offsets[] = { 0, 4, 9, 11 };
 static const int64_t ids[] = { 3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5 };
 #define N_IDS 11
-#define DIM   8
+#define DIM 8
 
 static RgSasrec *
 small_model (void)
@@ -34,8 +34,8 @@ static float
 loss_of (RgSasrec *m, const float *emb_in, const float *emb_out)
 {
   float loss = 0;
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL, &loss,
-                                       NULL));
+  g_assert_true (
+      rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL, &loss, NULL));
   return loss;
 }
 
@@ -53,7 +53,7 @@ check_fd (RgSasrec *m, float *x, gsize n, const float *grad, const float *emb_in
       x[i] = keep - h;
       float lm = loss_of (m, emb_in, emb_out);
       x[i] = keep;
-      double fd = ((double) lp - lm) / (2 * h);
+      double fd = ((double)lp - lm) / (2 * h);
       max_err = MAX (max_err, fabs (fd - grad[i]));
       max_grad = MAX (max_grad, fabs (grad[i]));
     }
@@ -83,18 +83,18 @@ test_gradient (void)
   check_fd (m, emb_out, N_IDS * DIM, grad_out, emb_in, emb_out, "item rows as targets");
   check_fd (m, emb_in, N_IDS * DIM, grad_in, emb_in, emb_out, "item rows as inputs");
 
-  const char *names[] = { "pos", "block0.wq", "block0.wk", "block0.wv", "block0.wo", "block1.wq",
-                          "block1.wo" };
+  const char *names[]
+      = { "pos", "block0.wq", "block0.wk", "block0.wv", "block0.wo", "block1.wq", "block1.wo" };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       /* the gradient of this very point: recompute, then copy it out */
-      g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL,
-                                           &loss, NULL));
+      g_assert_true (
+          rg_sasrec_step_split (m, offsets, 3, ids, emb_in, emb_out, 1, NULL, NULL, &loss, NULL));
       gsize n = 0;
       float *p = rg_sasrec_param (m, names[i], &n);
       g_autofree float *g = g_memdup2 (rg_sasrec_param_grad (m, names[i], &n), n * sizeof (float));
       g_assert_nonnull (p);
-      check_fd (m, p, MIN (n, (gsize) 6 * DIM), g, emb_in, emb_out, names[i]);
+      check_fd (m, p, MIN (n, (gsize)6 * DIM), g, emb_in, emb_out, names[i]);
     }
   gsize n = 0;
   g_assert_null (rg_sasrec_param (m, "block7.wq", &n));
@@ -102,8 +102,8 @@ test_gradient (void)
   /* step() adds the two roles when one set of rows plays both */
   float emb[N_IDS * DIM], grad[N_IDS * DIM];
   memcpy (emb, emb_in, sizeof emb);
-  g_assert_true (rg_sasrec_step_split (m, offsets, 3, ids, emb, emb, 1, grad_in, grad_out, &loss,
-                                       NULL));
+  g_assert_true (
+      rg_sasrec_step_split (m, offsets, 3, ids, emb, emb, 1, grad_in, grad_out, &loss, NULL));
   g_assert_true (rg_sasrec_step (m, offsets, 3, ids, emb, 1, grad, &loss, NULL));
   for (int i = 0; i < N_IDS * DIM; i++)
     g_assert_cmpfloat_with_epsilon (grad[i], grad_in[i] + grad_out[i], 1e-6);
@@ -151,7 +151,7 @@ test_bad_config (void)
  * the item rows in the store must bring the loss well down. */
 #define ITEMS 200
 #define BATCH 32
-#define LEN   10
+#define LEN 10
 
 static void
 make_batch (RgRng *rng, int64_t *seq, uint32_t *offs)
@@ -198,8 +198,8 @@ test_training_through_store (void)
   rg_rng_init (&rng, 11, 0);
   int64_t seq[BATCH * LEN];
   uint32_t offs[BATCH + 1];
-  g_autofree float *emb = g_new (float, BATCH * LEN * 16);
-  g_autofree float *grad = g_new (float, BATCH * LEN * 16);
+  g_autofree float *emb = g_new (float, BATCH *LEN * 16);
+  g_autofree float *grad = g_new (float, BATCH *LEN * 16);
   double first = 0, last = 0, step0 = 0;
   const int steps = 150;
   for (int s = 0; s < steps; s++)

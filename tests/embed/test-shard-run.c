@@ -38,8 +38,8 @@ plan_row_wise (void)
 {
   RgShardPlan *p = rg_shard_plan_new ("row-wise", &topo, trace->tables, trace->n_tables);
   for (uint32_t t = 0; t < 2; t++)
-    rg_shard_plan_add (p, t, 0, trace->tables[t].rows, 0, trace->tables[t].dim, RG_TIER_FAST, 1,
-                       4, all4);
+    rg_shard_plan_add (p, t, 0, trace->tables[t].rows, 0, trace->tables[t].dim, RG_TIER_FAST, 1, 4,
+                       all4);
   return p;
 }
 
@@ -125,8 +125,8 @@ check_plan (RgShardPlan *plan, double *step_time, double *comm_time)
 
   RgShardCost cost;
   rg_shard_cost_defaults (&cost);
-  g_autoptr (RgShardSimResult) sim = rg_shard_simulate (plan, trace, 0, trace->n_batches, &cost,
-                                                        &error);
+  g_autoptr (RgShardSimResult) sim
+      = rg_shard_simulate (plan, trace, 0, trace->n_batches, &cost, &error);
   g_assert_no_error (error);
   double sim_total = 0;
   for (uint32_t k = 0; k < 16; k++)
@@ -139,8 +139,8 @@ check_plan (RgShardPlan *plan, double *step_time, double *comm_time)
                     1e3 * run->step_time, run->loss_first, run->loss_last);
   if (rg_comm_rank (comm) == 0 && err >= 0.01)
     for (uint32_t k = 0; k < 16; k++)
-      g_test_message ("link %u→%u: measured %.1f, simulated %.1f", k / 4, k % 4,
-                      run->traffic[k], sim->traffic[k]);
+      g_test_message ("link %u→%u: measured %.1f, simulated %.1f", k / 4, k % 4, run->traffic[k],
+                      sim->traffic[k]);
   g_assert_cmpfloat (sim_total, >, 0);
   g_assert_cmpfloat (err, <, 0.01);
   g_assert_cmpfloat (fabs (run->bytes_allreduce - sim->bytes_allreduce), <=,
@@ -168,8 +168,8 @@ test_traffic_matches_simulator (void)
   if (rg_comm_rank (comm) == 0)
     g_test_message ("measured vs row-wise — step time: table-wise %.2f×, column-wise %.2f×, "
                     "replicated %.2f×; time in collectives: %.2f×, %.2f×, %.2f×",
-                    t_table / t_row, t_col / t_row, t_rep / t_row, c_table / c_row,
-                    c_col / c_row, c_rep / c_row);
+                    t_table / t_row, t_col / t_row, t_rep / t_row, c_table / c_row, c_col / c_row,
+                    c_rep / c_row);
 }
 
 /* After a run with replication, every copy of a replicated row holds the
@@ -210,12 +210,12 @@ test_wrong_world (void)
 {
   g_autoptr (GError) error = NULL;
   RgTopology big = { 2, 4, G_MAXUINT64 / 4, G_MAXUINT64 / 4 };
-  g_autoptr (RgShardPlan) plan = rg_shard_plan_new ("row-wise", &big, trace->tables,
-                                                    trace->n_tables);
+  g_autoptr (RgShardPlan) plan
+      = rg_shard_plan_new ("row-wise", &big, trace->tables, trace->n_tables);
   const uint32_t all8[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
   for (uint32_t t = 0; t < 2; t++)
-    rg_shard_plan_add (plan, t, 0, trace->tables[t].rows, 0, trace->tables[t].dim, RG_TIER_FAST,
-                       1, 8, all8);
+    rg_shard_plan_add (plan, t, 0, trace->tables[t].rows, 0, trace->tables[t].dim, RG_TIER_FAST, 1,
+                       8, all8);
   RgShardRunConfig cfg = run_config (plan);
   g_assert_null (rg_shard_run (comm, &cfg, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);

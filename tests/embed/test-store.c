@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #define SEED 1234
-#define STD  0.1f
+#define STD 0.1f
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *path;
 } Fixture;
@@ -47,7 +48,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static void
 initial_row (uint32_t id, int64_t r, int dim, float *out)
 {
-  rg_rng_normal (SEED, id, (uint64_t) r * dim, out, dim);
+  rg_rng_normal (SEED, id, (uint64_t)r * dim, out, dim);
   for (int i = 0; i < dim; i++)
     out[i] *= STD;
 }
@@ -69,8 +70,8 @@ make_table (RgEmbedStore *s, const char *name, int64_t rows, int dim, RgDType dt
   g_autoptr (GError) error = NULL;
   RgEmbedOptim optim = { kind, lr, 1e-8f };
   uint32_t id = 0;
-  g_assert_true (rg_embed_store_create_table (s, name, rows, dim, dtype, &optim, SEED, STD, &id,
-                                              &error));
+  g_assert_true (
+      rg_embed_store_create_table (s, name, rows, dim, dtype, &optim, SEED, STD, &id, &error));
   g_assert_no_error (error);
   return id;
 }
@@ -116,8 +117,8 @@ test_persistence (Fixture *f, gconstpointer data)
 
   /* a second table of the same name is refused */
   RgEmbedOptim sgd = { RG_EMBED_OPTIM_SGD, 0.1f, 0 };
-  g_assert_false (rg_embed_store_create_table (s, "items", 10, 4, RG_F32, &sgd, 1, 1, NULL,
-                                               &error));
+  g_assert_false (
+      rg_embed_store_create_table (s, "items", 10, 4, RG_F32, &sgd, 1, 1, NULL, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
   rg_embed_store_free (s);
 }
@@ -157,7 +158,7 @@ test_lookups (Fixture *f, gconstpointer data)
   const int64_t indices[] = { 1, 30, 150, 199, 199, 0, 45, 61, 62 };
   const float weights[] = { 1, 2, 0.5f, 1, 1, -1, 3, 1, 0.25f };
   float got_sum[4 * 6], got_mean[4 * 6], got_w[4 * 6], want_sum[4 * 6] = { 0 },
-                                                      want_w[4 * 6] = { 0 };
+                                                                    want_w[4 * 6] = { 0 };
   for (int b = 0; b < 4; b++)
     for (int64_t i = offsets[b]; i < offsets[b + 1]; i++)
       {
@@ -371,7 +372,7 @@ test_flush (Fixture *f, gconstpointer data)
 /* ---- crash safety ---- */
 
 #define CRASH_ROWS 3000
-#define CRASH_DIM  16
+#define CRASH_DIM 16
 
 static int crash_pipe = -1;
 
@@ -394,7 +395,7 @@ crash_progress (void *user_data, int64_t written, int64_t total)
 static float
 crash_grad (int64_t r, int d)
 {
-  return (float) ((r % 7) + 1) * 0.01f * (float) (d + 1);
+  return (float)((r % 7) + 1) * 0.01f * (float)(d + 1);
 }
 
 static void
@@ -419,7 +420,7 @@ test_crash_mid_flush (Fixture *f, gconstpointer data)
       if (cs == NULL)
         _exit (2);
       g_autofree int64_t *rows = g_new (int64_t, CRASH_ROWS);
-      g_autofree float *g = g_new (float, CRASH_ROWS * CRASH_DIM);
+      g_autofree float *g = g_new (float, CRASH_ROWS *CRASH_DIM);
       for (int64_t r = 0; r < CRASH_ROWS; r++)
         {
           rows[r] = r;
@@ -489,8 +490,9 @@ test_corrupt (Fixture *f, gconstpointer data)
   int64_t row = 7;
 
   /* not a database at all */
-  g_assert_true (g_file_set_contents (f->path, "this is not sqlite, just some text padding it "
-                                               "out to look like a header…………………………………………",
+  g_assert_true (g_file_set_contents (f->path,
+                                      "this is not sqlite, just some text padding it "
+                                      "out to look like a header…………………………………………",
                                       -1, NULL));
   g_assert_null (rg_embed_store_open (f->path, NULL, &error));
   g_assert_error (error, RG_ERROR, RG_ERROR_CORRUPT);
@@ -513,8 +515,9 @@ test_corrupt (Fixture *f, gconstpointer data)
 
   /* one flipped byte inside row 7's weights */
   g_autofree char *flip = g_strdup_printf (
-    "UPDATE embed_rows SET blob = substr(blob, 1, 20) || x'ff' || substr(blob, 22) "
-    "WHERE tbl = %u AND row = 7", id);
+      "UPDATE embed_rows SET blob = substr(blob, 1, 20) || x'ff' || substr(blob, 22) "
+      "WHERE tbl = %u AND row = 7",
+      id);
   exec_sql (f->path, flip);
   s = open_store (f->path, NULL);
   g_assert_false (rg_embed_store_read_rows (s, id, &row, 1, out, &error));
@@ -584,7 +587,7 @@ static int opaque_downloads, opaque_uploads;
 static void *
 opaque_alloc (RgEmbedTier *tier, gsize bytes, GError **error)
 {
-  return g_byte_array_sized_new ((guint) bytes);
+  return g_byte_array_sized_new ((guint)bytes);
 }
 
 static void
@@ -605,7 +608,7 @@ opaque_upload (RgEmbedTier *tier, void *block, gsize offset, const void *src, gs
 {
   GByteArray *a = block;
   if (a->len < offset + bytes)
-    g_byte_array_set_size (a, (guint) (offset + bytes));
+    g_byte_array_set_size (a, (guint)(offset + bytes));
   memcpy (a->data + offset, src, bytes);
   opaque_uploads++;
   return TRUE;
@@ -678,15 +681,13 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/embed-store/persistence", Fixture, NULL, fixture_setup, test_persistence,
               fixture_teardown);
-  g_test_add ("/embed-store/lookups", Fixture, NULL, fixture_setup, test_lookups,
-              fixture_teardown);
+  g_test_add ("/embed-store/lookups", Fixture, NULL, fixture_setup, test_lookups, fixture_teardown);
   g_test_add ("/embed-store/optimizers", Fixture, NULL, fixture_setup, test_optimizers,
               fixture_teardown);
   g_test_add ("/embed-store/flush", Fixture, NULL, fixture_setup, test_flush, fixture_teardown);
-  g_test_add ("/embed-store/crash-mid-flush", Fixture, NULL, fixture_setup,
-              test_crash_mid_flush, fixture_teardown);
-  g_test_add ("/embed-store/corrupt", Fixture, NULL, fixture_setup, test_corrupt,
+  g_test_add ("/embed-store/crash-mid-flush", Fixture, NULL, fixture_setup, test_crash_mid_flush,
               fixture_teardown);
+  g_test_add ("/embed-store/corrupt", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
   g_test_add ("/embed-store/opaque-device-tier", Fixture, NULL, fixture_setup,
               test_opaque_device_tier, fixture_teardown);
   return g_test_run ();

@@ -3,6 +3,7 @@
 #include "rg-embed-store-db.h"
 
 #include "core/rg-error.h"
+#include "core/rg-rng.h"
 
 #include <string.h>
 
@@ -27,6 +28,11 @@ rg_embed_record_layout (RgEmbedRecordLayout *l, int dim, RgDType dtype, RgEmbedO
   /* keep the state floats 4-byte aligned after bf16 weights of odd dim */
   l->weight_bytes = (l->weight_bytes + 3) & ~(gsize)3;
   l->state_floats = rg_embed_optim_state_floats (optim);
+  l->dtype = dtype;
+  l->lazy = FALSE;
+  l->table = 0;
+  l->seed = 0;
+  l->init_std = 0;
   l->bytes = RG_EMBED_RECORD_HEADER + l->weight_bytes + (gsize)l->state_floats * 4 + 8;
 }
 
@@ -50,6 +56,21 @@ rg_embed_record_init (const RgEmbedRecordLayout *l, guint8 *rec)
   memset (rec, 0, l->bytes);
   memcpy (rec, head, 8);
   memcpy (rec + 8, &version, 8);
+}
+
+void
+rg_embed_record_make_initial (const RgEmbedRecordLayout *l, int64_t row, guint8 *rec)
+{
+  float small[256];
+  float *v = l->dim <= 256 ? small : g_new (float, l->dim);
+  rg_embed_record_init (l, rec);
+  rg_rng_normal (l->seed, l->table, (uint64_t)row * (uint64_t)l->dim, v, l->dim);
+  for (int i = 0; i < l->dim; i++)
+    v[i] *= l->init_std;
+  rg_convert_floats (v, RG_F32, rg_embed_record_weights (rec), l->dtype, l->dim);
+  rg_embed_record_seal (l, rec);
+  if (v != small)
+    g_free (v);
 }
 
 uint64_t
@@ -165,7 +186,10 @@ static const char schema_sql[] = "CREATE TABLE embed_tables ("
                                  "  dtype TEXT NOT NULL,"
                                  "  optim TEXT NOT NULL,"
                                  "  lr REAL NOT NULL,"
-                                 "  eps REAL NOT NULL);"
+                                 "  eps REAL NOT NULL,"
+                                 "  init_seed INTEGER NOT NULL DEFAULT 0,"
+                                 "  init_std REAL NOT NULL DEFAULT 0,"
+                                 "  lazy INTEGER NOT NULL DEFAULT 0);"
                                  "CREATE TABLE embed_rows ("
                                  "  tbl INTEGER NOT NULL REFERENCES embed_tables (id),"
                                  "  row INTEGER NOT NULL,"
@@ -206,6 +230,22 @@ db_prepare_schema (RgEmbedDb *db, GError **error)
                    "; this Reelgen reads up to %d",
                    db->path, version, RG_EMBED_DB_USER_VERSION);
       return FALSE;
+    }
+  if (version < 2)
+    {
+      /* v1 → v2: tables learn how their rows were initialised (all v1
+       * tables were written out eagerly, so lazy = 0 is true of them) */
+      if (!db_exec (db,
+                    "BEGIN;"
+                    " ALTER TABLE embed_tables ADD COLUMN init_seed INTEGER NOT NULL DEFAULT 0;"
+                    " ALTER TABLE embed_tables ADD COLUMN init_std REAL NOT NULL DEFAULT 0;"
+                    " ALTER TABLE embed_tables ADD COLUMN lazy INTEGER NOT NULL DEFAULT 0;"
+                    " PRAGMA user_version = 2; COMMIT;",
+                    error))
+        {
+          db_exec (db, "ROLLBACK", NULL);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -376,12 +416,16 @@ rg_embed_db_get_many (RgEmbedDb *db, uint32_t table, const char *name,
       stats->sqlite_rows_read += found;
       if (found != count)
         {
-          /* name the first missing row */
+          /* rows never written: initial values in a lazy table, else the
+           * file lost them */
           for (gsize i = 0; i < count; i++)
             {
+              guint8 *rec = recs + (start + i) * layout->bytes;
               uint32_t magic;
-              memcpy (&magic, recs + (start + i) * layout->bytes, 4);
-              if (magic != RECORD_MAGIC)
+              memcpy (&magic, rec, 4);
+              if (magic == RECORD_MAGIC)
+                continue;
+              if (!layout->lazy)
                 {
                   g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                                "embedding store %s: table “%s” row %" G_GINT64_FORMAT
@@ -389,12 +433,8 @@ rg_embed_db_get_many (RgEmbedDb *db, uint32_t table, const char *name,
                                db->path, name, batch[i]);
                   return FALSE;
                 }
+              rg_embed_record_make_initial (layout, batch[i], rec);
             }
-          g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
-                       "embedding store %s: table “%s”: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                       " rows missing",
-                       db->path, name, count - found, count);
-          return FALSE;
         }
     }
   return TRUE;

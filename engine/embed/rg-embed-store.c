@@ -150,7 +150,7 @@ table_make_cache (Table *t, GError **error)
 
 static Table *
 table_new (RgEmbedStore *s, uint32_t id, const char *name, int64_t rows, int dim, RgDType dtype,
-           const RgEmbedOptim *optim, GError **error)
+           const RgEmbedOptim *optim, uint64_t seed, float init_std, gboolean lazy, GError **error)
 {
   Table *t = g_new0 (Table, 1);
   t->store = s;
@@ -162,6 +162,10 @@ table_new (RgEmbedStore *s, uint32_t id, const char *name, int64_t rows, int dim
   t->info.dtype = dtype;
   t->info.optim = *optim;
   rg_embed_record_layout (&t->layout, dim, dtype, optim->kind);
+  t->layout.table = id;
+  t->layout.seed = seed;
+  t->layout.init_std = init_std;
+  t->layout.lazy = lazy;
   t->pending = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   if (!table_make_cache (t, error))
     {
@@ -183,13 +187,16 @@ table_from_row (RgEmbedStore *s, sqlite3_stmt *st, GError **error)
   const char *optim_name = (const char *)sqlite3_column_text (st, 5);
   RgEmbedOptim optim
       = { .lr = (float)sqlite3_column_double (st, 6), .eps = (float)sqlite3_column_double (st, 7) };
+  uint64_t seed = (uint64_t)sqlite3_column_int64 (st, 8);
+  float init_std = (float)sqlite3_column_double (st, 9);
+  int64_t lazy = sqlite3_column_int64 (st, 10);
   RgDType dtype;
   if (name == NULL || dtype_name == NULL || optim_name == NULL || id <= 0
       || id > RG_EMBED_CACHE_MAX_TABLE || rows <= 0 || rows > RG_EMBED_CACHE_MAX_ROW || dim <= 0
       || dim > RG_EMBED_STORE_MAX_DIM || !rg_dtype_from_name (dtype_name, &dtype)
       || (dtype != RG_F32 && dtype != RG_BF16)
       || !rg_embed_optim_from_name (optim_name, &optim.kind) || !isfinite (optim.lr)
-      || !isfinite (optim.eps))
+      || !isfinite (optim.eps) || !isfinite (init_std) || (lazy != 0 && lazy != 1))
     {
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
                    "embedding store %s: table %" G_GINT64_FORMAT " (“%s”) has invalid metadata "
@@ -198,7 +205,8 @@ table_from_row (RgEmbedStore *s, sqlite3_stmt *st, GError **error)
                    dtype_name ? dtype_name : "?", optim_name ? optim_name : "?");
       return NULL;
     }
-  return table_new (s, (uint32_t)id, name, rows, (int)dim, dtype, &optim, error);
+  return table_new (s, (uint32_t)id, name, rows, (int)dim, dtype, &optim, seed, init_std, lazy == 1,
+                    error);
 }
 
 static gboolean
@@ -206,10 +214,12 @@ load_tables (RgEmbedStore *s, GError **error)
 {
   sqlite3 *db = rg_embed_db_handle (s->db);
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT id, name, rows, dim, dtype, optim, lr, eps FROM embed_tables "
-                          "ORDER BY id",
-                          -1, &st, NULL)
+  if (sqlite3_prepare_v2 (
+          db,
+          "SELECT id, name, rows, dim, dtype, optim, lr, eps, init_seed, init_std, lazy"
+          " FROM embed_tables "
+          "ORDER BY id",
+          -1, &st, NULL)
       != SQLITE_OK)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "embedding store %s: %s",
@@ -313,29 +323,22 @@ rg_embed_store_find_table (const RgEmbedStore *store, const char *name)
 
 /* Every row of a new table, N(0, init_std²) from (seed, stream = id). */
 static gboolean
-write_initial_rows (RgEmbedStore *store, Table *t, uint64_t seed, float init_std, GError **error)
+write_initial_rows (RgEmbedStore *store, Table *t, GError **error)
 {
-  const int dim = t->info.dim;
   g_autofree guint8 *rec = g_malloc (t->layout.bytes);
-  g_autofree float *v = g_new (float, dim);
   for (int64_t r = 0; r < t->info.rows; r++)
     {
-      rg_embed_record_init (&t->layout, rec);
-      rg_rng_normal (seed, t->info.id, (uint64_t)r * (uint64_t)dim, v, dim);
-      for (int i = 0; i < dim; i++)
-        v[i] *= init_std;
-      rg_convert_floats (v, RG_F32, rg_embed_record_weights (rec), t->info.dtype, dim);
-      rg_embed_record_seal (&t->layout, rec);
+      rg_embed_record_make_initial (&t->layout, r, rec);
       if (!rg_embed_db_put (store->db, t->info.id, t->name, r, rec, t->layout.bytes, error))
         return FALSE;
     }
   return TRUE;
 }
 
-gboolean
-rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows, int dim,
-                             RgDType dtype, const RgEmbedOptim *optim, uint64_t seed,
-                             float init_std, uint32_t *id_out, GError **error)
+static gboolean
+create_table (RgEmbedStore *store, const char *name, int64_t rows, int dim, RgDType dtype,
+              const RgEmbedOptim *optim, uint64_t seed, float init_std, gboolean lazy,
+              uint32_t *id_out, GError **error)
 {
   const char *path = rg_embed_db_path (store->db);
   if (name == NULL || *name == '\0' || rows <= 0 || rows > RG_EMBED_CACHE_MAX_ROW || dim <= 0
@@ -363,8 +366,9 @@ rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows
   /* one transaction for metadata and every row: a table is there whole or
    * not at all */
   if (sqlite3_prepare_v2 (db,
-                          "INSERT INTO embed_tables (name, rows, dim, dtype, optim, lr, eps) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                          "INSERT INTO embed_tables (name, rows, dim, dtype, optim, lr, eps, "
+                          "init_seed, init_std, lazy) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                           -1, &st, NULL)
       != SQLITE_OK)
     goto sql_fail;
@@ -375,6 +379,9 @@ rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows
   sqlite3_bind_text (st, 5, rg_embed_optim_name (optim->kind), -1, SQLITE_STATIC);
   sqlite3_bind_double (st, 6, optim->lr);
   sqlite3_bind_double (st, 7, optim->eps);
+  sqlite3_bind_int64 (st, 8, (int64_t)seed);
+  sqlite3_bind_double (st, 9, init_std);
+  sqlite3_bind_int (st, 10, lazy ? 1 : 0);
   if (sqlite3_step (st) != SQLITE_DONE)
     goto sql_fail;
   sqlite3_finalize (st);
@@ -388,14 +395,14 @@ rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows
       return FALSE;
     }
 
-  Table *t = table_new (store, (uint32_t)id, name, rows, dim, dtype, optim, error);
+  Table *t
+      = table_new (store, (uint32_t)id, name, rows, dim, dtype, optim, seed, init_std, lazy, error);
   if (t == NULL)
     {
       rg_embed_db_rollback (store->db);
       return FALSE;
     }
-  if (!write_initial_rows (store, t, seed, init_std, error)
-      || !rg_embed_db_commit (store->db, error))
+  if ((!lazy && !write_initial_rows (store, t, error)) || !rg_embed_db_commit (store->db, error))
     {
       table_free (t);
       rg_embed_db_rollback (store->db);
@@ -412,6 +419,22 @@ sql_fail:
   sqlite3_finalize (st);
   rg_embed_db_rollback (store->db);
   return FALSE;
+}
+
+gboolean
+rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows, int dim,
+                             RgDType dtype, const RgEmbedOptim *optim, uint64_t seed,
+                             float init_std, uint32_t *id_out, GError **error)
+{
+  return create_table (store, name, rows, dim, dtype, optim, seed, init_std, FALSE, id_out, error);
+}
+
+gboolean
+rg_embed_store_create_table_lazy (RgEmbedStore *store, const char *name, int64_t rows, int dim,
+                                  RgDType dtype, const RgEmbedOptim *optim, uint64_t seed,
+                                  float init_std, uint32_t *id_out, GError **error)
+{
+  return create_table (store, name, rows, dim, dtype, optim, seed, init_std, TRUE, id_out, error);
 }
 
 /* ---- where a row is ---- */

@@ -111,6 +111,15 @@ void rg_embed_store_free (RgEmbedStore *store);
 gboolean rg_embed_store_create_table (RgEmbedStore *store, const char *name, int64_t rows, int dim,
                                       RgDType dtype, const RgEmbedOptim *optim, uint64_t seed,
                                       float init_std, uint32_t *id_out, GError **error);
+/* The same table without writing its rows: a row is stored only once it
+ * has been updated and flushed; until then every read makes its initial
+ * value again from (seed, stream = table id). Creating a table of millions
+ * of rows is then instant, and a shard that only ever touches its own rows
+ * stores only those. */
+gboolean rg_embed_store_create_table_lazy (RgEmbedStore *store, const char *name, int64_t rows,
+                                           int dim, RgDType dtype, const RgEmbedOptim *optim,
+                                           uint64_t seed, float init_std, uint32_t *id_out,
+                                           GError **error);
 guint rg_embed_store_n_tables (const RgEmbedStore *store);
 /* NULL when there is no such table. */
 const RgEmbedTableInfo *rg_embed_store_table (const RgEmbedStore *store, uint32_t id);

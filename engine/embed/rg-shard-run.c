@@ -201,9 +201,9 @@ setup_store (Run *r, GError **error)
       const RgTableSpec *spec = &r->trace->tables[t];
       const RgShardTable *tab = &r->plan->tables[t];
       g_autofree char *name = g_strdup_printf ("table-%u", t);
-      if (!rg_embed_store_create_table (r->store, name, spec->rows, (int)spec->dim,
-                                        spec->elem_bytes == 2 ? RG_BF16 : RG_F32, &r->cfg->optim,
-                                        r->cfg->seed, 0.1f, &r->store_id[t], error))
+      if (!rg_embed_store_create_table_lazy (
+              r->store, name, spec->rows, (int)spec->dim, spec->elem_bytes == 2 ? RG_BF16 : RG_F32,
+              &r->cfg->optim, r->cfg->seed, 0.1f, &r->store_id[t], error))
         return FALSE;
       g_autofree guint8 *place = g_new (guint8, spec->rows);
       for (int64_t row = 0; row < spec->rows; row++)

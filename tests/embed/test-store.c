@@ -675,6 +675,95 @@ test_opaque_device_tier (Fixture *f, gconstpointer data)
   rg_embed_store_free (s);
 }
 
+/* ---- lazy tables and format migration ---- */
+
+static int64_t
+count_sql (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  int64_t n = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return n;
+}
+
+/* A million-row lazy table costs nothing until rows are written; its
+ * untouched rows read as their initial values, before and after reopening. */
+static void
+test_lazy_table (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RgEmbedStore *s = open_store (f->path, NULL);
+  RgEmbedOptim sgd = { RG_EMBED_OPTIM_SGD, 1.0f, 0 };
+  uint32_t id = 0;
+  g_assert_true (rg_embed_store_create_table_lazy (s, "big", 1000000, 8, RG_F32, &sgd, SEED, STD,
+                                                   &id, &error));
+  g_assert_no_error (error);
+  const int64_t rows[] = { 0, 123456, 999999 };
+  float w[3 * 8], want[8];
+  g_assert_true (rg_embed_store_read_rows (s, id, rows, 3, w, &error));
+  for (int i = 0; i < 3; i++)
+    {
+      initial_row (id, rows[i], 8, want);
+      g_assert_cmpmem (w + i * 8, sizeof want, want, sizeof want);
+    }
+  float g[3 * 8];
+  for (int i = 0; i < 3 * 8; i++)
+    g[i] = 0.5f;
+  g_assert_true (rg_embed_store_apply_gradients (s, id, rows, 2, g, &error));
+  g_assert_true (rg_embed_store_close (s, &error));
+  g_assert_no_error (error);
+  /* only the two updated rows were ever stored */
+  g_assert_cmpint (count_sql (f->path, "SELECT count(*) FROM embed_rows"), ==, 2);
+
+  s = open_store (f->path, NULL);
+  g_assert_true (rg_embed_store_read_rows (s, id, rows, 3, w, &error));
+  for (int i = 0; i < 3; i++)
+    {
+      initial_row (id, rows[i], 8, want);
+      for (int d = 0; d < 8; d++)
+        g_assert_cmpfloat_with_epsilon (w[i * 8 + d], want[d] - (i < 2 ? 0.5f : 0.0f), 1e-6);
+    }
+  rg_embed_store_free (s);
+
+  /* a stored row that is damaged is still an error, lazy or not */
+  exec_sql (f->path, "UPDATE embed_rows SET blob = substr(blob, 1, 30) WHERE row = 0");
+  s = open_store (f->path, NULL);
+  g_assert_false (rg_embed_store_read_rows (s, id, rows, 1, w, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_CORRUPT);
+  rg_embed_store_free (s);
+}
+
+/* A store written in format 1 (before tables recorded their initialisation)
+ * opens, is migrated to format 2, and reads the same. */
+static void
+test_migrates_v1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RgEmbedStore *s = open_store (f->path, NULL);
+  uint32_t id = make_table (s, "old", 30, 4, RG_F32, RG_EMBED_OPTIM_SGD, 0.1f);
+  rg_embed_store_free (s);
+  exec_sql (f->path, "ALTER TABLE embed_tables DROP COLUMN lazy;"
+                     " ALTER TABLE embed_tables DROP COLUMN init_std;"
+                     " ALTER TABLE embed_tables DROP COLUMN init_seed;"
+                     " PRAGMA user_version = 1");
+  g_assert_cmpint (count_sql (f->path, "PRAGMA user_version"), ==, 1);
+
+  s = open_store (f->path, NULL);
+  g_assert_cmpint (count_sql (f->path, "PRAGMA user_version"), ==, 2);
+  int64_t row = 17;
+  float w[4], want[4];
+  g_assert_true (rg_embed_store_read_rows (s, id, &row, 1, w, &error));
+  g_assert_no_error (error);
+  initial_row (id, row, 4, want);
+  g_assert_cmpmem (w, sizeof w, want, sizeof want);
+  rg_embed_store_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -690,5 +779,9 @@ main (int argc, char **argv)
   g_test_add ("/embed-store/corrupt", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
   g_test_add ("/embed-store/opaque-device-tier", Fixture, NULL, fixture_setup,
               test_opaque_device_tier, fixture_teardown);
+  g_test_add ("/embed-store/lazy-table", Fixture, NULL, fixture_setup, test_lazy_table,
+              fixture_teardown);
+  g_test_add ("/embed-store/migrates-v1", Fixture, NULL, fixture_setup, test_migrates_v1,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -28,6 +28,8 @@ struct _RgEmbedCache
   gsize row_bytes;
   uint64_t *keys;  /* n_sets × WAYS, EMPTY_KEY when free */
   uint64_t *stamp; /* last access tick per way (LRU and LFU ties) */
+  uint32_t *count; /* LFU: each resident way's count, mirrored from the map so
+                    * a victim scan reads 32 numbers, not 32 hash probes */
   guint8 *dirty;   /* per way */
   guint8 *data;    /* n_sets × WAYS × row_bytes, NULL in simulator mode */
   uint64_t tick;
@@ -195,6 +197,7 @@ rg_embed_cache_new (RgEmbedCachePolicy policy, int64_t capacity_rows, gsize row_
   c->keys = g_new (uint64_t, n_ways);
   memset (c->keys, 0xff, n_ways * sizeof (uint64_t));
   c->stamp = g_new0 (uint64_t, n_ways);
+  c->count = g_new0 (uint32_t, n_ways);
   c->dirty = g_new0 (guint8, n_ways);
   if (policy == RG_EMBED_CACHE_LFU)
     count_map_init (&c->counts);
@@ -210,6 +213,7 @@ rg_embed_cache_free (RgEmbedCache *cache)
     count_map_clear (&cache->counts);
   g_free (cache->keys);
   g_free (cache->stamp);
+  g_free (cache->count);
   g_free (cache->dirty);
   g_free (cache->data);
   g_free (cache);
@@ -273,17 +277,20 @@ static int64_t
 touch (RgEmbedCache *c, uint64_t key)
 {
   c->stats.accesses++;
+  uint32_t n = 0;
   if (c->policy == RG_EMBED_CACHE_LFU)
     {
-      uint32_t *n = count_map_slot (&c->counts, key);
-      if (*n < G_MAXUINT32)
-        (*n)++;
+      uint32_t *slot = count_map_slot (&c->counts, key);
+      if (*slot < G_MAXUINT32)
+        (*slot)++;
+      n = *slot;
     }
   int64_t way = find_way (c, key);
   if (way >= 0)
     {
       c->stats.hits++;
       c->stamp[way] = ++c->tick;
+      c->count[way] = n;
     }
   else
     c->stats.misses++;
@@ -310,7 +317,7 @@ choose_way (RgEmbedCache *c, uint64_t key)
         }
       else
         {
-          uint32_t n = count_map_get (&c->counts, c->keys[i]);
+          uint32_t n = c->count[i];
           if (victim < 0 || n < victim_count
               || (n == victim_count && c->stamp[i] < c->stamp[victim]))
             {
@@ -370,6 +377,7 @@ admit (RgEmbedCache *c, uint64_t key, const void *bytes, gboolean dirty, void **
     return FALSE;
   c->keys[i] = key;
   c->stamp[i] = ++c->tick;
+  c->count[i] = c->policy == RG_EMBED_CACHE_LFU ? count_map_get (&c->counts, key) : 0;
   c->resident++;
   c->stats.inserts++;
   if (c->data != NULL)

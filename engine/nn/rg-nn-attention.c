@@ -40,6 +40,23 @@ rg_attention_layer_forward (const RgAttentionLayer *a, RgArena *arena, const RgT
 {
   const RgTensor *kv_src = context != NULL ? context : x;
   int64_t dim = a->q.w->shape[0], head_dim = dim / a->heads;
+  /* Keys past every row's kv_len are masked, so their projections are never
+   * used: project only the longest valid prefix (prompts are usually much
+   * shorter than the text encoder's max_len). */
+  g_autoptr (RgTensor) trimmed = NULL;
+  if (context != NULL && kv_len != NULL)
+    {
+      int64_t keep = 1;
+      for (int64_t b = 0; b < context->shape[0]; b++)
+        keep = MAX (keep, kv_len[b]);
+      if (keep < context->shape[1])
+        {
+          g_autoptr (RgTensor) prefix = rg_tensor_narrow ((RgTensor *) context, 1, 0, keep);
+          trimmed = rg_tensor_new_in (arena, RG_F32, 3, prefix->shape);
+          rg_tensor_copy (trimmed, prefix);
+          kv_src = trimmed;
+        }
+    }
   g_autoptr (RgTensor) q = rg_linear_forward (&a->q, arena, x);
   g_autoptr (RgTensor) k = rg_linear_forward (&a->k, arena, kv_src);
   g_autoptr (RgTensor) v = rg_linear_forward (&a->v, arena, kv_src);

@@ -6,7 +6,7 @@
  * costs no heap allocation for activations: the caller resets the arena
  * after the pass. Outputs are new tensor headers the caller unrefs.
  * Weight layouts follow PyTorch (linear [out, in], conv [O, C, k…]) and
- * the names follow the struct fields ("…​.q.weight", "…​.norm1.bias"). */
+ * the names follow the struct fields ("….q.weight", "….norm1.bias"). */
 #pragma once
 
 #include <glib.h>

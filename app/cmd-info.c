@@ -4,6 +4,9 @@
 #include "core/rg-parallel.h"
 #include "rg-cli.h"
 #include "rg-config.h"
+#if RG_HAVE_CUDA
+#include "rg-cuda-device.h"
+#endif
 
 int
 rg_cmd_info_main (int argc, char **argv)
@@ -19,14 +22,19 @@ rg_cmd_info_main (int argc, char **argv)
     return 2;
 
   int threads = rg_parallel_threads ();
+#if RG_HAVE_CUDA
+  int gpus = rg_cuda_device_count ();
+#else
+  int gpus = 0;
+#endif
   if (json)
-    printf ("{\"version\": \"%s\", \"threads\": %d, \"cuda\": %s, \"mpi\": %s}\n",
-            RG_VERSION, threads, RG_HAVE_CUDA ? "true" : "false",
+    printf ("{\"version\": \"%s\", \"threads\": %d, \"cuda\": %s, \"gpus\": %d, \"mpi\": %s}\n",
+            RG_VERSION, threads, RG_HAVE_CUDA ? "true" : "false", gpus,
             RG_HAVE_MPI ? "true" : "false");
   else
     printf ("reelgen %s\nthreads: %d (RG_NUM_THREADS overrides)\n"
-            "CUDA kernels: %s\nMPI: %s\n",
-            RG_VERSION, threads, RG_HAVE_CUDA ? "built" : "not built",
+            "CUDA kernels: %s (%d GPU%s visible)\nMPI: %s\n",
+            RG_VERSION, threads, RG_HAVE_CUDA ? "built" : "not built", gpus, gpus == 1 ? "" : "s",
             RG_HAVE_MPI ? "yes" : "no");
   return 0;
 }

@@ -54,7 +54,7 @@ settings_table (const RgTrainState *s)
   GString *no_decay = g_string_new (NULL);
   for (guint i = 0; i < rg_adamw_get_n_params (s->optim); i++)
     if (!rg_adamw_get_decays (s->optim, i))
-      g_string_append_printf (no_decay, "%s%s", no_decay->len ? "\n" : "",
+      g_string_append_printf (no_decay, "%s%s", no_decay->len ? ", " : "",
                               rg_adamw_get_name (s->optim, i));
   PUT ("adamw.no_decay", g_string_free (no_decay, FALSE));
 

@@ -148,11 +148,11 @@ cmp_int64_desc (gconstpointer a, gconstpointer b)
 }
 
 /* Old checkpoints are removed only after `latest` points at the new one, so
- * a failure here never loses the resumable state; it is reported as a
- * warning-level problem by returning FALSE with an error the caller may
- * ignore. */
+ * a failure here never loses the resumable state (the caller only warns).
+ * The file just written counts as one of the `keep` and is never removed,
+ * even when the directory holds later steps from an earlier run. */
 static gboolean
-prune (const char *dir, guint keep, GError **error)
+prune (const char *dir, guint keep, int64_t current, GError **error)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, error);
   if (!d)
@@ -168,9 +168,13 @@ prune (const char *dir, guint keep, GError **error)
     }
   g_array_sort (steps, cmp_int64_desc);
 
-  for (guint i = keep; i < steps->len; i++)
+  guint kept = 1;
+  for (guint i = 0; i < steps->len; i++)
     {
-      g_autofree char *base = step_file_name (g_array_index (steps, int64_t, i));
+      int64_t step = g_array_index (steps, int64_t, i);
+      if (step == current || kept++ < keep)
+        continue;
+      g_autofree char *base = step_file_name (step);
       g_autofree char *path = g_build_filename (dir, base, NULL);
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
@@ -250,7 +254,7 @@ rg_checkpoint_save (const char *dir, const RgTrainState *s, guint keep, GError *
   if (keep > 0)
     {
       g_autoptr (GError) prune_error = NULL;
-      if (!prune (dir, keep, &prune_error))
+      if (!prune (dir, keep, rg_adamw_get_step (opt), &prune_error))
         g_warning ("%s", prune_error->message);
     }
   return g_steal_pointer (&path);

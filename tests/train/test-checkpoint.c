@@ -425,6 +425,35 @@ test_corrupt_refused (void)
   remove_dir (dir);
 }
 
+/* Pruning keeps the newest `keep` files but never the one just written,
+ * even when an earlier run left higher step numbers in the directory. */
+static void
+test_prune_keeps_current (void)
+{
+  g_autofree char *file = NULL;
+  g_autofree char *dir = saved_dir (&file);
+  g_autofree char *stale = g_build_filename (dir, "step-00009999.safetensors", NULL);
+  g_autofree char *older = g_build_filename (dir, "step-00000003.safetensors", NULL);
+  g_assert_true (g_file_set_contents (stale, "stale", -1, NULL));
+  g_assert_true (g_file_set_contents (older, "older", -1, NULL));
+
+  Run *r = run_new (8, 42, &defaults);
+  g_assert_true (rg_checkpoint_resume (dir, &r->state, NULL));
+  run_step (r);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = rg_checkpoint_save (dir, &r->state, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (path, "step-00000011.safetensors"));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (stale, G_FILE_TEST_EXISTS)); /* the one other kept */
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (older, G_FILE_TEST_EXISTS));
+  g_autofree char *latest = rg_checkpoint_latest (dir, NULL);
+  g_assert_cmpstr (latest, ==, path);
+  run_free (r);
+  remove_dir (dir);
+}
+
 static void
 test_log_refuses_and_drops_torn_row (void)
 {
@@ -475,6 +504,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/exact-resume", test_exact_resume);
   g_test_add_func ("/checkpoint/mismatch-refused", test_mismatch_refused);
   g_test_add_func ("/checkpoint/corrupt-refused", test_corrupt_refused);
+  g_test_add_func ("/checkpoint/prune-keeps-current", test_prune_keeps_current);
   g_test_add_func ("/checkpoint/loss-log", test_log_refuses_and_drops_torn_row);
   return g_test_run ();
 }

@@ -11,30 +11,6 @@
 #include "media/rg-video-reader.h"
 #include "rg-cli.h"
 
-/* "12", "12.5" or "0.04" seconds → ticks, exactly (no float rounding). */
-static gboolean
-parse_seconds (const char *text, RgTime *out)
-{
-  const char *p = text;
-  gint64 whole = 0, frac = 0, scale = 1;
-  if (*p == '\0')
-    return FALSE;
-  for (; g_ascii_isdigit (*p); p++)
-    {
-      if (whole > G_MAXINT64 / RG_TIME_HZ / 10)
-        return FALSE;
-      whole = whole * 10 + (*p - '0');
-    }
-  if (*p == '.')
-    for (p++; g_ascii_isdigit (*p); p++)
-      if (scale < 1000000000)
-        frac = frac * 10 + (*p - '0'), scale *= 10;
-  if (*p != '\0')
-    return FALSE;
-  *out = whole * RG_TIME_HZ + rg_rescale (frac, RG_TIME_HZ, scale);
-  return TRUE;
-}
-
 static void
 add_rational (JsonBuilder *b, const char *name, RgRational r)
 {
@@ -202,12 +178,18 @@ media_frame (int argc, char **argv)
   if (!rg_cli_parse (ctx, &argc, &argv, "media frame"))
     return 2;
   RgTime t = 0;
-  if (argc != 2 || output == NULL || (at != NULL && !parse_seconds (at, &t)) || width < 0)
+  GError *error = NULL;
+  if (argc != 2 || output == NULL || width < 0)
     {
       g_printerr ("reelgen media frame: usage: FILE --at SECONDS -o FRAME.png\n");
       return 2;
     }
-  GError *error = NULL;
+  /* seconds or ticks; frames ("36f") would need the stream's rate first */
+  if (at != NULL && !rg_time_parse (at, (RgRational){ 0, 1 }, &t, &error))
+    {
+      rg_cli_fail ("media frame", error);
+      return 2;
+    }
   RgVideoReaderOptions opts = { .width = width, .format = RG_PIXEL_RGBA };
   g_autoptr (RgVideoReader) r = rg_video_reader_open (argv[1], &opts, &error);
   RgVideoFrame f;

@@ -33,6 +33,11 @@ int64_t rg_time_to_frame (RgTime t, RgRational fps); /* floor */
 /* sample index ↔ ticks at an integer sample rate. */
 RgTime  rg_time_from_samples (int64_t samples, int rate);
 int64_t rg_time_to_samples (RgTime t, int rate); /* nearest */
+/* Parses "1.5" (seconds, exactly: no float), "36f" (frames at fps; needs
+ * fps.num > 0) or "135000t" (ticks); a GError says what was expected. */
+gboolean rg_time_parse (const char *text, RgRational fps, RgTime *out, GError **error);
+/* "HH:MM:SS.mmm" (negative times get a leading '-'); caller frees. */
+char    *rg_time_format (RgTime t);
 /* For display only. */
 double  rg_time_to_seconds (RgTime t);
 RgTime  rg_time_from_seconds (double s);

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/rg-error.h"
+#include "core/rg-hash.h"
 #include "gen/rg-t2v.h"
 #include "jobs/rg-engine.h"
 #include "rg-config.h"
@@ -39,17 +40,6 @@ cached_model_free (CachedModel *cm)
   g_free (cm);
 }
 
-static char *
-file_sha256 (const char *path, GError **error)
-{
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
-  if (map == NULL)
-    return NULL;
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-                                      (const guchar *) g_mapped_file_get_contents (map),
-                                      g_mapped_file_get_length (map));
-}
-
 static CachedModel *
 load_model (LocalExecutor *self, RgJobContext *job, const char *requested, GError **error)
 {
@@ -78,7 +68,7 @@ load_model (LocalExecutor *self, RgJobContext *job, const char *requested, GErro
   if (path)
     {
       model = rg_model_load (path, error);
-      if (model == NULL || (sha256 = file_sha256 (path, error)) == NULL)
+      if (model == NULL || (sha256 = rg_file_sha256 (path, NULL, error)) == NULL)
         return NULL;
     }
   else

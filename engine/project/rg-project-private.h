@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "rg-project.h"
+#include "core/rg-hash.h"
 
 G_BEGIN_DECLS
 
@@ -98,7 +99,6 @@ int64_t rg_project_insert_asset (RgProject *p, const char *path, const char *has
 /* The media probe's answer reduced to what the timeline needs. */
 gboolean rg_project_probe_file (const char *path, RgAssetInfo *info, GError **error);
 
-/* SHA-256 of a file, streamed (rg-project-hash.c). */
-char *rg_file_sha256 (const char *path, goffset *size_out, GError **error);
+/* SHA-256 of a file: rg_file_sha256 in core/rg-hash.h. */
 
 G_END_DECLS

@@ -255,11 +255,4 @@ gboolean rg_project_export (RgProject *project, const char *path,
                             const RgProjectExportOptions *options, RgProjectExportProgress progress,
                             gpointer user_data, GCancellable *cancellable, GError **error);
 
-/* ---- time text (rg-project-time.c) ---- */
-
-/* Parses "1.5" (seconds), "36f" (frames at fps) or "135000t" (ticks). */
-gboolean rg_time_parse (const char *text, RgRational fps, RgTime *out, GError **error);
-/* "HH:MM:SS.mmm" (negative times get a leading '-'). */
-char *rg_time_format (RgTime t);
-
 G_END_DECLS

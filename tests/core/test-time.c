@@ -1,4 +1,6 @@
 /* Rational time: exact at every common frame and sample rate. */
+#include <string.h>
+
 #include "core/rg-time.h"
 
 static void
@@ -29,11 +31,34 @@ test_time_bases (void)
   g_assert_cmpint (rg_rescale (-3, 1, 2), ==, -2); /* ties away from zero */
 }
 
+static void
+test_text (void)
+{
+  RgRational fps = { 24, 1 };
+  RgTime t = 0;
+  g_assert_true (rg_time_parse ("1.5", fps, &t, NULL));
+  g_assert_cmpint (t, ==, 135000);
+  g_assert_true (rg_time_parse ("36f", fps, &t, NULL));
+  g_assert_cmpint (t, ==, 135000);
+  g_assert_true (rg_time_parse ("7t", fps, &t, NULL));
+  g_assert_cmpint (t, ==, 7);
+  g_assert_true (rg_time_parse ("0.1", fps, &t, NULL)); /* exact, no float */
+  g_assert_cmpint (t, ==, 9000);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (rg_time_parse ("1.5s", fps, &t, &error));
+  g_assert_nonnull (strstr (error->message, "1.5s"));
+  g_clear_error (&error);
+  g_assert_false (rg_time_parse ("3f", (RgRational){ 0, 1 }, &t, &error));
+  g_autofree char *s = rg_time_format (RG_TIME_HZ * 3723 + 45000);
+  g_assert_cmpstr (s, ==, "01:02:03.500");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/time/frames", test_frames);
   g_test_add_func ("/time/time-bases", test_time_bases);
+  g_test_add_func ("/time/text", test_text);
   return g_test_run ();
 }

@@ -1,12 +1,11 @@
-/* rg-project-hash.c — content hashes of media files, read in chunks so a
- * multi-gigabyte file never sits in memory. */
-#include "rg-project-private.h"
+/* rg-hash.c — streamed SHA-256 of files. */
+#include "rg-hash.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 
-#include "core/rg-error.h"
+#include "rg-error.h"
 
 char *
 rg_file_sha256 (const char *path, goffset *size_out, GError **error)

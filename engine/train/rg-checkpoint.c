@@ -565,3 +565,36 @@ rg_checkpoint_resume (const char *dir, RgTrainState *s, GError **error)
     return FALSE;
   return rg_checkpoint_load (path, s, error);
 }
+
+gboolean
+rg_checkpoint_export_weights (const RgTrainState *s, const char *path, RgDType dtype,
+                              GHashTable *metadata, GError **error)
+{
+  if (!check_state (s, error))
+    return FALSE;
+  if (dtype != RG_F32 && dtype != RG_BF16 && dtype != RG_F16)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "exporting %s: weights are stored as F32, BF16 or F16", path);
+      return FALSE;
+    }
+
+  g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
+  for (guint i = 0; i < rg_adamw_get_n_params (s->optim); i++)
+    {
+      const char *name = rg_adamw_get_name (s->optim, i);
+      RgTensor *t = s->ema ? rg_ema_lookup (s->ema, name) : NULL;
+      if (!rg_safetensors_writer_add (w, name, t ? t : rg_adamw_get_weight (s->optim, i), dtype,
+                                      error))
+        return FALSE;
+    }
+  if (metadata)
+    {
+      GHashTableIter it;
+      gpointer k, v;
+      g_hash_table_iter_init (&it, metadata);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        rg_safetensors_writer_set_metadata (w, k, v);
+    }
+  return rg_safetensors_writer_save (w, path, error);
+}

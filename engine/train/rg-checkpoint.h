@@ -74,4 +74,13 @@ gboolean rg_checkpoint_load (const char *path, RgTrainState *state, GError **err
 /* rg_checkpoint_latest + rg_checkpoint_load. */
 gboolean rg_checkpoint_resume (const char *dir, RgTrainState *state, GError **error);
 
+/* Write the weights a sampler loads, as a plain model file: every
+ * parameter under its own name, taken from its EMA shadow when the state
+ * tracks one (sampling uses EMA weights) and from the raw weight otherwise,
+ * stored as `dtype` (RG_BF16 for shipped models; RG_F32 keeps them exact),
+ * with `metadata` (char * → char *, may be NULL: e.g. the model config the
+ * loader needs) in __metadata__. Replaced atomically like a checkpoint. */
+gboolean rg_checkpoint_export_weights (const RgTrainState *state, const char *path, RgDType dtype,
+                                       GHashTable *metadata, GError **error);
+
 G_END_DECLS

@@ -23,8 +23,7 @@ G_BEGIN_DECLS
 
 typedef struct _RgEma RgEma;
 
-/* decay in [0, 1); FALSE-equivalent NULL with RG_ERROR_INVALID_ARGUMENT
- * otherwise. */
+/* decay must lie in [0, 1); otherwise NULL with RG_ERROR_INVALID_ARGUMENT. */
 RgEma *rg_ema_new (double decay, gboolean warmup, GError **error);
 void rg_ema_free (RgEma *ema);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgEma, rg_ema_free)

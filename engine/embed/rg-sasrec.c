@@ -534,3 +534,73 @@ rg_sasrec_step (RgSasrec *model, const uint32_t *offsets, gsize batch, const int
     grad[i] += gin[i];
   return TRUE;
 }
+
+/* ---- inference ---- */
+
+gboolean
+rg_sasrec_recommend (RgSasrec *model, RgEmbedStore *store, uint32_t table, const int64_t *history,
+                     gsize n, gboolean exclude_history, int k, int64_t *items, float *scores,
+                     int *n_found, GError **error)
+{
+  const RgEmbedTableInfo *info = rg_embed_store_table (store, table);
+  const int D = model->cfg.dim;
+  *n_found = 0;
+  if (info == NULL || info->dim != D || n == 0 || k <= 0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "SASRec: cannot recommend from table %u (%s) with a history of %" G_GSIZE_FORMAT
+                   " items and k = %d; the model is %d wide",
+                   table, info ? info->name : "missing", n, k, D);
+      return FALSE;
+    }
+  gsize len = MIN (n, (gsize)model->cfg.max_len);
+  const int64_t *recent = history + (n - len);
+  g_autofree float *emb = g_new (float, len *D);
+  if (!rg_embed_store_read_rows (store, table, recent, len, emb, error))
+    return FALSE;
+  Acts A;
+  acts_init (&A, model, (int64_t)len);
+  forward (model, emb, &A);
+  g_autofree float *u = g_memdup2 (A.u + (len - 1) * D, D * sizeof (float));
+  acts_clear (&A);
+
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  if (exclude_history)
+    for (gsize i = 0; i < n; i++)
+      g_hash_table_add (seen, GSIZE_TO_POINTER ((gsize)history[i]));
+  g_autofree float *best = g_new (float, k);
+  const int64_t chunk = 4096;
+  g_autofree int64_t *ids = g_new (int64_t, chunk);
+  g_autofree float *rows = g_new (float, (gsize)chunk *D);
+  for (int64_t start = 0; start < info->rows; start += chunk)
+    {
+      int64_t m = MIN (chunk, info->rows - start);
+      for (int64_t i = 0; i < m; i++)
+        ids[i] = start + i;
+      if (!rg_embed_store_read_rows (store, table, ids, m, rows, error))
+        return FALSE;
+      for (int64_t i = 0; i < m; i++)
+        {
+          if (exclude_history && g_hash_table_contains (seen, GSIZE_TO_POINTER ((gsize)ids[i])))
+            continue;
+          float sc = dot (u, rows + i * D, D);
+          /* insertion into the sorted top-k */
+          int at = *n_found < k ? (*n_found)++ : k;
+          if (at == k && sc <= best[k - 1])
+            continue;
+          if (at == k)
+            at = k - 1;
+          while (at > 0 && best[at - 1] < sc)
+            {
+              best[at] = best[at - 1];
+              items[at] = items[at - 1];
+              at--;
+            }
+          best[at] = sc;
+          items[at] = ids[i];
+        }
+    }
+  if (scores)
+    memcpy (scores, best, *n_found * sizeof (float));
+  return TRUE;
+}

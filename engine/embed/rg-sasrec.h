@@ -34,6 +34,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "embed/rg-embed-store.h"
+
 G_BEGIN_DECLS
 
 typedef struct
@@ -75,6 +77,17 @@ gboolean rg_sasrec_step_split (RgSasrec *model, const uint32_t *offsets, gsize b
                                const int64_t *ids, const float *emb_in, const float *emb_out,
                                uint64_t step, float *grad_in, float *grad_out, float *loss,
                                GError **error);
+
+/* What comes next: the k items of `table` the model scores highest after
+ * `history` (n ids, oldest first; the last max_len are used), best first,
+ * into items[k] and scores[k] (scores may be NULL); *n_found ≤ k when the
+ * table is smaller. With exclude_history, items already in the history are
+ * skipped (a creator rarely wants the style they just used). Every row of
+ * the table is scored, read from the store in chunks: right for the app's
+ * catalogues of styles and prompts, not for millions of items. */
+gboolean rg_sasrec_recommend (RgSasrec *model, RgEmbedStore *store, uint32_t table,
+                              const int64_t *history, gsize n, gboolean exclude_history, int k,
+                              int64_t *items, float *scores, int *n_found, GError **error);
 
 /* The dense parameters by name — "pos", "block0.wq", "block0.wk",
  * "block0.wv", "block0.wo", "block1.wq", … — and the gradient of the last

@@ -147,8 +147,10 @@ test_bad_config (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
 }
 
-/* Histories where the next item is usually (7·prev + 3) mod 200: training
- * the item rows in the store must bring the loss well down. */
+/* Histories where the next item is usually (prev + 37) mod 200 — one cycle
+ * through all 200 items, so a history never already holds what comes next.
+ * Training the item rows in the store must bring the loss well down, and
+ * the recommender must then name the pattern's next item. */
 #define ITEMS 200
 #define BATCH 32
 #define LEN 10
@@ -163,7 +165,7 @@ make_batch (RgRng *rng, int64_t *seq, uint32_t *offs)
       for (int t = 0; t < LEN; t++)
         {
           seq[b * LEN + t] = item;
-          item = rg_rng_double (rng) < 0.9 ? (7 * item + 3) % ITEMS : rg_rng_range (rng, 0, ITEMS);
+          item = rg_rng_double (rng) < 0.9 ? (item + 37) % ITEMS : rg_rng_range (rng, 0, ITEMS);
         }
     }
   offs[BATCH] = BATCH * LEN;
@@ -222,6 +224,42 @@ test_training_through_store (void)
   /* ln(9) ≈ 2.2 is chance with 8 negatives: small rows start there */
   g_assert_cmpfloat (step0, >, 1.8);
   g_assert_cmpfloat (last, <, 0.6 * first);
+
+  /* what a creator sees: after a history following the pattern, the
+   * pattern's next item is among the top suggestions out of all 200 */
+  int top1 = 0, top5 = 0;
+  for (int trial = 0; trial < 50; trial++)
+    {
+      int64_t history[LEN];
+      int64_t item = rg_rng_range (&rng, 0, ITEMS);
+      for (int t = 0; t < LEN; t++)
+        {
+          history[t] = item;
+          item = (item + 37) % ITEMS;
+        }
+      int64_t items[5];
+      float scores[5];
+      int found = 0;
+      g_assert_true (rg_sasrec_recommend (m, store, table, history, LEN, TRUE, 5, items, scores,
+                                          &found, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (found, ==, 5);
+      g_assert_cmpfloat (scores[0], >=, scores[4]);
+      top1 += items[0] == item;
+      for (int j = 0; j < 5; j++)
+        top5 += items[j] == item;
+    }
+  g_test_message ("next item of the pattern: top-1 %d/50, top-5 %d/50 (chance 0.25 and 1.25)", top1,
+                  top5);
+  g_assert_cmpint (top1, >=, 40);
+  g_assert_cmpint (top5, >=, 45);
+  int64_t none = 0;
+  int found = 0;
+  int64_t out[1];
+  g_assert_false (
+      rg_sasrec_recommend (m, store, table, &none, 0, FALSE, 1, out, NULL, &found, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
   g_assert_true (rg_embed_store_close (store, &error));
   g_assert_no_error (error);
   const char *suffixes[] = { "", "-wal", "-shm" };

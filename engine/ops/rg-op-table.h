@@ -11,6 +11,7 @@
  * may assume they were validated (shapes, dtypes, contiguity, backend). */
 #pragma once
 
+#include "ops/rg-ops-grad.h"
 #include "ops/rg-ops.h"
 
 G_BEGIN_DECLS
@@ -62,6 +63,51 @@ typedef struct {
   void (*pos_emb_factorized) (const RgTensor *tt, const RgTensor *th, const RgTensor *tw,
                               RgTensor *y);
   void (*embedding) (const RgTensor *table, const RgTensor *ids, RgTensor *y);
+
+  /* backward passes (rg-ops-grad.h): same arguments as the public calls */
+  void (*linear_backward) (const RgTensor *x, const RgTensor *w, const RgTensor *dy,
+                           RgTensor *dx, RgTensor *dw, RgTensor *db);
+  void (*matmul_backward) (const RgTensor *a, gboolean trans_a, const RgTensor *b,
+                           gboolean trans_b, float alpha, const RgTensor *dc, RgTensor *da,
+                           RgTensor *db);
+  void (*rmsnorm_backward) (const RgTensor *x, const RgTensor *w, float eps, const RgTensor *dy,
+                            RgTensor *dx, RgTensor *dw);
+  void (*layernorm_backward) (const RgTensor *x, const RgTensor *w, float eps,
+                              const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+  void (*groupnorm_backward) (const RgTensor *x, int groups, const RgTensor *w, float eps,
+                              const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+  void (*softmax_backward) (const RgTensor *y, const RgTensor *dy, RgTensor *dx);
+  void (*silu_backward) (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
+  void (*gelu_backward) (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
+  void (*swiglu_backward) (const RgTensor *gate, const RgTensor *up, const RgTensor *dy,
+                           RgTensor *dgate, RgTensor *dup);
+  void (*mul_backward) (const RgTensor *a, const RgTensor *b, const RgTensor *dy, RgTensor *da,
+                        RgTensor *db);
+  /* serves add (1, 1), scale (s, 0) and axpby */
+  void (*axpby_backward) (float alpha, float beta, const RgTensor *dy, RgTensor *da,
+                          RgTensor *db);
+  void (*add_bias_backward) (const RgTensor *dy, RgTensor *dx, RgTensor *db);
+  void (*attention_lse) (const RgTensor *q, const RgTensor *k, const RgTensor *v,
+                         const RgAttentionParams *params, RgTensor *out, RgTensor *lse);
+  void (*attention_backward) (const RgTensor *q, const RgTensor *k, const RgTensor *v,
+                              const RgTensor *out, const RgTensor *lse, const RgTensor *dout,
+                              const RgAttentionParams *params, RgTensor *dq, RgTensor *dk,
+                              RgTensor *dv);
+  void (*modulate_backward) (const RgTensor *x, const RgTensor *scale, const RgTensor *dy,
+                             RgTensor *dx, RgTensor *dshift, RgTensor *dscale);
+  void (*gate_add_backward) (const RgTensor *gate, const RgTensor *h, const RgTensor *dx,
+                             RgTensor *dgate, RgTensor *dh);
+  void (*conv2d_frames_backward) (const RgTensor *x, const RgTensor *w, int stride,
+                                  RgPadMode pad, const RgTensor *dy, RgTensor *dx,
+                                  RgTensor *dw, RgTensor *db);
+  void (*conv1d_time_backward) (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
+                                const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+  void (*upsample_nearest_backward) (const RgTensor *dy, int ft, int fh, int fw, RgTensor *dx);
+  void (*patchify_backward) (const RgTensor *dy, int ph, int pw, RgTensor *dx);
+  void (*unpatchify_backward) (const RgTensor *dy, int ph, int pw, RgTensor *dx);
+  void (*pos_emb_factorized_backward) (const RgTensor *dy, RgTensor *dtt, RgTensor *dth,
+                                       RgTensor *dtw);
+  void (*embedding_backward) (const RgTensor *ids, const RgTensor *dy, RgTensor *dtable);
 } RgOpTable;
 
 /* The table for a backend, or NULL when nothing is registered for it. */

@@ -77,3 +77,64 @@ rg_cpu_timestep_embedding (const RgTensor *t, float max_period, RgTensor *y)
         yp[b * 2 * half + half + i] = (float) sin (a);
       }
 }
+
+/* ---- backward ---- */
+
+/* dx += dy·(1 + scale[b]) row by row; the [B, D] gradients are sums over
+ * the N tokens of each sample, reduced column-parallel per sample. */
+static void
+modulate_backward_rows (void *data, int64_t begin, int64_t end)
+{
+  const Mod *c = data;
+  int64_t d = c->d;
+  for (int64_t r = begin; r < end; r++)
+    {
+      const float *dy = c->x + r * d, *sc = c->scale + (r / c->n) * d;
+      float *dx = c->y + r * d;
+      for (int64_t i = 0; i < d; i++)
+        dx[i] += dy[i] * (1.0f + sc[i]);
+    }
+}
+
+void
+rg_cpu_modulate_backward (const RgTensor *x, const RgTensor *scale, const RgTensor *dy,
+                          RgTensor *dx, RgTensor *dshift, RgTensor *dscale)
+{
+  int64_t batch = x->shape[0], n = x->shape[1], d = x->shape[2];
+  if (n == 0 || d == 0)
+    return;
+  const float *xp = rg_tensor_f32 (x), *dyp = rg_tensor_f32 (dy);
+  if (dx != NULL)
+    {
+      Mod c = { dyp, NULL, rg_tensor_f32 (scale), NULL, rg_tensor_f32 (dx), n, d };
+      rg_parallel_for (batch * n, rg_cpu_row_grain (d), modulate_backward_rows, &c);
+    }
+  for (int64_t b = 0; b < batch; b++)
+    {
+      if (dshift != NULL)
+        rg_cpu_colsum (n, d, dyp + b * n * d, NULL, NULL, NULL, rg_tensor_f32 (dshift) + b * d);
+      if (dscale != NULL)
+        rg_cpu_colsum (n, d, dyp + b * n * d, xp + b * n * d, NULL, NULL,
+                       rg_tensor_f32 (dscale) + b * d);
+    }
+}
+
+void
+rg_cpu_gate_add_backward (const RgTensor *gate, const RgTensor *h, const RgTensor *dx,
+                          RgTensor *dgate, RgTensor *dh)
+{
+  int64_t batch = dx->shape[0], n = dx->shape[1], d = dx->shape[2];
+  if (n == 0 || d == 0)
+    return;
+  const float *dxp = rg_tensor_f32 (dx);
+  /* dh += gate · dx is gate_add's own loop with dh as the target */
+  if (dh != NULL)
+    {
+      Mod c = { NULL, NULL, rg_tensor_f32 (gate), dxp, rg_tensor_f32 (dh), n, d };
+      rg_parallel_for (batch * n, rg_cpu_row_grain (d), gate_add_rows, &c);
+    }
+  if (dgate != NULL)
+    for (int64_t b = 0; b < batch; b++)
+      rg_cpu_colsum (n, d, dxp + b * n * d, rg_tensor_f32 (h) + b * n * d, NULL, NULL,
+                     rg_tensor_f32 (dgate) + b * d);
+}

@@ -244,3 +244,235 @@ rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int
     }
   g_free (col);
 }
+
+/* ---- backward ----
+ *
+ * The transpose of the forward's two steps, on the same frame chunks:
+ * dw += dy_slice · colᵀ re-unrolls x into col (one GEMM, beta = 1), and
+ * dcol = wᵀ · dy_slice is folded back onto dx by col2im — the adjoint of
+ * im2col, so a replicated border tap adds onto the border pixel it copied
+ * and a zero-padding tap adds nowhere. Each col2im work item owns one
+ * (channel, frame) of dx (conv2d) or one channel (conv1d) and adds its taps
+ * in a fixed order: deterministic, no write conflicts. */
+
+/* db[o] += Σ over samples and positions of dy[b, o, ·]. */
+static void
+bias_grad (const float *dy, int64_t batch, int64_t o_ch, int64_t n, float *db)
+{
+  for (int64_t o = 0; o < o_ch; o++)
+    {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < batch; b++)
+        acc += rg_cpu_sum (dy + (b * o_ch + o) * n, n);
+      db[o] += acc;
+    }
+}
+
+/* The adjoint of unroll_row: xr[ow·s + off] += src[ow], border taps onto
+ * the edge pixels when replicating. */
+static void
+fold_row (float *xr, int64_t w, int64_t stride, int64_t off, gboolean replicate,
+          const float *src, int64_t wo)
+{
+  int64_t lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  int64_t last = w - 1 - off;
+  int64_t hi = last < 0 ? 0 : MIN (wo, last / stride + 1);
+  lo = MIN (lo, hi);
+  if (replicate)
+    {
+      for (int64_t ow = 0; ow < lo; ow++)
+        xr[0] += src[ow];
+      for (int64_t ow = hi; ow < wo; ow++)
+        xr[w - 1] += src[ow];
+    }
+  for (int64_t ow = lo; ow < hi; ow++)
+    xr[ow * stride + off] += src[ow];
+}
+
+typedef struct {
+  const Im2col2d *c;
+  float          *dx; /* dx[b] */
+  const float    *dcol;
+} Col2im2d;
+
+/* One index = one (channel, frame of the chunk). */
+static void
+col2im_2d (void *data, int64_t begin, int64_t end)
+{
+  const Col2im2d *f = data;
+  const Im2col2d *c = f->c;
+  int64_t ph = c->kh / 2, pw = c->kw / 2, hwo = c->ho * c->wo;
+  for (int64_t u = begin; u < end; u++)
+    {
+      int64_t ch = u / c->nt, tt = u % c->nt;
+      float *xf = f->dx + (ch * c->t_len + c->t0 + tt) * c->h * c->w;
+      for (int64_t i = 0; i < c->kh; i++)
+        for (int64_t j = 0; j < c->kw; j++)
+          {
+            int64_t r = (ch * c->kh + i) * c->kw + j;
+            const float *src = f->dcol + r * c->ncol + tt * hwo;
+            for (int64_t oh = 0; oh < c->ho; oh++, src += c->wo)
+              {
+                int64_t ih = oh * c->stride + i - ph;
+                if (ih < 0 || ih >= c->h)
+                  {
+                    if (!c->replicate)
+                      continue;
+                    ih = CLAMP (ih, (int64_t) 0, c->h - 1);
+                  }
+                fold_row (xf + ih * c->w, c->w, c->stride, j - pw, c->replicate, src, c->wo);
+              }
+          }
+    }
+}
+
+void
+rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
+                               const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
+{
+  Im2col2d c = { 0 };
+  int64_t batch = x->shape[0], o_ch = w->shape[0];
+  c.c_in = x->shape[1];
+  c.t_len = x->shape[2];
+  c.h = x->shape[3];
+  c.w = x->shape[4];
+  c.kh = w->shape[2];
+  c.kw = w->shape[3];
+  c.stride = stride;
+  c.ho = dy->shape[3];
+  c.wo = dy->shape[4];
+  c.replicate = pad == RG_PAD_REPLICATE;
+  int64_t taps = c.c_in * c.kh * c.kw, hwo = c.ho * c.wo, ldc = c.t_len * hwo;
+  if (batch == 0 || o_ch == 0 || c.t_len == 0 || hwo == 0)
+    return;
+  const float *wp = rg_tensor_f32 (w), *dyp = rg_tensor_f32 (dy);
+  if (db != NULL)
+    bias_grad (dyp, batch, o_ch, ldc, rg_tensor_f32 (db));
+  if (taps == 0 || (dx == NULL && dw == NULL))
+    return;
+
+  int64_t t_chunk = CLAMP (CONV_COL_FLOATS / (taps * hwo), (int64_t) 1, c.t_len);
+  float *col = dw ? g_new (float, taps * t_chunk * hwo) : NULL;
+  float *dcol = dx ? g_new (float, taps * t_chunk * hwo) : NULL;
+  Col2im2d f = { &c, NULL, dcol };
+
+  for (int64_t bi = 0; bi < batch; bi++)
+    {
+      c.x = rg_tensor_f32 (x) + bi * c.c_in * c.t_len * c.h * c.w;
+      const float *dyb = dyp + bi * o_ch * ldc;
+      for (c.t0 = 0; c.t0 < c.t_len; c.t0 += t_chunk)
+        {
+          c.nt = MIN (t_chunk, c.t_len - c.t0);
+          c.ncol = c.nt * hwo;
+          const float *dys = dyb + c.t0 * hwo;
+          if (dw != NULL)
+            {
+              c.col = col;
+              rg_parallel_for (taps * c.nt, rg_cpu_row_grain (hwo), im2col_2d, &c);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
+                           (int) c.ncol, 1.0f, dys, (int) ldc, col, (int) c.ncol, 1.0f,
+                           rg_tensor_f32 (dw), (int) taps);
+            }
+          if (dx != NULL)
+            {
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) c.ncol,
+                           (int) o_ch, 1.0f, wp, (int) taps, dys, (int) ldc, 0.0f, dcol,
+                           (int) c.ncol);
+              f.dx = rg_tensor_f32 (dx) + bi * c.c_in * c.t_len * c.h * c.w;
+              rg_parallel_for (c.c_in * c.nt, 1, col2im_2d, &f);
+            }
+        }
+    }
+  g_free (col);
+  g_free (dcol);
+}
+
+typedef struct {
+  const Im2col1d *c;
+  float          *dx; /* dx[b] */
+  const float    *dcol;
+} Col2im1d;
+
+/* One index = one input channel: its kt tap rows, frame by frame. */
+static void
+col2im_1d (void *data, int64_t begin, int64_t end)
+{
+  const Col2im1d *f = data;
+  const Im2col1d *c = f->c;
+  int64_t pad = c->kt / 2;
+  for (int64_t ch = begin; ch < end; ch++)
+    for (int64_t k = 0; k < c->kt; k++)
+      {
+        const float *row = f->dcol + (ch * c->kt + k) * c->ncol;
+        for (int64_t tt = 0; tt < c->nt; tt++)
+          {
+            int64_t src = (c->t0 + tt) * c->stride + k - pad;
+            if (src < 0 || src >= c->t_len)
+              {
+                if (!c->replicate)
+                  continue;
+                src = CLAMP (src, (int64_t) 0, c->t_len - 1);
+              }
+            float *dst = f->dx + (ch * c->t_len + src) * c->p;
+            const float *s = row + tt * c->p;
+            for (int64_t i = 0; i < c->p; i++)
+              dst[i] += s[i];
+          }
+      }
+}
+
+void
+rg_cpu_conv1d_time_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
+                             const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
+{
+  Im2col1d c = { 0 };
+  int64_t batch = x->shape[0], c_in = x->shape[1], o_ch = w->shape[0];
+  int64_t t_out = dy->shape[2];
+  c.t_len = x->shape[2];
+  c.p = x->shape[3] * x->shape[4];
+  c.kt = w->shape[2];
+  c.stride = stride;
+  c.replicate = pad == RG_PAD_REPLICATE;
+  int64_t taps = c_in * c.kt, ldc = t_out * c.p;
+  if (batch == 0 || o_ch == 0 || t_out == 0 || c.p == 0)
+    return;
+  const float *wp = rg_tensor_f32 (w), *dyp = rg_tensor_f32 (dy);
+  if (db != NULL)
+    bias_grad (dyp, batch, o_ch, ldc, rg_tensor_f32 (db));
+  if (taps == 0 || (dx == NULL && dw == NULL))
+    return;
+
+  int64_t t_chunk = CLAMP (CONV_COL_FLOATS / (taps * c.p), (int64_t) 1, t_out);
+  float *col = dw ? g_new (float, taps * t_chunk * c.p) : NULL;
+  float *dcol = dx ? g_new (float, taps * t_chunk * c.p) : NULL;
+  Col2im1d f = { &c, NULL, dcol };
+  for (int64_t bi = 0; bi < batch; bi++)
+    {
+      c.x = rg_tensor_f32 (x) + bi * c_in * c.t_len * c.p;
+      const float *dyb = dyp + bi * o_ch * ldc;
+      for (c.t0 = 0; c.t0 < t_out; c.t0 += t_chunk)
+        {
+          c.nt = MIN (t_chunk, t_out - c.t0);
+          c.ncol = c.nt * c.p;
+          const float *dys = dyb + c.t0 * c.p;
+          if (dw != NULL)
+            {
+              c.col = col;
+              rg_parallel_for (taps * c.nt, rg_cpu_row_grain (c.p), im2col_1d, &c);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
+                           (int) c.ncol, 1.0f, dys, (int) ldc, col, (int) c.ncol, 1.0f,
+                           rg_tensor_f32 (dw), (int) taps);
+            }
+          if (dx != NULL)
+            {
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) c.ncol,
+                           (int) o_ch, 1.0f, wp, (int) taps, dys, (int) ldc, 0.0f, dcol,
+                           (int) c.ncol);
+              f.dx = rg_tensor_f32 (dx) + bi * c_in * c.t_len * c.p;
+              rg_parallel_for (c_in, 1, col2im_1d, &f);
+            }
+        }
+    }
+  g_free (col);
+  g_free (dcol);
+}

@@ -66,6 +66,55 @@ void rg_cpu_pos_emb_factorized (const RgTensor *tt, const RgTensor *th, const Rg
                                 RgTensor *y);
 void rg_cpu_embedding (const RgTensor *table, const RgTensor *ids, RgTensor *y);
 
+/* backward passes, each beside its forward in the family's file */
+void rg_cpu_linear_backward (const RgTensor *x, const RgTensor *w, const RgTensor *dy, RgTensor *dx,
+                             RgTensor *dw, RgTensor *db);
+void rg_cpu_matmul_backward (const RgTensor *a, gboolean trans_a, const RgTensor *b,
+                             gboolean trans_b, float alpha, const RgTensor *dc, RgTensor *da,
+                             RgTensor *db);
+void rg_cpu_rmsnorm_backward (const RgTensor *x, const RgTensor *w, float eps, const RgTensor *dy,
+                              RgTensor *dx, RgTensor *dw);
+void rg_cpu_layernorm_backward (const RgTensor *x, const RgTensor *w, float eps, const RgTensor *dy,
+                                RgTensor *dx, RgTensor *dw, RgTensor *db);
+void rg_cpu_groupnorm_backward (const RgTensor *x, int groups, const RgTensor *w, float eps,
+                                const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+void rg_cpu_softmax_backward (const RgTensor *y, const RgTensor *dy, RgTensor *dx);
+void rg_cpu_silu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
+void rg_cpu_gelu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
+void rg_cpu_swiglu_backward (const RgTensor *gate, const RgTensor *up, const RgTensor *dy,
+                             RgTensor *dgate, RgTensor *dup);
+void rg_cpu_mul_backward (const RgTensor *a, const RgTensor *b, const RgTensor *dy, RgTensor *da,
+                          RgTensor *db);
+void rg_cpu_axpby_backward (float alpha, float beta, const RgTensor *dy, RgTensor *da,
+                            RgTensor *db);
+void rg_cpu_add_bias_backward (const RgTensor *dy, RgTensor *dx, RgTensor *db);
+void rg_cpu_attention_lse (const RgTensor *q, const RgTensor *k, const RgTensor *v,
+                           const RgAttentionParams *params, RgTensor *out, RgTensor *lse);
+void rg_cpu_attention_backward (const RgTensor *q, const RgTensor *k, const RgTensor *v,
+                                const RgTensor *out, const RgTensor *lse, const RgTensor *dout,
+                                const RgAttentionParams *params, RgTensor *dq, RgTensor *dk,
+                                RgTensor *dv);
+void rg_cpu_modulate_backward (const RgTensor *x, const RgTensor *scale, const RgTensor *dy,
+                               RgTensor *dx, RgTensor *dshift, RgTensor *dscale);
+void rg_cpu_gate_add_backward (const RgTensor *gate, const RgTensor *h, const RgTensor *dx,
+                               RgTensor *dgate, RgTensor *dh);
+void rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
+                                    const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+void rg_cpu_conv1d_time_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
+                                  const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+void rg_cpu_upsample_nearest_backward (const RgTensor *dy, int ft, int fh, int fw, RgTensor *dx);
+void rg_cpu_patchify_backward (const RgTensor *dy, int ph, int pw, RgTensor *dx);
+void rg_cpu_unpatchify_backward (const RgTensor *dy, int ph, int pw, RgTensor *dx);
+void rg_cpu_pos_emb_factorized_backward (const RgTensor *dy, RgTensor *dtt, RgTensor *dth,
+                                         RgTensor *dtw);
+void rg_cpu_embedding_backward (const RgTensor *ids, const RgTensor *dy, RgTensor *dtable);
+
+/* rg-ops-reduce.c: acc[d] += Σ_r a[r, d] · ((b[r, d] − mu[r]) · rs[r]) over
+ * packed [rows, cols] arrays, rows in order, column-parallel (thread-count
+ * independent). b NULL: plain column sums; mu NULL: 0; rs NULL: 1. */
+void rg_cpu_colsum (int64_t rows, int64_t cols, const float *a, const float *b, const float *mu,
+                    const float *rs, float *acc);
+
 /* ---- shared kernels ---- */
 
 /* Elements per parallel_for range for cheap elementwise work: small enough

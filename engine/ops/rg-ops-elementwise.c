@@ -159,3 +159,128 @@ rg_cpu_add_bias (const RgTensor *x, const RgTensor *b, RgTensor *y)
   Flat c = { .a = rg_tensor_f32 (x), .b = rg_tensor_f32 (b), .y = rg_tensor_f32 (y), .d = d };
   rg_parallel_for (rg_tensor_numel (x) / d, rg_cpu_row_grain (d), add_bias_rows, &c);
 }
+
+/* ---- backward: every gradient accumulates (grad += …), see rg-ops-grad.h ---- */
+
+typedef struct {
+  const float *x, *u, *dy;
+  float       *dx, *du;
+  float        alpha, beta;
+} FlatGrad;
+
+/* silu'(x) = s·(1 + x·(1 − s)), s = sigmoid(x) */
+static void
+silu_backward_range (void *data, int64_t begin, int64_t end)
+{
+  const FlatGrad *c = data;
+  for (int64_t i = begin; i < end; i++)
+    {
+      float s = 1.0f / (1.0f + rg_cpu_exp (-c->x[i]));
+      c->dx[i] += c->dy[i] * s * (1.0f + c->x[i] * (1.0f - s));
+    }
+}
+
+void
+rg_cpu_silu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx)
+{
+  FlatGrad c = { .x = rg_tensor_f32 (x), .dy = rg_tensor_f32 (dy), .dx = rg_tensor_f32 (dx) };
+  rg_parallel_for (rg_tensor_numel (x), RG_CPU_GRAIN, silu_backward_range, &c);
+}
+
+/* gelu'(x) = Φ(x) + x·φ(x) */
+static void
+gelu_backward_range (void *data, int64_t begin, int64_t end)
+{
+  const FlatGrad *c = data;
+  const float inv_sqrt_2pi = 0.3989422804014327f;
+  for (int64_t i = begin; i < end; i++)
+    {
+      float x = c->x[i];
+      float cdf = 0.5f * erfcf (-x * (float) M_SQRT1_2);
+      float pdf = inv_sqrt_2pi * rg_cpu_exp (-0.5f * x * x);
+      c->dx[i] += c->dy[i] * (cdf + x * pdf);
+    }
+}
+
+void
+rg_cpu_gelu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx)
+{
+  FlatGrad c = { .x = rg_tensor_f32 (x), .dy = rg_tensor_f32 (dy), .dx = rg_tensor_f32 (dx) };
+  rg_parallel_for (rg_tensor_numel (x), RG_CPU_GRAIN, gelu_backward_range, &c);
+}
+
+static void
+swiglu_backward_range (void *data, int64_t begin, int64_t end)
+{
+  const FlatGrad *c = data;
+  for (int64_t i = begin; i < end; i++)
+    {
+      float g = c->x[i], s = 1.0f / (1.0f + rg_cpu_exp (-g));
+      if (c->dx != NULL)
+        c->dx[i] += c->dy[i] * c->u[i] * s * (1.0f + g * (1.0f - s));
+      if (c->du != NULL)
+        c->du[i] += c->dy[i] * g * s;
+    }
+}
+
+void
+rg_cpu_swiglu_backward (const RgTensor *gate, const RgTensor *up, const RgTensor *dy,
+                        RgTensor *dgate, RgTensor *dup)
+{
+  FlatGrad c = { .x = rg_tensor_f32 (gate), .u = rg_tensor_f32 (up), .dy = rg_tensor_f32 (dy),
+                 .dx = dgate ? rg_tensor_f32 (dgate) : NULL,
+                 .du = dup ? rg_tensor_f32 (dup) : NULL };
+  rg_parallel_for (rg_tensor_numel (dy), RG_CPU_GRAIN, swiglu_backward_range, &c);
+}
+
+static void
+mul_backward_range (void *data, int64_t begin, int64_t end)
+{
+  const FlatGrad *c = data;
+  if (c->dx != NULL)
+    for (int64_t i = begin; i < end; i++)
+      c->dx[i] += c->dy[i] * c->u[i];
+  if (c->du != NULL)
+    for (int64_t i = begin; i < end; i++)
+      c->du[i] += c->dy[i] * c->x[i];
+}
+
+void
+rg_cpu_mul_backward (const RgTensor *a, const RgTensor *b, const RgTensor *dy, RgTensor *da,
+                     RgTensor *db)
+{
+  FlatGrad c = { .x = rg_tensor_f32 (a), .u = rg_tensor_f32 (b), .dy = rg_tensor_f32 (dy),
+                 .dx = da ? rg_tensor_f32 (da) : NULL, .du = db ? rg_tensor_f32 (db) : NULL };
+  rg_parallel_for (rg_tensor_numel (dy), RG_CPU_GRAIN, mul_backward_range, &c);
+}
+
+static void
+axpby_backward_range (void *data, int64_t begin, int64_t end)
+{
+  const FlatGrad *c = data;
+  if (c->dx != NULL)
+    for (int64_t i = begin; i < end; i++)
+      c->dx[i] += c->alpha * c->dy[i];
+  if (c->du != NULL)
+    for (int64_t i = begin; i < end; i++)
+      c->du[i] += c->beta * c->dy[i];
+}
+
+void
+rg_cpu_axpby_backward (float alpha, float beta, const RgTensor *dy, RgTensor *da, RgTensor *db)
+{
+  FlatGrad c = { .dy = rg_tensor_f32 (dy), .dx = da ? rg_tensor_f32 (da) : NULL,
+                 .du = db ? rg_tensor_f32 (db) : NULL, .alpha = alpha, .beta = beta };
+  rg_parallel_for (rg_tensor_numel (dy), RG_CPU_GRAIN, axpby_backward_range, &c);
+}
+
+void
+rg_cpu_add_bias_backward (const RgTensor *dy, RgTensor *dx, RgTensor *db)
+{
+  int64_t d = dy->shape[dy->ndim - 1];
+  if (dx != NULL)
+    rg_cpu_axpby_backward (1.0f, 0.0f, dy, dx, NULL);
+  if (db != NULL && d > 0)
+    rg_cpu_colsum (rg_tensor_numel (dy) / d, d, rg_tensor_f32 (dy), NULL, NULL, NULL,
+                   rg_tensor_f32 (db));
+}

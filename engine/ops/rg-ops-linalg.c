@@ -69,3 +69,68 @@ rg_cpu_matmul (const RgTensor *a, gboolean trans_a, const RgTensor *b, gboolean 
                rg_tensor_f32 (a), (int) a->shape[1], rg_tensor_f32 (b), (int) b->shape[1], beta,
                rg_tensor_f32 (c), (int) n);
 }
+
+/* ---- backward: GEMMs with beta = 1, so gradients accumulate ---- */
+
+void
+rg_cpu_linear_backward (const RgTensor *x, const RgTensor *w, const RgTensor *dy, RgTensor *dx,
+                        RgTensor *dw, RgTensor *db)
+{
+  int64_t n_in = w->shape[1], n_out = w->shape[0];
+  int64_t rows = n_out ? rg_tensor_numel (dy) / n_out : 0;
+  if (rows == 0 || n_out == 0)
+    return;
+  if (db != NULL)
+    rg_cpu_colsum (rows, n_out, rg_tensor_f32 (dy), NULL, NULL, NULL, rg_tensor_f32 (db));
+  if (n_in == 0)
+    return;
+  /* dx[rows, in] += dy[rows, out] · w[out, in] */
+  if (dx != NULL)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) rows, (int) n_in, (int) n_out,
+                 1.0f, rg_tensor_f32 (dy), (int) n_out, rg_tensor_f32 (w), (int) n_in, 1.0f,
+                 rg_tensor_f32 (dx), (int) n_in);
+  /* dw[out, in] += dyᵀ · x */
+  if (dw != NULL)
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) n_out, (int) n_in, (int) rows,
+                 1.0f, rg_tensor_f32 (dy), (int) n_out, rg_tensor_f32 (x), (int) n_in, 1.0f,
+                 rg_tensor_f32 (dw), (int) n_in);
+}
+
+/* With A = op(a) [M, K], B = op(b) [K, N] and C = alpha·A·B:
+ * dA = alpha·dC·Bᵀ and dB = alpha·Aᵀ·dC. Stored transposed, da = dAᵀ =
+ * alpha·B·dCᵀ and db = dBᵀ = alpha·dCᵀ·A; each case is one GEMM that reads
+ * a and b in their stored layout. */
+void
+rg_cpu_matmul_backward (const RgTensor *a, gboolean trans_a, const RgTensor *b,
+                        gboolean trans_b, float alpha, const RgTensor *dc, RgTensor *da,
+                        RgTensor *db)
+{
+  int64_t m = dc->shape[0], n = dc->shape[1];
+  int64_t k = trans_a ? a->shape[0] : a->shape[1];
+  int lda = (int) a->shape[1], ldb = (int) b->shape[1];
+  const float *ap = rg_tensor_f32 (a), *bp = rg_tensor_f32 (b), *dcp = rg_tensor_f32 (dc);
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  if (da != NULL)
+    {
+      if (!trans_a) /* da[M, K] += alpha · dC[M, N] · Bᵀ, Bᵀ = b or bᵀ */
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasNoTrans : CblasTrans, (int) m,
+                     (int) k, (int) n, alpha, dcp, (int) n, bp, ldb, 1.0f, rg_tensor_f32 (da),
+                     lda);
+      else /* da[K, M] += alpha · B[K, N] · dCᵀ */
+        cblas_sgemm (CblasRowMajor, trans_b ? CblasTrans : CblasNoTrans, CblasTrans, (int) k,
+                     (int) m, (int) n, alpha, bp, ldb, dcp, (int) n, 1.0f, rg_tensor_f32 (da),
+                     lda);
+    }
+  if (db != NULL)
+    {
+      if (!trans_b) /* db[K, N] += alpha · Aᵀ · dC */
+        cblas_sgemm (CblasRowMajor, trans_a ? CblasNoTrans : CblasTrans, CblasNoTrans, (int) k,
+                     (int) n, (int) m, alpha, ap, lda, dcp, (int) n, 1.0f, rg_tensor_f32 (db),
+                     ldb);
+      else /* db[N, K] += alpha · dCᵀ · A */
+        cblas_sgemm (CblasRowMajor, CblasTrans, trans_a ? CblasTrans : CblasNoTrans, (int) n,
+                     (int) k, (int) m, alpha, dcp, (int) n, ap, lda, 1.0f, rg_tensor_f32 (db),
+                     ldb);
+    }
+}

@@ -195,3 +195,238 @@ rg_cpu_softmax (const RgTensor *x, RgTensor *y)
   Rows c = { rg_tensor_f32 (x), rg_tensor_f32 (y), d };
   rg_parallel_for (rg_tensor_numel (x) / d, rg_cpu_row_grain (d), softmax_rows, &c);
 }
+
+/* ---- backward ----
+ *
+ * With x̂ the normalised input and g = dy·w, every norm here has
+ * dx = inv · (g − mean(g) − x̂ · mean(g·x̂)) over its unit (RMSNorm has no
+ * mean term and x̂ = x·inv). Row statistics are recomputed as the forward
+ * did and kept per row so dw = Σ dy·x̂ and db = Σ dy can be reduced
+ * column-parallel afterwards (rg_cpu_colsum). */
+
+typedef struct {
+  const float *x, *w, *dy;
+  float       *dx, *mean, *inv;
+  int64_t      d;
+  float        eps;
+} RowNormGrad;
+
+/* Σ a[i]·b[i] with 16 partial sums (vectorisable, fixed order). */
+static inline float
+dot16 (const float *a, const float *b, int64_t n)
+{
+  float acc[16] = { 0 };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] += a[i + j] * b[i + j];
+  float s = 0.0f;
+  for (; i < n; i++)
+    s += a[i] * b[i];
+  for (int j = 0; j < 16; j++)
+    s += acc[j];
+  return s;
+}
+
+static void
+rmsnorm_backward_rows (void *data, int64_t begin, int64_t end)
+{
+  const RowNormGrad *c = data;
+  int64_t d = c->d;
+  float *g = g_new (float, d);
+  for (int64_t r = begin; r < end; r++)
+    {
+      const float *x = c->x + r * d, *dy = c->dy + r * d;
+      float inv = 1.0f / sqrtf (rg_cpu_sum_sq (x, d) / (float) d + c->eps);
+      c->inv[r] = inv;
+      if (c->dx == NULL)
+        continue;
+      for (int64_t i = 0; i < d; i++)
+        g[i] = c->w ? dy[i] * c->w[i] : dy[i];
+      float k = inv * inv * dot16 (g, x, d) / (float) d;
+      float *dx = c->dx + r * d;
+      for (int64_t i = 0; i < d; i++)
+        dx[i] += inv * (g[i] - x[i] * k);
+    }
+  g_free (g);
+}
+
+void
+rg_cpu_rmsnorm_backward (const RgTensor *x, const RgTensor *w, float eps, const RgTensor *dy,
+                         RgTensor *dx, RgTensor *dw)
+{
+  int64_t d = x->shape[x->ndim - 1];
+  if (d == 0)
+    return;
+  int64_t rows = rg_tensor_numel (x) / d;
+  RowNormGrad c = { rg_tensor_f32 (x), w ? rg_tensor_f32 (w) : NULL, rg_tensor_f32 (dy),
+                    dx ? rg_tensor_f32 (dx) : NULL, NULL, g_new (float, MAX (rows, 1)), d, eps };
+  rg_parallel_for (rows, rg_cpu_row_grain (d), rmsnorm_backward_rows, &c);
+  if (dw != NULL)
+    rg_cpu_colsum (rows, d, c.dy, c.x, NULL, c.inv, rg_tensor_f32 (dw));
+  g_free (c.inv);
+}
+
+static void
+layernorm_backward_rows (void *data, int64_t begin, int64_t end)
+{
+  const RowNormGrad *c = data;
+  int64_t d = c->d;
+  float *g = g_new (float, d), *xh = g_new (float, d);
+  for (int64_t r = begin; r < end; r++)
+    {
+      const float *x = c->x + r * d, *dy = c->dy + r * d;
+      float mean, inv;
+      mean_inv_std (x, d, c->eps, &mean, &inv);
+      c->mean[r] = mean;
+      c->inv[r] = inv;
+      if (c->dx == NULL)
+        continue;
+      for (int64_t i = 0; i < d; i++)
+        {
+          g[i] = c->w ? dy[i] * c->w[i] : dy[i];
+          xh[i] = (x[i] - mean) * inv;
+        }
+      float mg = rg_cpu_sum (g, d) / (float) d, mgx = dot16 (g, xh, d) / (float) d;
+      float *dx = c->dx + r * d;
+      for (int64_t i = 0; i < d; i++)
+        dx[i] += inv * (g[i] - mg - xh[i] * mgx);
+    }
+  g_free (g);
+  g_free (xh);
+}
+
+void
+rg_cpu_layernorm_backward (const RgTensor *x, const RgTensor *w, float eps, const RgTensor *dy,
+                           RgTensor *dx, RgTensor *dw, RgTensor *db)
+{
+  int64_t d = x->shape[x->ndim - 1];
+  if (d == 0)
+    return;
+  int64_t rows = rg_tensor_numel (x) / d;
+  RowNormGrad c = { rg_tensor_f32 (x), w ? rg_tensor_f32 (w) : NULL, rg_tensor_f32 (dy),
+                    dx ? rg_tensor_f32 (dx) : NULL, g_new (float, MAX (rows, 1)),
+                    g_new (float, MAX (rows, 1)), d, eps };
+  rg_parallel_for (rows, rg_cpu_row_grain (d), layernorm_backward_rows, &c);
+  if (dw != NULL)
+    rg_cpu_colsum (rows, d, c.dy, c.x, c.mean, c.inv, rg_tensor_f32 (dw));
+  if (db != NULL)
+    rg_cpu_colsum (rows, d, c.dy, NULL, NULL, NULL, rg_tensor_f32 (db));
+  g_free (c.mean);
+  g_free (c.inv);
+}
+
+typedef struct {
+  const float *x, *w, *dy;
+  float       *dx;
+  float       *pw, *pb; /* per (sample, channel) partial Σ dy·x̂ and Σ dy */
+  int64_t      channels, group_channels, spatial;
+  int          groups;
+  float        eps;
+} GroupNormGrad;
+
+/* One (sample, group) per index, statistics in double as in the forward;
+ * the per-channel sums land in the unit's own slots of pw/pb. */
+static void
+groupnorm_backward_units (void *data, int64_t begin, int64_t end)
+{
+  const GroupNormGrad *c = data;
+  int64_t n = c->group_channels * c->spatial, sp = c->spatial;
+  for (int64_t u = begin; u < end; u++)
+    {
+      const float *x = c->x + u * n, *dy = c->dy + u * n;
+      double sum = 0.0, var = 0.0;
+      for (int64_t i = 0; i < n; i++)
+        sum += x[i];
+      double mean = sum / (double) n;
+      for (int64_t i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
+      double inv = 1.0 / sqrt (var / (double) n + c->eps);
+      int64_t c0 = (u % c->groups) * c->group_channels, b = u / c->groups;
+      double sg = 0.0, sgx = 0.0;
+      for (int64_t ch = 0; ch < c->group_channels; ch++)
+        {
+          double wv = c->w ? c->w[c0 + ch] : 1.0, sdy = 0.0, sdyx = 0.0;
+          const float *xs = x + ch * sp, *ds = dy + ch * sp;
+          for (int64_t s = 0; s < sp; s++)
+            {
+              double xh = (xs[s] - mean) * inv;
+              sdy += ds[s];
+              sdyx += ds[s] * xh;
+            }
+          sg += wv * sdy;
+          sgx += wv * sdyx;
+          c->pb[b * c->channels + c0 + ch] = (float) sdy;
+          c->pw[b * c->channels + c0 + ch] = (float) sdyx;
+        }
+      if (c->dx == NULL)
+        continue;
+      float mg = (float) (sg / (double) n), mgx = (float) (sgx / (double) n);
+      float finv = (float) inv, fmean = (float) mean;
+      for (int64_t ch = 0; ch < c->group_channels; ch++)
+        {
+          float wv = c->w ? c->w[c0 + ch] : 1.0f;
+          const float *xs = x + ch * sp, *ds = dy + ch * sp;
+          float *dxs = c->dx + u * n + ch * sp;
+          for (int64_t s = 0; s < sp; s++)
+            {
+              float xh = (xs[s] - fmean) * finv;
+              dxs[s] += finv * (ds[s] * wv - mg - xh * mgx);
+            }
+        }
+    }
+}
+
+void
+rg_cpu_groupnorm_backward (const RgTensor *x, int groups, const RgTensor *w, float eps,
+                           const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
+{
+  int64_t batch = x->shape[0], channels = x->shape[1];
+  int64_t spatial = channels ? rg_tensor_numel (x) / (batch * channels) : 0;
+  if (batch == 0 || channels == 0 || spatial == 0)
+    return;
+  GroupNormGrad c = { rg_tensor_f32 (x), w ? rg_tensor_f32 (w) : NULL, rg_tensor_f32 (dy),
+                      dx ? rg_tensor_f32 (dx) : NULL, g_new (float, batch * channels),
+                      g_new (float, batch * channels), channels, channels / groups, spatial,
+                      groups, eps };
+  rg_parallel_for (batch * groups, rg_cpu_row_grain (c.group_channels * spatial),
+                   groupnorm_backward_units, &c);
+  /* samples in order: the same sums whatever the thread count */
+  if (dw != NULL)
+    rg_cpu_colsum (batch, channels, c.pw, NULL, NULL, NULL, rg_tensor_f32 (dw));
+  if (db != NULL)
+    rg_cpu_colsum (batch, channels, c.pb, NULL, NULL, NULL, rg_tensor_f32 (db));
+  g_free (c.pw);
+  g_free (c.pb);
+}
+
+typedef struct {
+  const float *y, *dy;
+  float       *dx;
+  int64_t      d;
+} SoftmaxGrad;
+
+static void
+softmax_backward_rows (void *data, int64_t begin, int64_t end)
+{
+  const SoftmaxGrad *c = data;
+  int64_t d = c->d;
+  for (int64_t r = begin; r < end; r++)
+    {
+      const float *y = c->y + r * d, *dy = c->dy + r * d;
+      float *dx = c->dx + r * d;
+      float s = dot16 (dy, y, d);
+      for (int64_t i = 0; i < d; i++)
+        dx[i] += y[i] * (dy[i] - s);
+    }
+}
+
+void
+rg_cpu_softmax_backward (const RgTensor *y, const RgTensor *dy, RgTensor *dx)
+{
+  int64_t d = y->shape[y->ndim - 1];
+  if (d == 0)
+    return;
+  SoftmaxGrad c = { rg_tensor_f32 (y), rg_tensor_f32 (dy), rg_tensor_f32 (dx), d };
+  rg_parallel_for (rg_tensor_numel (y) / d, rg_cpu_row_grain (d), softmax_backward_rows, &c);
+}

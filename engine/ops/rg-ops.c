@@ -4,10 +4,9 @@
  * error in the caller (g_return_if_fail logs it and returns without touching
  * the output). Model files are validated when they load, so nothing a user
  * supplies can reach these checks with a wrong shape. */
-#include "ops/rg-op-table.h"
+#include "ops/rg-ops-check.h"
 
 static const RgOpTable *backend_tables[RG_BACKEND_COUNT];
-static const char *const backend_names[RG_BACKEND_COUNT] = { "CPU", "CUDA" };
 
 const RgOpTable *
 rg_op_table_get (RgBackend backend)
@@ -23,62 +22,6 @@ rg_op_table_register (RgBackend backend, const RgOpTable *table)
 {
   g_return_if_fail (backend != RG_BACKEND_CPU && backend < RG_BACKEND_COUNT);
   g_atomic_pointer_set (&backend_tables[backend], table);
-}
-
-/* Look up `op` for `backend` and call it, or say loudly that it is missing. */
-#define DISPATCH(backend, op, ...)                                                       \
-  G_STMT_START                                                                           \
-  {                                                                                      \
-    const RgOpTable *table_ = rg_op_table_get (backend);                                 \
-    if (table_ == NULL || table_->op == NULL)                                            \
-      {                                                                                  \
-        g_critical ("rg_" #op ": no implementation on the %s backend%s",                 \
-                    backend_names[backend], table_ ? "" : " (backend not registered)");  \
-        return;                                                                          \
-      }                                                                                  \
-    table_->op (__VA_ARGS__);                                                            \
-  }                                                                                      \
-  G_STMT_END
-
-/* A packed f32 tensor. */
-static inline gboolean
-is_f32 (const RgTensor *t)
-{
-  return t != NULL && t->dtype == RG_F32 && rg_tensor_is_contiguous (t);
-}
-
-/* NULL, or a packed f32 tensor on `backend`. */
-static inline gboolean
-is_opt_f32_on (const RgTensor *t, RgBackend backend)
-{
-  return t == NULL || (is_f32 (t) && t->backend == backend);
-}
-
-static inline gboolean
-is_vec (const RgTensor *t, int64_t n)
-{
-  return t->ndim == 1 && t->shape[0] == n;
-}
-
-/* BLAS (and cuBLAS) take int dimensions and leading dimensions. */
-static inline gboolean
-fits_int (int64_t n)
-{
-  return n >= 0 && n <= G_MAXINT;
-}
-
-static inline int64_t
-last_dim (const RgTensor *t)
-{
-  return t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
-}
-
-/* Same numel and backend, both packed f32: the elementwise contract. */
-static inline gboolean
-same_elems (const RgTensor *a, const RgTensor *b)
-{
-  return is_f32 (a) && is_f32 (b) && a->backend == b->backend
-         && rg_tensor_numel (a) == rg_tensor_numel (b);
 }
 
 /* ---- linear algebra ---- */
@@ -238,14 +181,6 @@ rg_attention (const RgTensor *q, const RgTensor *k, const RgTensor *v,
 
 /* ---- DiT conditioning ---- */
 
-/* x [B, N, D] with a per-batch row mod [B, D]. */
-static inline gboolean
-is_row_mod (const RgTensor *x, const RgTensor *mod)
-{
-  return is_f32 (mod) && mod->backend == x->backend && mod->ndim == 2
-         && mod->shape[0] == x->shape[0] && mod->shape[1] == x->shape[2];
-}
-
 void
 rg_modulate (const RgTensor *x, const RgTensor *shift, const RgTensor *scale, RgTensor *y)
 {
@@ -273,12 +208,6 @@ rg_timestep_embedding (const RgTensor *t, float max_period, RgTensor *y)
 }
 
 /* ---- video layout ---- */
-
-static inline int64_t
-conv_out (int64_t in, int64_t k, int64_t stride)
-{
-  return (in + 2 * (k / 2) - k) / stride + 1;
-}
 
 void
 rg_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
@@ -332,18 +261,6 @@ rg_upsample_nearest (const RgTensor *x, int ft, int fh, int fw, RgTensor *y)
                     && y->shape[4] == x->shape[4] * fw);
   g_return_if_fail (x->data != y->data);
   DISPATCH (x->backend, upsample_nearest, x, ft, fh, fw, y);
-}
-
-/* video [B, C, T, H, W] ↔ tokens [B, T·(H/ph)·(W/pw), C·ph·pw] */
-static gboolean
-patch_shapes_match (const RgTensor *video, const RgTensor *tokens, int ph, int pw)
-{
-  if (video->ndim != 5 || tokens->ndim != 3 || ph < 1 || pw < 1)
-    return FALSE;
-  const int64_t *s = video->shape;
-  return s[3] % ph == 0 && s[4] % pw == 0 && tokens->shape[0] == s[0]
-         && tokens->shape[1] == s[2] * (s[3] / ph) * (s[4] / pw)
-         && tokens->shape[2] == s[1] * ph * pw;
 }
 
 void

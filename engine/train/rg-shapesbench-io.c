@@ -1,0 +1,263 @@
+/* rg-shapesbench-io.c — ShapesBench's clips in (pipeline frames, video
+ * files) and its results out (the table and the JSON). */
+#include "train/rg-shapesbench.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/rg-error.h"
+#include "media/rg-video-reader.h"
+
+RgTensor *
+rg_shapesbench_frames_to_video (const RgTensor *frames)
+{
+  g_return_val_if_fail (frames->dtype == RG_U8 && frames->ndim == 4 && frames->shape[3] == 3
+                            && rg_tensor_is_contiguous (frames),
+                        NULL);
+  int64_t T = frames->shape[0], H = frames->shape[1], W = frames->shape[2];
+  RgTensor *video = rg_tensor_f32_new (4, (int64_t)3, T, H, W);
+  const guint8 *src = frames->data;
+  float *dst = rg_tensor_f32 (video);
+  int64_t plane = T * H * W;
+  for (int64_t p = 0; p < plane; p++)
+    for (int c = 0; c < 3; c++)
+      dst[c * plane + p] = src[p * 3 + c] / 127.5f - 1.f;
+  return video;
+}
+
+RgTensor *
+rg_shapesbench_load_clip (const char *path, GError **error)
+{
+  RgVideoReaderOptions opts = { .format = RG_PIXEL_RGB24 };
+  g_autoptr (RgVideoReader) reader = rg_video_reader_open (path, &opts, error);
+  if (reader == NULL)
+    return NULL;
+
+  /* Frames are gathered first: the count is only known at the end. */
+  g_autoptr (GByteArray) pixels = g_byte_array_new ();
+  int width = 0, height = 0, T = 0;
+  RgVideoFrame frame;
+  GError *local = NULL;
+  while (T < RG_SHAPES_MAX_FRAMES && rg_video_reader_next (reader, &frame, &local))
+    {
+      if (T > 0 && (frame.width != width || frame.height != height))
+        {
+          g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
+                       "%s: frame %d is %d×%d, the first was %d×%d", path, T, frame.width,
+                       frame.height, width, height);
+          return NULL;
+        }
+      width = frame.width, height = frame.height;
+      g_byte_array_append (pixels, frame.data, (guint)((gsize)width * height * 3));
+      T++;
+    }
+  if (local)
+    {
+      g_propagate_prefixed_error (error, local, "%s: ", path);
+      return NULL;
+    }
+  if (T == 0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: no video frames", path);
+      return NULL;
+    }
+  int64_t shape[4] = { T, height, width, 3 };
+  g_autoptr (RgTensor) frames = rg_tensor_new_borrowed (RG_U8, 4, shape, pixels->data, NULL, NULL);
+  return rg_shapesbench_frames_to_video (frames);
+}
+
+static char *
+backdrop_name (const RgBackdrop *b)
+{
+  return g_strdup (b->kind == RG_BACKDROP_SOLID ? rg_colour_name (b->colour)
+                                                : rg_backdrop_kind_name (b->kind));
+}
+
+static const char *const ATTRIBUTES[] = { "colour", "shape", "count", "motion", "background" };
+
+static const RgShapesBenchScore *
+score_of (const RgShapesBenchResult *r, int i)
+{
+  const RgShapesBenchScore *scores[]
+      = { &r->colour, &r->shape, &r->count, &r->motion, &r->backdrop };
+  return scores[i];
+}
+
+char *
+rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchModel *model)
+{
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "ShapesBench — model: %s\n", model->description);
+  if (!model->trained)
+    g_string_append (s, "WARNING: untrained weights: these scores measure noise, not a model\n");
+  g_string_append_printf (
+      s, "%u prompts (%s), %d steps, guidance %.1f, seed %" G_GUINT64_FORMAT "\n\n", r->items->len,
+      !r->default_prompts                          ? "given"
+      : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "held-out split"
+                                                   : "train split",
+      r->params.steps, r->params.guidance, r->params.seed);
+  g_string_append (s, "attribute     right / asked   accuracy\n");
+  for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
+    {
+      const RgShapesBenchScore *sc = score_of (r, i);
+      double acc = rg_shapesbench_score_accuracy (sc);
+      if (isnan (acc))
+        g_string_append_printf (s, "%-12s  %5d / %-5d         –\n", ATTRIBUTES[i], sc->right,
+                                sc->asked);
+      else
+        g_string_append_printf (s, "%-12s  %5d / %-5d   %6.1f%%\n", ATTRIBUTES[i], sc->right,
+                                sc->asked, 100 * acc);
+    }
+  if (r->n_recon > 0)
+    g_string_append_printf (s,
+                            "\nTAE on %d held-out scenes: PSNR mean %.2f dB (worst %.2f), "
+                            "SSIM mean %.4f\n",
+                            r->n_recon, r->psnr_mean, r->psnr_min, r->ssim_mean);
+  g_string_append_printf (s, "%.1f s\n", r->seconds);
+  return g_string_free (s, FALSE);
+}
+
+static void
+add_number (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (value))
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+add_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+/* A verdict as true/false, or null where the prompt did not ask. */
+static void
+add_verdict (JsonBuilder *b, const char *name, int verdict)
+{
+  json_builder_set_member_name (b, name);
+  if (verdict < 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_boolean_value (b, verdict > 0);
+}
+
+static void
+add_item (JsonBuilder *b, const RgShapesBenchItem *item)
+{
+  json_builder_begin_object (b);
+  add_string (b, "prompt", item->prompt);
+  add_int (b, "seed", (gint64)item->seed);
+  add_string (b, "clip", item->clip);
+  add_number (b, "seconds", item->seconds);
+
+  json_builder_set_member_name (b, "correct");
+  json_builder_begin_object (b);
+  add_verdict (b, "colour", item->verdict.colour);
+  add_verdict (b, "shape", item->verdict.shape);
+  add_verdict (b, "count", item->verdict.count);
+  add_verdict (b, "motion", item->verdict.motion);
+  add_verdict (b, "background", item->verdict.backdrop);
+  json_builder_end_object (b);
+
+  const RgGradeReport *rep = &item->report;
+  json_builder_set_member_name (b, "detected");
+  json_builder_begin_object (b);
+  g_autofree char *bg = backdrop_name (&rep->backdrop);
+  add_string (b, "background", bg);
+  add_int (b, "count", rep->n_objects);
+  json_builder_set_member_name (b, "objects");
+  json_builder_begin_array (b);
+  for (int o = 0; o < rep->n_tracks; o++)
+    {
+      const RgGradeObject *obj = &rep->objects[o];
+      json_builder_begin_object (b);
+      add_string (b, "colour", rg_colour_name (obj->colour));
+      add_string (b, "shape", rg_shape_kind_name (obj->kind));
+      add_string (b, "motion", rg_motion_name (obj->motion));
+      add_number (b, "area", obj->area);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+char *
+rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBenchModel *model)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+
+  json_builder_set_member_name (b, "model");
+  json_builder_begin_object (b);
+  add_string (b, "config", rg_model_get_config (model->model)->name);
+  add_string (b, "path", model->path);
+  add_string (b, "description", model->description);
+  json_builder_set_member_name (b, "trained");
+  json_builder_add_boolean_value (b, model->trained);
+  json_builder_end_object (b);
+
+  add_string (b, "prompts",
+              !r->default_prompts                          ? "given"
+              : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "heldout"
+                                                           : "train");
+  add_int (b, "seed", (gint64)r->params.seed);
+  add_int (b, "steps", r->params.steps);
+  add_number (b, "guidance", r->params.guidance);
+  add_int (b, "n", r->items->len);
+
+  json_builder_set_member_name (b, "accuracy");
+  json_builder_begin_object (b);
+  for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
+    add_number (b, ATTRIBUTES[i], rg_shapesbench_score_accuracy (score_of (r, i)));
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "scores");
+  json_builder_begin_object (b);
+  for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
+    {
+      json_builder_set_member_name (b, ATTRIBUTES[i]);
+      json_builder_begin_object (b);
+      add_int (b, "right", score_of (r, i)->right);
+      add_int (b, "asked", score_of (r, i)->asked);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "tae");
+  json_builder_begin_object (b);
+  add_int (b, "scenes", r->n_recon);
+  add_number (b, "psnr_mean", r->psnr_mean);
+  add_number (b, "psnr_min", r->psnr_min);
+  add_number (b, "ssim_mean", r->ssim_mean);
+  json_builder_end_object (b);
+
+  add_number (b, "seconds", r->seconds);
+  json_builder_set_member_name (b, "items");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < r->items->len; i++)
+    add_item (b, g_ptr_array_index (r->items, i));
+  json_builder_end_array (b);
+
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}

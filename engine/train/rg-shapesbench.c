@@ -1,0 +1,332 @@
+/* rg-shapesbench.c — ShapesBench: generate, grade against the prompt, and
+ * measure the TAE on held-out ground truth. */
+#include "train/rg-shapesbench.h"
+
+#include <errno.h>
+#include <math.h>
+
+#include "core/rg-error.h"
+#include "rg-config.h"
+
+/* The shipped checkpoint, relative to the source tree, and the stand-in
+ * used without one: the same file and seed `reelgen generate` uses
+ * (engine/jobs/rg-local-executor.c), so the bench grades what users get. */
+#define DEFAULT_MODEL_FILE "nano-t2v.safetensors"
+#define DEFAULT_CONFIG "nano-t2v"
+#define RANDOM_INIT_SEED 0
+
+void
+rg_shapesbench_params_init (RgShapesBenchParams *params)
+{
+  *params = (RgShapesBenchParams){
+    .split = RG_SHAPES_SPLIT_HELDOUT,
+    .n_prompts = 16,
+    .steps = 50,
+    .guidance = 6.0f,
+    .n_recon = 8,
+  };
+}
+
+gboolean
+rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **error)
+{
+  *out = (RgShapesBenchModel){ 0 };
+  g_autofree char *file = NULL;
+  if (path)
+    file = g_strdup (path);
+  else
+    {
+      file = g_build_filename (RG_SOURCE_DIR, "resources", "models", DEFAULT_MODEL_FILE, NULL);
+      if (!g_file_test (file, G_FILE_TEST_EXISTS))
+        g_clear_pointer (&file, g_free);
+    }
+
+  if (file)
+    {
+      if ((out->model = rg_model_load (file, error)) == NULL)
+        return FALSE;
+      out->path = g_steal_pointer (&file);
+      out->description
+          = g_strdup_printf ("%s from %s", rg_model_get_config (out->model)->name, out->path);
+      out->trained = TRUE;
+      return TRUE;
+    }
+
+  RgModelConfig config;
+  if (!rg_model_config_preset (DEFAULT_CONFIG, &config, error)
+      || (out->model = rg_model_init (&config, RANDOM_INIT_SEED, error)) == NULL)
+    return FALSE;
+  out->description = g_strdup_printf ("%s, random init (seed %d): UNTRAINED, no checkpoint at "
+                                      "resources/models/%s",
+                                      DEFAULT_CONFIG, RANDOM_INIT_SEED, DEFAULT_MODEL_FILE);
+  out->trained = FALSE;
+  return TRUE;
+}
+
+void
+rg_shapesbench_model_clear (RgShapesBenchModel *m)
+{
+  g_clear_pointer (&m->model, rg_model_unref);
+  g_clear_pointer (&m->path, g_free);
+  g_clear_pointer (&m->description, g_free);
+}
+
+static void
+item_free (RgShapesBenchItem *item)
+{
+  g_free (item->prompt);
+  g_free (item->clip);
+  g_free (item);
+}
+
+void
+rg_shapesbench_result_clear (RgShapesBenchResult *result)
+{
+  g_clear_pointer (&result->items, g_ptr_array_unref);
+}
+
+double
+rg_shapesbench_score_accuracy (const RgShapesBenchScore *score)
+{
+  return score->asked > 0 ? (double)score->right / score->asked : NAN;
+}
+
+GStrv
+rg_shapesbench_default_prompts (const RgShapesConfig *config, guint64 seed, int n, GError **error)
+{
+  GStrv prompts = g_new0 (char *, n + 1);
+  for (int i = 0; i < n; i++)
+    {
+      RgShapesScene scene;
+      if (!rg_shapes_scene_sample (config, seed + i, &scene, error))
+        {
+          g_strfreev (prompts);
+          return NULL;
+        }
+      prompts[i] = rg_shapes_caption (&scene, seed + i);
+    }
+  return prompts;
+}
+
+gboolean
+rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeReport *report,
+                      RgGradeVerdict *verdict, GError **error)
+{
+  RgPromptIntent intent;
+  if (!rg_grade_parse_prompt (prompt, &intent, error))
+    {
+      g_prefix_error (error, "ShapesBench prompt “%s”: ", prompt);
+      return FALSE;
+    }
+  if (!rg_grade_video (video, report, error))
+    return FALSE;
+  rg_grade_judge (&intent, report, verdict);
+  return TRUE;
+}
+
+static void
+tally_one (RgShapesBenchScore *score, int verdict)
+{
+  if (verdict < 0)
+    return;
+  score->asked++;
+  score->right += verdict > 0;
+}
+
+void
+rg_shapesbench_tally (RgShapesBenchResult *result, const RgGradeVerdict *verdict)
+{
+  tally_one (&result->colour, verdict->colour);
+  tally_one (&result->shape, verdict->shape);
+  tally_one (&result->count, verdict->count);
+  tally_one (&result->motion, verdict->motion);
+  tally_one (&result->backdrop, verdict->backdrop);
+}
+
+/* The model's clip as a ShapesWorld config (held-out scenes). */
+static gboolean
+model_shapes_config (RgModel *model, RgShapesSplit split, RgShapesConfig *cfg, GError **error)
+{
+  const RgModelConfig *mc = rg_model_get_config (model);
+  rg_shapes_config_init (cfg);
+  cfg->width = mc->video.width;
+  cfg->height = mc->video.height;
+  cfg->frames = mc->video.frames;
+  cfg->fps = (RgRational){ mc->video.fps, 1 };
+  cfg->split = split;
+  if (!rg_shapes_config_check (cfg, error))
+    {
+      g_prefix_error (error, "model %s's clip is not a ShapesWorld clip: ", mc->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean, double *psnr_min,
+                    double *ssim_mean, GCancellable *cancellable, GError **error)
+{
+  RgShapesConfig cfg;
+  if (!model_shapes_config (model, RG_SHAPES_SPLIT_HELDOUT, &cfg, error))
+    return FALSE;
+  const RgModelConfig *mc = rg_model_get_config (model);
+  int64_t lat[5] = { 1 };
+  if (!rg_model_config_latent_shape (mc, cfg.frames, cfg.height, cfg.width, lat + 1, error))
+    return FALSE;
+  int64_t vid[5] = { 1, 3, cfg.frames, cfg.height, cfg.width };
+  g_autoptr (RgTensor) mean = rg_tensor_new (RG_F32, 5, lat);
+  g_autoptr (RgTensor) decoded = rg_tensor_new (RG_F32, 5, vid);
+  RgTae *tae = rg_model_get_tae (model);
+
+  double psnr_sum = 0, ssim_sum = 0, worst = INFINITY;
+  for (int i = 0; i < n; i++)
+    {
+      RgShapesScene scene;
+      if (!rg_shapes_scene_sample (&cfg, seed + i, &scene, error))
+        return FALSE;
+      g_autoptr (RgTensor) truth = rg_shapes_render (&scene);
+      g_autoptr (RgTensor) batch = rg_tensor_reshape (truth, 5, vid);
+      double psnr, ssim;
+      if (!rg_tae_encode (tae, batch, mean, NULL, cancellable, error)
+          || !rg_tae_decode (tae, mean, decoded, cancellable, error)
+          || !rg_grade_psnr (batch, decoded, &psnr, error)
+          || !rg_grade_ssim (batch, decoded, &ssim, error))
+        return FALSE;
+      psnr_sum += psnr;
+      ssim_sum += ssim;
+      worst = MIN (worst, psnr);
+    }
+  *psnr_mean = n > 0 ? psnr_sum / n : NAN;
+  *ssim_mean = n > 0 ? ssim_sum / n : NAN;
+  *psnr_min = n > 0 ? worst : NAN;
+  return TRUE;
+}
+
+/* One prompt's clip: generated in memory (and kept as MP4 when asked). */
+static RgTensor *
+generate (const RgShapesBenchModel *model, const RgShapesBenchParams *params, const char *prompt,
+          guint64 seed, const RgGenCallbacks *gen_callbacks, gpointer user_data,
+          GCancellable *cancellable, char **kept, GError **error)
+{
+  const RgModelConfig *mc = rg_model_get_config (model->model);
+  RgT2VParams p;
+  rg_t2v_params_init (&p, mc);
+  p.prompt = prompt;
+  p.seed = seed;
+  p.steps = params->steps;
+  p.guidance = params->guidance;
+  if (!rg_t2v_params_validate (&p, mc, error))
+    return NULL;
+  g_autoptr (RgTensor) latent
+      = rg_t2v_sample (model->model, &p, gen_callbacks, user_data, cancellable, error);
+  if (latent == NULL)
+    return NULL;
+  g_autoptr (RgTensor) frames
+      = rg_t2v_decode (model->model, latent, NULL, NULL, cancellable, error);
+  if (frames == NULL)
+    return NULL;
+  if (params->keep_dir)
+    {
+      g_autofree char *name = g_strdup_printf ("shapesbench-%04" G_GUINT64_FORMAT ".mp4", seed);
+      g_autofree char *path = g_build_filename (params->keep_dir, name, NULL);
+      if (!rg_t2v_write (frames, p.fps, path, cancellable, error))
+        return NULL;
+      *kept = g_steal_pointer (&path);
+    }
+  return rg_shapesbench_frames_to_video (frames);
+}
+
+static void
+report (RgShapesBenchProgress progress, gpointer user_data, const char *what, int done, int total,
+        const char *detail)
+{
+  if (progress)
+    progress (what, done, total, detail, user_data);
+}
+
+gboolean
+rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *params,
+                    RgShapesBenchProgress progress, const RgGenCallbacks *gen_callbacks,
+                    gpointer user_data, GCancellable *cancellable, RgShapesBenchResult *result,
+                    GError **error)
+{
+  *result = (RgShapesBenchResult){
+    .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN
+  };
+  result->params.prompts = result->params.clips = NULL;
+  result->params.keep_dir = NULL;
+  result->items = g_ptr_array_new_with_free_func ((GDestroyNotify)item_free);
+  gint64 start = g_get_monotonic_time ();
+
+  g_auto (GStrv) defaults = NULL;
+  const char *const *prompts = params->prompts;
+  if (prompts == NULL)
+    {
+      RgShapesConfig cfg;
+      if (!model_shapes_config (model->model, params->split, &cfg, error)
+          || (defaults
+              = rg_shapesbench_default_prompts (&cfg, params->seed, params->n_prompts, error))
+                 == NULL)
+        goto fail;
+      prompts = (const char *const *)defaults;
+      result->default_prompts = TRUE;
+    }
+  int n = (int)g_strv_length ((GStrv)prompts);
+  if (params->clips && g_strv_length ((GStrv)params->clips) != (guint)n)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "ShapesBench: %u clips for %d prompts (give one clip per prompt)",
+                   g_strv_length ((GStrv)params->clips), n);
+      goto fail;
+    }
+  if (params->keep_dir && g_mkdir_with_parents (params->keep_dir, 0755) != 0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_IO, "ShapesBench: cannot create %s: %s",
+                   params->keep_dir, g_strerror (errno));
+      goto fail;
+    }
+
+  const char *what = params->clips ? "grading" : "generating";
+  report (progress, user_data, what, 0, n, NULL);
+  for (int i = 0; i < n; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto fail;
+      RgShapesBenchItem *item = g_new0 (RgShapesBenchItem, 1);
+      g_ptr_array_add (result->items, item);
+      item->prompt = g_strdup (prompts[i]);
+      item->seed = params->seed + i;
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr (RgTensor) video = NULL;
+      if (params->clips)
+        {
+          item->clip = g_strdup (params->clips[i]);
+          video = rg_shapesbench_load_clip (item->clip, error);
+        }
+      else
+        video = generate (model, params, item->prompt, item->seed, gen_callbacks, user_data,
+                          cancellable, &item->clip, error);
+      item->seconds = (g_get_monotonic_time () - t0) / 1e6;
+      if (video == NULL
+          || !rg_shapesbench_grade (video, item->prompt, &item->report, &item->verdict, error))
+        goto fail;
+      rg_shapesbench_tally (result, &item->verdict);
+      report (progress, user_data, what, i + 1, n, item->prompt);
+    }
+
+  if (params->n_recon > 0)
+    {
+      report (progress, user_data, "tae", 0, params->n_recon, NULL);
+      if (!rg_shapesbench_tae (model->model, params->seed, params->n_recon, &result->psnr_mean,
+                               &result->psnr_min, &result->ssim_mean, cancellable, error))
+        goto fail;
+      result->n_recon = params->n_recon;
+      report (progress, user_data, "tae", params->n_recon, params->n_recon, NULL);
+    }
+  result->seconds = (g_get_monotonic_time () - start) / 1e6;
+  return TRUE;
+
+fail:
+  rg_shapesbench_result_clear (result);
+  return FALSE;
+}

@@ -136,7 +136,14 @@ main (int argc, char **argv)
                                               "models_ref.py", NULL);
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *threads = g_strdup_printf ("%d", rg_parallel_threads ());
-  g_autofree char *dir = g_dir_make_tmp ("rg-bench-dit-XXXXXX", NULL);
+  /* checkpoints go in the build tree: they are large, and /tmp is shared */
+  g_autofree char *dir = g_build_filename (RG_BUILD_DIR, "bench-dit-XXXXXX", NULL);
+  if (g_mkdtemp (dir) == NULL)
+    {
+      g_printerr ("bench-dit: cannot create %s\n", dir);
+      return 1;
+    }
+  int failures = 0;
 
   struct {
     const char *preset;
@@ -198,6 +205,7 @@ main (int argc, char **argv)
           if (!c.ok || !p.ok)
             {
               printf ("%-22s %6d   (failed)\n", config.name, tokens);
+              failures++;
               continue;
             }
           printf ("%-22s %6d %10.4f %10.4f %7.2f %12.0f %12.0f\n", config.name, tokens,
@@ -211,5 +219,5 @@ main (int argc, char **argv)
       g_unlink (path);
     }
   g_rmdir (dir);
-  return 0;
+  return failures > 0 ? 1 : 0;
 }

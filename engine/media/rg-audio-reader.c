@@ -46,8 +46,8 @@ rg_audio_reader_free (RgAudioReader *r)
   g_free (r);
 }
 
-RgAudioReader *
-rg_audio_reader_open (const char *path, int rate, int channels, GError **error)
+static RgAudioReader *
+open_reader (const char *path, int rate, int channels, gboolean required, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
   if (rate < 1000 || rate > 384000 || channels < 1 || channels > 2)
@@ -63,7 +63,8 @@ rg_audio_reader_open (const char *path, int rate, int channels, GError **error)
   int index = av_find_best_stream (fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
   if (index < 0)
     {
-      g_set_error (error, RG_ERROR, RG_ERROR_NOT_FOUND, "%s: no audio stream", path);
+      if (required)
+        g_set_error (error, RG_ERROR, RG_ERROR_NOT_FOUND, "%s: no audio stream", path);
       avformat_close_input (&fmt);
       return NULL;
     }
@@ -97,6 +98,18 @@ rg_audio_reader_open (const char *path, int rate, int channels, GError **error)
       return NULL;
     }
   return r;
+}
+
+RgAudioReader *
+rg_audio_reader_open (const char *path, int rate, int channels, GError **error)
+{
+  return open_reader (path, rate, channels, TRUE, error);
+}
+
+RgAudioReader *
+rg_audio_reader_open_if_any (const char *path, int rate, int channels, GError **error)
+{
+  return open_reader (path, rate, channels, FALSE, error);
 }
 
 /* (Re)build the resampler when the decoded format changes mid-stream. */

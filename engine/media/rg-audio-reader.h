@@ -19,6 +19,12 @@ typedef struct _RgAudioReader RgAudioReader;
 RgAudioReader *rg_audio_reader_open (const char *path, int rate, int channels, GError **error);
 void rg_audio_reader_free (RgAudioReader *r);
 
+/* For a source whose sound is optional (a video clip, a still image): a
+ * readable file without an audio stream gives NULL and leaves *error unset;
+ * a file that cannot be opened is still an error. */
+RgAudioReader *rg_audio_reader_open_if_any (const char *path, int rate, int channels,
+                                            GError **error);
+
 /* Fill up to n_frames frames (n_frames × channels floats); returns how many
  * were written: fewer than asked only at the end of the stream (0 there),
  * -1 on error. */

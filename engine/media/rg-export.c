@@ -22,6 +22,7 @@ typedef struct
   RgVideoReader *video;
   RgAudioReader *audio;
   gint64 audio_next; /* timeline sample the reader will give next */
+  gboolean silent;   /* a video clip whose source has no sound */
 } ClipState;
 
 typedef struct
@@ -209,8 +210,8 @@ render_video (Exporter *e, RgVideoWriter *w, RgTime t, GError **error)
   ClipState *top = NULL;
   for (guint tr = 0; tr < s->n_video_tracks && top == NULL; tr++)
     {
-      if (s->video_tracks[tr].muted)
-        continue; /* a hidden track */
+      if (s->video_tracks[tr].hidden)
+        continue;
       for (guint c = 0; c < s->video_tracks[tr].n_clips && top == NULL; c++)
         {
           const RgExportClip *clip = e->video[tr][c].clip;
@@ -247,17 +248,32 @@ db_to_gain (float db)
   return powf (10.0f, db / 20.0f);
 }
 
-/* Add one clip's samples for timeline samples [lo, hi) into mix (at lo - a). */
+/* Add one clip's samples for timeline samples [lo, hi) into mix (at lo - a).
+ * A clip on a video track may have no sound: it then adds nothing. */
 static gboolean
-mix_clip (Exporter *e, ClipState *cs, gint64 a, gint64 lo, gint64 hi, float gain, GError **error)
+mix_clip (Exporter *e, ClipState *cs, gboolean sound_optional, gint64 a, gint64 lo, gint64 hi,
+          float gain, GError **error)
 {
   int rate = e->spec->sample_rate;
   gint64 clip_first = rg_time_to_samples (cs->clip->start, rate);
+  if (cs->silent)
+    return TRUE;
   if (cs->audio == NULL)
     {
-      cs->audio = rg_audio_reader_open (cs->clip->source, rate, CHANNELS, error);
+      GError *local = NULL;
+      cs->audio = sound_optional
+                      ? rg_audio_reader_open_if_any (cs->clip->source, rate, CHANNELS, &local)
+                      : rg_audio_reader_open (cs->clip->source, rate, CHANNELS, &local);
       if (cs->audio == NULL)
-        return FALSE;
+        {
+          if (local != NULL)
+            {
+              g_propagate_error (error, local);
+              return FALSE;
+            }
+          cs->silent = TRUE;
+          return TRUE;
+        }
       cs->audio_next = -1;
     }
   if (cs->audio_next != lo)
@@ -277,6 +293,36 @@ mix_clip (Exporter *e, ClipState *cs, gint64 a, gint64 lo, gint64 hi, float gain
   return TRUE;
 }
 
+/* Mix the sound of tracks' clips for timeline samples [a, b). Video tracks
+ * play only when asked to (with_sound), and their clips may be silent. */
+static gboolean
+mix_tracks (Exporter *e, const RgExportTrack *tracks, ClipState **states, guint n_tracks,
+            gboolean video, gint64 a, gint64 b, GError **error)
+{
+  int rate = e->spec->sample_rate;
+  for (guint tr = 0; tr < n_tracks; tr++)
+    {
+      const RgExportTrack *track = &tracks[tr];
+      if (video && !track->with_sound)
+        continue;
+      for (guint c = 0; c < track->n_clips; c++)
+        {
+          ClipState *cs = &states[tr][c];
+          gint64 first = rg_time_to_samples (cs->clip->start, rate);
+          gint64 last = rg_time_to_samples (cs->clip->start + cs->clip->duration, rate);
+          if (last <= a) /* passed: free its audio decoder (a picture is freed apart) */
+            g_clear_pointer (&cs->audio, rg_audio_reader_free);
+          gint64 lo = MAX (a, first), hi = MIN (b, last);
+          if (track->muted || lo >= hi)
+            continue;
+          float gain = db_to_gain (track->gain_db + cs->clip->gain_db);
+          if (!mix_clip (e, cs, video, a, lo, hi, gain, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 render_audio (Exporter *e, RgVideoWriter *w, gint64 a, gint64 b, GError **error)
 {
@@ -292,24 +338,9 @@ render_audio (Exporter *e, RgVideoWriter *w, gint64 a, gint64 b, GError **error)
     }
   memset (e->mix, 0, n * CHANNELS * sizeof (float));
 
-  for (guint tr = 0; tr < s->n_audio_tracks; tr++)
-    {
-      const RgExportTrack *track = &s->audio_tracks[tr];
-      for (guint c = 0; c < track->n_clips; c++)
-        {
-          ClipState *cs = &e->audio[tr][c];
-          gint64 first = rg_time_to_samples (cs->clip->start, s->sample_rate);
-          gint64 last = rg_time_to_samples (cs->clip->start + cs->clip->duration, s->sample_rate);
-          if (last <= a)
-            close_clip (cs); /* passed: free its decoder */
-          gint64 lo = MAX (a, first), hi = MIN (b, last);
-          if (track->muted || lo >= hi)
-            continue;
-          float gain = db_to_gain (track->gain_db + cs->clip->gain_db);
-          if (!mix_clip (e, cs, a, lo, hi, gain, error))
-            return FALSE;
-        }
-    }
+  if (!mix_tracks (e, s->audio_tracks, e->audio, s->n_audio_tracks, FALSE, a, b, error)
+      || !mix_tracks (e, s->video_tracks, e->video, s->n_video_tracks, TRUE, a, b, error))
+    return FALSE;
   /* Several loud tracks can sum past full scale: clamp rather than wrap
    * (and never pass a NaN from a broken source to the encoder). */
   for (gsize i = 0; i < n * CHANNELS; i++)
@@ -329,7 +360,7 @@ close_passed_video (Exporter *e, RgTime t)
       {
         ClipState *cs = &e->video[tr][c];
         if (cs->video != NULL && cs->clip->start + cs->clip->duration <= t)
-          close_clip (cs);
+          g_clear_pointer (&cs->video, rg_video_reader_free);
       }
 }
 

@@ -6,9 +6,13 @@
  * Video: for each output frame at t = i / fps, the topmost video track with a
  * clip covering t supplies the picture (scaled to fit the canvas, aspect
  * kept, centred on black); where no track has a clip the frame is black.
+ * A hidden video track shows nothing.
  * Audio: every unmuted audio track's clips are mixed sample-accurately —
  * a clip starting at timeline time T begins at output sample round(T·rate) —
- * with track and clip gains, then clamped to [-1, 1].
+ * with track and clip gains, then clamped to [-1, 1]. A video track with
+ * `with_sound` adds its clips' own sound to the mix the same way (unless the
+ * track is muted): what an editor plays for a clip dropped on a video track.
+ * Sources without an audio stream (silent video, still images) add nothing.
  *
  * The container follows the extension as in rg-video-writer.h: .mp4 (H.264 +
  * AAC, the default), .webm (VP9 + Opus), .mkv (lossless FFV1 + FLAC). A
@@ -28,15 +32,17 @@ typedef struct
   RgTime source_in;   /* where in the source the clip starts (≥ 0) */
   RgTime start;       /* where on the timeline it starts (≥ 0) */
   RgTime duration;    /* > 0 */
-  float gain_db;      /* audio clips: 0 = unchanged */
+  float gain_db;      /* sound: 0 = unchanged */
 } RgExportClip;
 
 typedef struct
 {
   const RgExportClip *clips; /* need not be sorted; clips on one track must not overlap */
   guint n_clips;
-  gboolean muted;
-  float gain_db; /* audio tracks */
+  gboolean muted;      /* no sound from this track */
+  float gain_db;       /* of the track's sound */
+  gboolean hidden;     /* video tracks: no picture from this track */
+  gboolean with_sound; /* video tracks: mix the clips' own sound too */
 } RgExportTrack;
 
 typedef struct

@@ -1,9 +1,11 @@
 /* rg-project-export.c — the timeline as the media room's export description.
  *
  * The project decides what is on screen and in the mix; engine/media does
- * the pixels and samples. Video tracks give pictures (top track first),
- * audio tracks give sound; every source is located by content first, so a
- * moved file is found and a missing one stops the export before it starts. */
+ * the pixels and samples. Video tracks give pictures (top track first) and
+ * their clips' own sound, as an editor plays a clip dropped on a video track;
+ * audio tracks give sound. A muted track gives neither. Every source is
+ * located by content first, so a moved file is found and a missing one stops
+ * the export before it starts. */
 #include "rg-project-private.h"
 
 #include "core/rg-error.h"
@@ -11,7 +13,7 @@
 
 static gboolean
 collect_track (RgProject *p, const RgTrack *t, GPtrArray *paths, GArray *out, int *width,
-               int *height, GError **error)
+               int *height, gboolean *sound, GError **error)
 {
   g_autoptr (GArray) clips = rg_project_list_clips (p, t->id, error);
   if (!clips)
@@ -36,6 +38,7 @@ collect_track (RgProject *p, const RgTrack *t, GPtrArray *paths, GArray *out, in
           *width = a.info.width;
           *height = a.info.height;
         }
+      *sound |= a.info.has_audio;
       rg_asset_clear (&a);
       RgExportClip e = { source, c->src_in, c->start, c->src_out - c->src_in, 0.0f };
       g_array_append_val (out, e);
@@ -56,17 +59,23 @@ rg_project_export (RgProject *project, const char *path, const RgProjectExportOp
   g_autoptr (GArray) video = g_array_new (FALSE, TRUE, sizeof (RgExportTrack));
   g_autoptr (GArray) audio = g_array_new (FALSE, TRUE, sizeof (RgExportTrack));
   int width = 0, height = 0;
+  gboolean has_audio = FALSE;
   guint n_clips = 0;
   for (guint i = 0; i < tracks->len; i++)
     {
       RgTrack *t = tracks->pdata[i];
       GArray *clips = g_array_new (FALSE, TRUE, sizeof (RgExportClip));
       g_ptr_array_add (lists, clips);
-      if (!collect_track (project, t, paths, clips, &width, &height, error))
+      if (!collect_track (project, t, paths, clips, &width, &height, &has_audio, error))
         return FALSE;
       n_clips += clips->len;
-      RgExportTrack e = { (const RgExportClip *)clips->data, clips->len, t->muted, 0.0f };
-      g_array_append_val (t->kind == RG_TRACK_VIDEO ? video : audio, e);
+      gboolean is_video = t->kind == RG_TRACK_VIDEO;
+      RgExportTrack e = { .clips = (const RgExportClip *)clips->data,
+                          .n_clips = clips->len,
+                          .muted = t->muted,
+                          .hidden = is_video && t->muted,
+                          .with_sound = is_video };
+      g_array_append_val (is_video ? video : audio, e);
     }
   if (n_clips == 0)
     {
@@ -75,9 +84,6 @@ rg_project_export (RgProject *project, const char *path, const RgProjectExportOp
       return FALSE;
     }
   gboolean has_video = width > 0 && height > 0;
-  gboolean has_audio = FALSE;
-  for (guint i = 0; i < audio->len; i++)
-    has_audio |= g_array_index (audio, RgExportTrack, i).n_clips > 0;
   if (options && options->width > 0 && options->height > 0)
     {
       width = options->width;

@@ -207,6 +207,99 @@ test_letterbox (void)
   g_assert_cmpint (row[4 * 185], <, 8);  /* right bar black */
 }
 
+/* The first sample louder than 0.1 in the left channel, or -1. */
+static gssize
+first_loud (const float *pcm, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (fabsf (pcm[2 * i]) > 0.1f)
+      return (gssize)i;
+  return -1;
+}
+
+static float
+peak (const float *pcm, gsize n)
+{
+  float m = 0.0f;
+  for (gsize i = 0; i < 2 * n; i++)
+    m = MAX (m, fabsf (pcm[i]));
+  return m;
+}
+
+/* A clip with sound dropped on a video track is heard where it plays: the
+ * flash clip from 0.52 s placed at 0.2 s puts its beep and white frame
+ * (source 1.0 s) at 0.68 s (frame 17), with no audio track at all. A muted
+ * track is silent but still seen; a hidden one is heard but not seen; a
+ * silent source adds nothing. */
+static void
+test_video_clip_sound (void)
+{
+  g_autoptr (GError) error = NULL;
+  RgExportClip clips[2] = {
+    { .source = flash, .source_in = SEC (0.52), .start = SEC (0.2), .duration = SEC (1) },
+    { .source = red, .start = SEC (1.2), .duration = SEC (0.3) }, /* no audio stream */
+  };
+  RgExportTrack track = { .clips = clips, .n_clips = 2, .with_sound = TRUE };
+  RgExportSpec spec = { .width = 128,
+                        .height = 96,
+                        .fps = { 25, 1 },
+                        .sample_rate = 48000,
+                        .video_tracks = &track,
+                        .n_video_tracks = 1,
+                        .speed = RG_ENCODE_FASTEST };
+  g_autofree char *out = g_build_filename (dir, "clip-sound.mkv", NULL);
+  g_assert_true (rg_export (&spec, out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  gsize n = 0;
+  g_autofree float *pcm = rg_audio_decode_file (out, 48000, 2, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 72000); /* 1.5 s */
+  gssize beep = first_loud (pcm, n);
+  g_test_message ("beep at sample %" G_GSSIZE_FORMAT, beep);
+  /* lossless FLAC: the beep starts within a sample or two of 0.68 s */
+  g_assert_cmpint (ABS (beep - 32640), <=, 2);
+  /* it lasts its 80 ms and nothing follows: the clip ends at 1.2 s and the
+   * silent red clip after it adds nothing */
+  g_assert_cmpfloat (peak (pcm + 2 * 32640, 3800), >, 0.5f);
+  g_assert_cmpfloat (peak (pcm + 2 * 37600, n - 37600), <, 0.01f);
+  g_autoptr (RgVideoReader) r = rg_video_reader_open (out, NULL, &error);
+  assert_colour_at (r, SEC (0.68), 255, 255, 255, 3);
+  assert_colour_at (r, SEC (1.3), 255, 0, 0, 12);
+
+  /* muted: silent, still seen */
+  track.muted = TRUE;
+  g_autofree char *muted = g_build_filename (dir, "clip-muted.mkv", NULL);
+  g_assert_true (rg_export (&spec, muted, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree float *quiet = rg_audio_decode_file (muted, 48000, 2, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 72000);
+  g_assert_cmpfloat (peak (quiet, n), <, 1e-4f);
+  g_autoptr (RgVideoReader) rm = rg_video_reader_open (muted, NULL, &error);
+  assert_colour_at (rm, SEC (0.68), 255, 255, 255, 3);
+
+  /* hidden: heard, not seen */
+  track.muted = FALSE;
+  track.hidden = TRUE;
+  g_autofree char *hidden = g_build_filename (dir, "clip-hidden.mkv", NULL);
+  g_assert_true (rg_export (&spec, hidden, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree float *heard = rg_audio_decode_file (hidden, 48000, 2, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ABS (first_loud (heard, n) - 32640), <=, 2);
+  g_autoptr (RgVideoReader) rh = rg_video_reader_open (hidden, NULL, &error);
+  assert_colour_at (rh, SEC (0.68), 0, 0, 0, 3);
+
+  /* without with_sound a video track stays picture-only */
+  track.hidden = FALSE;
+  track.with_sound = FALSE;
+  g_autofree char *picture = g_build_filename (dir, "clip-picture.mkv", NULL);
+  g_assert_true (rg_export (&spec, picture, NULL, NULL, NULL, &error));
+  g_autofree float *none = rg_audio_decode_file (picture, 48000, 2, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (peak (none, n), <, 1e-4f);
+}
+
 static void
 test_cancel_and_failure_leave_nothing (void)
 {
@@ -266,6 +359,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/export/mp4-round-trip", test_mp4_round_trip);
   g_test_add_func ("/media/export/lossless-and-webm", test_lossless_and_webm);
   g_test_add_func ("/media/export/letterbox", test_letterbox);
+  g_test_add_func ("/media/export/video-clip-sound", test_video_clip_sound);
   g_test_add_func ("/media/export/cancel-and-failure-leave-nothing",
                    test_cancel_and_failure_leave_nothing);
   int ret = g_test_run ();

@@ -1,8 +1,10 @@
 /* Export of a project's timeline through engine/media: the frames of the
- * file are the ones arranged (top track wins, black in gaps), muted tracks
- * are out, and a project whose source went missing refuses to export and
- * leaves no file. Sources and checks use the ffmpeg command line. */
+ * file are the ones arranged (top track wins, black in gaps), a clip's own
+ * sound plays where the clip is, muted tracks are out, and a project whose
+ * source went missing refuses to export and leaves no file. Sources and
+ * checks use the ffmpeg command line. */
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "core/rg-error.h"
 #include "project-test-util.h"
@@ -128,12 +130,81 @@ test_export_frames (void)
   rg_project_close (p);
 }
 
+/* The export's left channel as 48 kHz f32 samples. */
+static float *
+decode_sound (const char *path, gsize *n)
+{
+  const char *args[]
+      = { "-i", path, "-af", "pan=mono|c0=FL", "-f", "f32le", "-ar", "48000", "-", NULL };
+  char *data = NULL;
+  gsize len = 0;
+  ffmpeg (args, &data, &len);
+  *n = len / sizeof (float);
+  return (float *)data;
+}
+
+/* A clip with sound on a video track is heard in the export, at the
+ * sample its place on the timeline says; muting the track silences it. */
+static void
+test_export_clip_sound (void)
+{
+  g_autoptr (GError) error = NULL;
+  /* black, with a 1 kHz beep from exactly 1.0 s to 1.1 s */
+  g_autofree char *beep = g_build_filename (dir, "beep.mp4", NULL);
+  const char *make[]
+      = { "-f",       "lavfi",
+          "-i",       "color=c=black:size=64x48:rate=24:duration=2",
+          "-f",       "lavfi",
+          "-i",       "aevalsrc=between(t\\,1\\,1.1)*0.8*sin(2*PI*1000*(t-1)):s=48000:d=2",
+          "-c:v",     "libx264",
+          "-pix_fmt", "yuv420p",
+          "-c:a",     "aac",
+          beep,       NULL };
+  ffmpeg (make, NULL, NULL);
+  RgProject *p = rg_test_project (dir, "sound.reelgen");
+  int64_t a = rg_project_import (p, beep, &error);
+  g_assert_no_error (error);
+  int64_t v1 = rg_test_track_id (p, 0);
+  /* source 0.25–1.75 s at 0.5 s: the beep (source 1.0 s) lands at 1.25 s */
+  g_assert_cmpint (rg_project_add_clip (p, a, v1, SEC (0.5), SEC (0.25), SEC (1.75), &error), >, 0);
+  g_assert_no_error (error);
+
+  g_autofree char *out = g_build_filename (dir, "sound.mkv", NULL);
+  g_assert_true (rg_project_export (p, out, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  gsize n = 0;
+  g_autofree float *pcm = decode_sound (out, &n);
+  g_assert_cmpuint (n, ==, 96000); /* 2 s */
+  gssize first = -1;
+  float loudest = 0.0f;
+  for (gsize i = 0; i < n; i++)
+    {
+      if (first < 0 && fabsf (pcm[i]) > 0.1f)
+        first = (gssize)i;
+      loudest = MAX (loudest, fabsf (pcm[i]));
+    }
+  g_test_message ("beep from sample %" G_GSSIZE_FORMAT ", peak %.3f", first, loudest);
+  g_assert_cmpint (ABS (first - 60000), <=, 2); /* 1.25 s, lossless FLAC */
+  g_assert_cmpfloat (loudest, >, 0.5f);
+
+  g_assert_true (rg_project_set_track_muted (p, v1, TRUE, &error));
+  g_autofree char *out2 = g_build_filename (dir, "sound-muted.mkv", NULL);
+  g_assert_true (rg_project_export (p, out2, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree float *quiet = decode_sound (out2, &n);
+  g_assert_cmpuint (n, ==, 96000);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (fabsf (quiet[i]), <, 1e-4f);
+  rg_project_close (p);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   dir = rg_test_tmpdir ();
   g_test_add_func ("/export/frames", test_export_frames);
+  g_test_add_func ("/export/clip-sound", test_export_clip_sound);
   int rc = g_test_run ();
   rg_test_rmdir (dir);
   g_free (dir);

@@ -7,6 +7,7 @@
 #include "media/rg-video-writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <libavcodec/avcodec.h>
@@ -438,7 +439,10 @@ validate_options (const char *path, const RgVideoWriterOptions *o, const RgConta
 }
 
 /* A hidden, unique file beside the destination: same file system, so the
- * final rename is atomic. */
+ * final rename is atomic. It is created with mode 0666 less the umask (and
+ * any default ACL), as open() gives a new file, not mkstemp's private 0600:
+ * the rename keeps the mode, and a finished clip must be readable by whoever
+ * a normally saved file would be. */
 static char *
 make_temp_file (const char *path, GError **error)
 {
@@ -446,7 +450,7 @@ make_temp_file (const char *path, GError **error)
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *name = g_strdup_printf (".%s.XXXXXX.part", base);
   char *tmp = g_build_filename (dir, name, NULL);
-  int fd = g_mkstemp (tmp);
+  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0666);
   if (fd < 0)
     {
       int saved = errno;

@@ -1,7 +1,9 @@
 /* test-video-writer.c — files written by RgVideoWriter, read back by ffprobe
  * and ffmpeg (an independent reader): codecs, sizes, exact rates, frame
  * counts, colours, lossless FFV1, and no file left behind on abort or error. */
+#include <glib/gstdio.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "core/rg-error.h"
 #include "media-test-util.h"
@@ -183,6 +185,33 @@ test_webm_and_lossless_mkv (void)
   media_test_dir_free (dir);
 }
 
+/* A finished file has the mode any newly saved file gets (0666 less the
+ * umask), not the private 0600 of a temporary: others can play a clip when
+ * the user's umask lets them. Checked under two umasks so neither mode can
+ * be a constant. */
+static void
+test_finished_file_mode (void)
+{
+  char *dir = media_test_dir_new ();
+  RgVideoWriterOptions o = { .width = 32, .height = 32, .fps = { 24, 1 }, .input = RG_PIXEL_RGB24 };
+  const mode_t masks[] = { 022, 027, 077 };
+  mode_t saved = umask (022);
+  for (guint m = 0; m < G_N_ELEMENTS (masks); m++)
+    {
+      umask (masks[m]);
+      g_autofree char *name = g_strdup_printf ("mode-%03o.mkv", (unsigned)masks[m]);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      write_clip (path, &o, 2, 0.0);
+      GStatBuf st;
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_test_message ("umask %03o: %s has mode %03o", (unsigned)masks[m], name,
+                      (unsigned)(st.st_mode & 0777));
+      g_assert_cmpuint (st.st_mode & 0777, ==, 0666 & ~masks[m]);
+    }
+  umask (saved);
+  media_test_dir_free (dir);
+}
+
 static void
 test_abort_leaves_nothing (void)
 {
@@ -269,6 +298,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/writer/mp4-round-trip", test_mp4_round_trip);
   g_test_add_func ("/media/writer/ntsc-rate-exact", test_ntsc_rate_is_exact);
   g_test_add_func ("/media/writer/webm-and-lossless-mkv", test_webm_and_lossless_mkv);
+  g_test_add_func ("/media/writer/finished-file-mode", test_finished_file_mode);
   g_test_add_func ("/media/writer/abort-leaves-nothing", test_abort_leaves_nothing);
   g_test_add_func ("/media/writer/refusals", test_refusals);
   return g_test_run ();

@@ -228,27 +228,37 @@ dot16 (const float *a, const float *b, int64_t n)
   return s;
 }
 
+/* dx = inv·(g − x·k), k = inv²·mean(g·x), i.e. g·(1 − x²·inv²) along x:
+ * when mean(x²) ≫ eps the two terms cancel to a result ~eps/mean(x²)
+ * times g (a short row, D = 1 at the extreme), so the row is combined in
+ * double: in float the cancellation leaves only rounding noise. */
 static void
 rmsnorm_backward_rows (void *data, int64_t begin, int64_t end)
 {
   const RowNormGrad *c = data;
   int64_t d = c->d;
-  float *g = g_new (float, d);
   for (int64_t r = begin; r < end; r++)
     {
       const float *x = c->x + r * d, *dy = c->dy + r * d;
-      float inv = 1.0f / sqrtf (rg_cpu_sum_sq (x, d) / (float) d + c->eps);
-      c->inv[r] = inv;
+      double ss = 0.0, gx = 0.0;
+      for (int64_t i = 0; i < d; i++)
+        {
+          double g = c->w ? (double) dy[i] * c->w[i] : dy[i];
+          ss += (double) x[i] * x[i];
+          gx += g * x[i];
+        }
+      double inv = 1.0 / sqrt (ss / (double) d + c->eps);
+      c->inv[r] = (float) inv;
       if (c->dx == NULL)
         continue;
-      for (int64_t i = 0; i < d; i++)
-        g[i] = c->w ? dy[i] * c->w[i] : dy[i];
-      float k = inv * inv * dot16 (g, x, d) / (float) d;
+      double k = inv * inv * gx / (double) d;
       float *dx = c->dx + r * d;
       for (int64_t i = 0; i < d; i++)
-        dx[i] += inv * (g[i] - x[i] * k);
+        {
+          double g = c->w ? (double) dy[i] * c->w[i] : dy[i];
+          dx[i] += (float) (inv * (g - x[i] * k));
+        }
     }
-  g_free (g);
 }
 
 void

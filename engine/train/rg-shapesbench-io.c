@@ -9,6 +9,8 @@
 #include "core/rg-error.h"
 #include "media/rg-video-reader.h"
 
+#define MAX_PIXELS (1024 * 1024)
+
 RgTensor *
 rg_shapesbench_frames_to_video (const RgTensor *frames)
 {
@@ -46,6 +48,15 @@ rg_shapesbench_load_clip (const char *path, GError **error)
           g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
                        "%s: frame %d is %d×%d, the first was %d×%d", path, T, frame.width,
                        frame.height, width, height);
+          return NULL;
+        }
+      /* ShapesWorld is at most 256 px; a huge frame would only make the
+       * 128 decoded frames (and their f32 copy) exhaust memory. */
+      if ((gint64)frame.width * frame.height > MAX_PIXELS)
+        {
+          g_set_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED,
+                       "%s: %d×%d frames are too large to grade (at most %d pixels)", path,
+                       frame.width, frame.height, MAX_PIXELS);
           return NULL;
         }
       width = frame.width, height = frame.height;

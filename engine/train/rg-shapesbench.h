@@ -125,7 +125,8 @@ gboolean rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_m
 /* Frames [T, H, W, 3] u8 (the pipeline's output) → [3, T, H, W] f32 in [-1, 1]. */
 RgTensor *rg_shapesbench_frames_to_video (const RgTensor *frames);
 /* A video file decoded to [3, T, H, W] f32 in [-1, 1]; at most
- * RG_SHAPES_MAX_FRAMES frames are read. */
+ * RG_SHAPES_MAX_FRAMES frames are read, and frames over 1024² pixels are
+ * refused (RG_ERROR_UNSUPPORTED). */
 RgTensor *rg_shapesbench_load_clip (const char *path, GError **error);
 
 /* The table: one row per attribute (right/asked, accuracy), the TAE means,

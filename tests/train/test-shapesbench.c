@@ -84,6 +84,25 @@ test_frames_to_video (void)
   g_assert_cmpfloat_with_epsilon (x[4 + 1], 40 / 127.5 - 1, 1e-6); /* G of (t0, 0, 1) */
 }
 
+/* A clip far larger than any ShapesWorld frame is refused before its
+ * frames are gathered, not decoded into gigabytes. */
+static void
+test_large_clip_refused (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("shapesbench-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "large.mp4", NULL);
+  g_autoptr (RgTensor) frames = rg_tensor_zeros (RG_U8, 4, (int64_t[]){ 2, 1024, 1040, 3 });
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_t2v_write (frames, (RgRational){ 8, 1 }, path, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (RgTensor) video = rg_shapesbench_load_clip (path, &error);
+  g_assert_null (video);
+  g_assert_error (error, RG_ERROR, RG_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "too large"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static char *
 run_cli (const char *const *args, int *status)
 {
@@ -287,6 +306,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shapesbench/ground-truth/heldout", test_ground_truth_heldout);
   g_test_add_func ("/shapesbench/ground-truth/train", test_ground_truth_train);
   g_test_add_func ("/shapesbench/frames-to-video", test_frames_to_video);
+  g_test_add_func ("/shapesbench/large-clip-refused", test_large_clip_refused);
   g_test_add_func ("/shapesbench/cli/default-prompts", test_cli_default_prompts);
   g_test_add_func ("/shapesbench/cli/clip", test_cli_clip);
   return g_test_run ();

@@ -300,6 +300,36 @@ test_video_clip_sound (void)
   g_assert_cmpfloat (peak (none, n), <, 1e-4f);
 }
 
+/* FFmpeg and its encoders (x264's banner and statistics, libvpx, the AAC
+ * and Opus encoders) talk on stderr by default; an export through the
+ * engine says nothing there unless debug messages are asked for. */
+static void
+test_quiet (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      RgExportSpec spec = timeline ();
+      spec.duration = SEC (1);
+      const char *names[] = { "quiet.mp4", "quiet.webm", "quiet.mkv" };
+      for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+        {
+          g_autofree char *out = g_build_filename (dir, names[i], NULL);
+          g_assert_true (rg_export (&spec, out, NULL, NULL, NULL, &error));
+          g_assert_no_error (error);
+        }
+      return;
+    }
+  if (g_getenv ("G_MESSAGES_DEBUG") != NULL)
+    {
+      g_test_skip ("G_MESSAGES_DEBUG is set: FFmpeg's log is wanted on stderr");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+}
+
 static void
 test_cancel_and_failure_leave_nothing (void)
 {
@@ -360,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/export/lossless-and-webm", test_lossless_and_webm);
   g_test_add_func ("/media/export/letterbox", test_letterbox);
   g_test_add_func ("/media/export/video-clip-sound", test_video_clip_sound);
+  g_test_add_func ("/media/export/quiet", test_quiet);
   g_test_add_func ("/media/export/cancel-and-failure-leave-nothing",
                    test_cancel_and_failure_leave_nothing);
   int ret = g_test_run ();

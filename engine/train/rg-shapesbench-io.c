@@ -125,7 +125,12 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
                             "\nTAE on %d held-out scenes: PSNR mean %.2f dB (worst %.2f), "
                             "SSIM mean %.4f\n",
                             r->n_recon, r->psnr_mean, r->psnr_min, r->ssim_mean);
-  g_string_append_printf (s, "%.1f s\n", r->seconds);
+  double clip_seconds = 0;
+  for (guint i = 0; i < r->items->len; i++)
+    clip_seconds += ((const RgShapesBenchItem *)g_ptr_array_index (r->items, i))->seconds;
+  g_string_append_printf (s, "\n%.1f s in all, %.2f s per clip (%s)\n", r->seconds,
+                          r->items->len ? clip_seconds / r->items->len : 0.0,
+                          r->from_files ? "loading" : "generation");
   return g_string_free (s, FALSE);
 }
 
@@ -227,6 +232,7 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
               !r->default_prompts                          ? "given"
               : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "heldout"
                                                            : "train");
+  add_string (b, "clips", r->from_files ? "given" : "generated");
   add_int (b, "seed", (gint64)r->params.seed);
   add_int (b, "steps", r->params.steps);
   add_number (b, "guidance", r->params.guidance);

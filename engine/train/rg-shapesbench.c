@@ -253,6 +253,7 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
   *result = (RgShapesBenchResult){
     .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN
   };
+  result->from_files = params->clips != NULL;
   result->params.prompts = result->params.clips = NULL;
   result->params.keep_dir = NULL;
   result->items = g_ptr_array_new_with_free_func ((GDestroyNotify)item_free);

@@ -77,6 +77,7 @@ typedef struct
 {
   RgShapesBenchParams params; /* as run; prompts, clips and keep_dir not kept */
   gboolean default_prompts;   /* captions of the split's scenes */
+  gboolean from_files;        /* the clips were given, not generated */
   GPtrArray *items;           /* RgShapesBenchItem * */
   RgShapesBenchScore colour, shape, count, motion, backdrop;
   int n_recon;

@@ -35,7 +35,7 @@ rg_linear_backward (const RgTensor *x, const RgTensor *w, const RgTensor *dy, Rg
     g_return_if_fail (x->shape[d] == dy->shape[d]);
   g_return_if_fail (is_grad_of (dx, x, dy) && is_grad_of (dw, w, dy)
                     && is_vec_grad (db, w->shape[0], dy));
-  g_return_if_fail (fits_int (rg_tensor_numel (dy) / MAX (last_dim (dy), (int64_t)1))
+  g_return_if_fail (fits_int (rg_tensor_numel (dy) / MAX (last_dim (dy), (int64_t) 1))
                     && fits_int (w->shape[0]) && fits_int (w->shape[1]));
   DISPATCH (x->backend, linear_backward, x, w, dy, dx, dw, db);
 }

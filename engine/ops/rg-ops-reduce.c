@@ -25,7 +25,7 @@ colsum_chunks (void *data, int64_t begin, int64_t end)
   float part[COLSUM_CHUNK];
   for (int64_t chunk = begin; chunk < end; chunk++)
     {
-      int64_t c0 = chunk * COLSUM_CHUNK, n = MIN ((int64_t)COLSUM_CHUNK, c->cols - c0);
+      int64_t c0 = chunk * COLSUM_CHUNK, n = MIN ((int64_t) COLSUM_CHUNK, c->cols - c0);
       memset (part, 0, sizeof part);
       for (int64_t r = 0; r < c->rows; r++)
         {

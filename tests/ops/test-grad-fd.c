@@ -14,6 +14,7 @@
  * NMSE = Σ(fd − an)² / Σ an² over all directions of an input and asks
  * ≤ 1e-6, i.e. 1e-3 relative. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/rg-parallel.h"
@@ -35,8 +36,8 @@ loss_full (const GradCase *c, RgTensor *const *t, const RgTensor *dy, double *ma
   double s = 0.0, m = 0.0;
   for (int64_t i = 0; i < rg_tensor_numel (y); i++)
     {
-      s += (double)dp[i] * yp[i];
-      m += fabs ((double)dp[i] * yp[i]);
+      s += (double) dp[i] * yp[i];
+      m += fabs ((double) dp[i] * yp[i]);
     }
   if (mag != NULL)
     *mag = m;
@@ -56,8 +57,8 @@ rms (const RgTensor *t)
   double s = 0.0;
   int64_t n = rg_tensor_numel (t);
   for (int64_t i = 0; i < n; i++)
-    s += (double)p[i] * p[i];
-  return n ? sqrt (s / (double)n) : 0.0;
+    s += (double) p[i] * p[i];
+  return n ? sqrt (s / (double) n) : 0.0;
 }
 
 /* L at t with input i replaced by t[i] + e·u. */
@@ -71,7 +72,7 @@ loss_at (const GradCase *c, RgTensor *const *t, int i, const RgTensor *u, double
   float *xp = rg_tensor_f32 (x);
   const float *up = rg_tensor_f32 (u);
   for (int64_t j = 0; j < rg_tensor_numel (x); j++)
-    xp[j] = (float)(xp[j] + e * up[j]);
+    xp[j] = (float) (xp[j] + e * up[j]);
   tp[i] = x;
   return loss (c, tp, dy);
 }
@@ -157,7 +158,7 @@ check_case (const GradCase *c, GRand *rng)
           const float *gp = rg_tensor_f32 (g[i]), *up = rg_tensor_f32 (u);
           double an = 0.0;
           for (int64_t j = 0; j < rg_tensor_numel (u); j++)
-            an += (double)gp[j] * up[j];
+            an += (double) gp[j] * up[j];
           num += (fd - an) * (fd - an);
           den += an * an;
         }
@@ -231,8 +232,8 @@ test_attention_identity (void)
   g_autoptr (RgTensor) out = rg_tensor_new (RG_F32, 3, (int64_t[]){ 1, n, hd });
   g_autoptr (RgTensor) out2 = rg_tensor_new (RG_F32, 3, (int64_t[]){ 1, n, hd });
   g_autoptr (RgTensor) lse = rg_tensor_new (RG_F32, 3, (int64_t[]){ 1, 2, n });
-  g_autoptr (RgTensor) dq = rg_tensor_f32_zeros (3, (int64_t)1, n, hd);
-  g_autoptr (RgTensor) dk = rg_tensor_f32_zeros (3, (int64_t)1, n, hd);
+  g_autoptr (RgTensor) dq = rg_tensor_f32_zeros (3, (int64_t) 1, n, hd);
+  g_autoptr (RgTensor) dk = rg_tensor_f32_zeros (3, (int64_t) 1, n, hd);
   rg_attention_lse (q, k, v, &p, out, lse);
   rg_attention (q, k, v, &p, out2);
   g_assert_cmpmem (out->data, rg_tensor_nbytes (out), out2->data, rg_tensor_nbytes (out2));
@@ -240,12 +241,89 @@ test_attention_identity (void)
   double sq = 0, sk = 0, mag = 0;
   for (int64_t i = 0; i < n * hd; i++)
     {
-      sq += (double)rg_tensor_f32 (dq)[i] * rg_tensor_f32 (q)[i];
-      sk += (double)rg_tensor_f32 (dk)[i] * rg_tensor_f32 (k)[i];
-      mag += fabs ((double)rg_tensor_f32 (dq)[i] * rg_tensor_f32 (q)[i]);
+      sq += (double) rg_tensor_f32 (dq)[i] * rg_tensor_f32 (q)[i];
+      sk += (double) rg_tensor_f32 (dk)[i] * rg_tensor_f32 (k)[i];
+      mag += fabs ((double) rg_tensor_f32 (dq)[i] * rg_tensor_f32 (q)[i]);
     }
   g_test_message ("Σ dq·q = %.6g, Σ dk·k = %.6g", sq, sk);
   g_assert_cmpfloat (fabs (sq - sk), <=, 1e-4 * mag);
+}
+
+/* Peak resident set (VmHWM) of this process, in bytes. */
+static gsize
+peak_rss (void)
+{
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return (gsize) g_ascii_strtoull (line + 6, NULL, 10) * 1024;
+}
+
+#define MEM_N 4096
+
+/* The backward at 4k tokens in a subprocess (its peak RSS is its own):
+ * what it allocates beyond its inputs and gradients must stay far below
+ * one N² score matrix, and its gradients must keep the identity above. */
+static void
+memory_child (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+  int64_t hd = 128;
+  RgAttentionParams p = { .n_heads = 2, .scale = 0.125f, .causal = FALSE };
+  RgTensor *t[7];
+  for (int i = 0; i < 4; i++)
+    t[i] = gc_random (rng, 1, 3, (int64_t[]){ 1, MEM_N, hd });
+  for (int i = 4; i < 7; i++)
+    t[i] = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) MEM_N, hd);
+  g_autoptr (RgTensor) out = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) MEM_N, hd);
+  g_autoptr (RgTensor) lse = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) 2, (int64_t) MEM_N);
+
+  /* warm up on a small problem: thread stacks and OpenBLAS's buffers are
+   * one-off costs that have nothing to do with N */
+  {
+    g_autoptr (RgTensor) q0 = rg_tensor_narrow (t[0], 1, 0, 256);
+    g_autoptr (RgTensor) o0 = rg_tensor_narrow (out, 1, 0, 256);
+    g_autoptr (RgTensor) l0 = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) 2, (int64_t) 256);
+    g_autoptr (RgTensor) d0 = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) 256, hd);
+    rg_attention_lse (q0, q0, q0, &p, o0, l0);
+    rg_attention_backward (q0, q0, q0, o0, l0, q0, &p, d0, NULL, NULL);
+  }
+
+  rg_attention_lse (t[0], t[1], t[2], &p, out, lse);
+  gsize before = peak_rss ();
+  gint64 t0 = g_get_monotonic_time ();
+  rg_attention_backward (t[0], t[1], t[2], out, lse, t[3], &p, t[4], t[5], t[6]);
+  double secs = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  gsize growth = peak_rss () - before;
+  gsize n2 = (gsize) MEM_N * MEM_N * sizeof (float);
+  printf ("growth %zu bytes; one N^2 score matrix is %zu bytes; backward %.2f s\n", growth, n2,
+          secs);
+  g_assert_cmpuint (growth, <, n2 / 16);
+
+  double sq = 0, sk = 0, mag = 0;
+  for (int64_t i = 0; i < MEM_N * hd; i++)
+    {
+      sq += (double) rg_tensor_f32 (t[4])[i] * rg_tensor_f32 (t[0])[i];
+      sk += (double) rg_tensor_f32 (t[5])[i] * rg_tensor_f32 (t[1])[i];
+      mag += fabs ((double) rg_tensor_f32 (t[4])[i] * rg_tensor_f32 (t[0])[i]);
+    }
+  g_assert_cmpfloat (fabs (sq - sk), <=, 1e-4 * mag);
+  for (int i = 0; i < 7; i++)
+    rg_tensor_unref (t[i]);
+}
+
+static void
+test_attention_memory_4k (void)
+{
+  if (g_test_subprocess ())
+    {
+      memory_child ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*growth*");
 }
 
 int
@@ -254,5 +332,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ops/grad/finite-differences", test_fd);
   g_test_add_func ("/ops/grad/attention-identity", test_attention_identity);
+  g_test_add_func ("/ops/grad/attention-memory-4k", test_attention_memory_4k);
   return g_test_run ();
 }

@@ -28,7 +28,7 @@ write_raw (const char *dir, const char *file, const RgTensor *t)
   g_autoptr (GError) error = NULL;
   /* the engine's storage is already little-endian on every host we build for */
   g_assert_true (G_BYTE_ORDER == G_LITTLE_ENDIAN);
-  g_file_set_contents (path, t->data, (gssize)rg_tensor_nbytes (t), &error);
+  g_file_set_contents (path, t->data, (gssize) rg_tensor_nbytes (t), &error);
   g_assert_no_error (error);
 }
 
@@ -170,7 +170,7 @@ run_oracle (const char *dir)
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
   int status = 0;
-  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
                      &error))
     {
       g_test_fail_printf ("cannot run %s %s: %s", python, script, error->message);
@@ -200,9 +200,9 @@ compare (const char *dir, const char *file, const RgTensor *g, gboolean *nan)
   g_autofree char *ref = NULL;
   gsize len = 0;
   int64_t n = rg_tensor_numel (g);
-  if (!g_file_get_contents (path, &ref, &len, NULL) || len != (gsize)n * sizeof (double))
+  if (!g_file_get_contents (path, &ref, &len, NULL) || len != (gsize) n * sizeof (double))
     return -1.0;
-  const double *b = (const double *)ref;
+  const double *b = (const double *) ref;
   const float *a = rg_tensor_f32 (g);
   double num = 0, den = 0;
   *nan = FALSE;
@@ -213,7 +213,7 @@ compare (const char *dir, const char *file, const RgTensor *g, gboolean *nan)
       den += b[j] * b[j];
     }
   /* an all-zero reference (keys no query sees): error relative to an RMS floor of 1e-6 */
-  return num / MAX (den, (double)n * 1e-12);
+  return num / MAX (den, (double) n * 1e-12);
 }
 
 static void
@@ -221,8 +221,8 @@ test_grad_oracle (void)
 {
   g_autoptr (GRand) rng = g_rand_new_with_seed (20261126);
   g_autoptr (GPtrArray) cases = grad_cases_build (rng, TRUE);
-  g_autoptr (GPtrArray) dys = g_ptr_array_new_with_free_func ((GDestroyNotify)rg_tensor_unref);
-  g_autoptr (GPtrArray) grads = g_ptr_array_new_with_free_func ((GDestroyNotify)rg_tensor_unref);
+  g_autoptr (GPtrArray) dys = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_tensor_unref);
+  g_autoptr (GPtrArray) grads = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_tensor_unref);
   rg_parallel_set_threads (2);
 
   /* C gradients first, into zeroed buffers (one per case and input) */

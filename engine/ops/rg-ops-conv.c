@@ -351,6 +351,25 @@ rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride,
   if (taps == 0 || (dx == NULL && dw == NULL))
     return;
 
+  if (c.kh == 1 && c.kw == 1 && stride == 1)
+    {
+      /* 1×1: x[b] is its own col [C, T·H·W] and col2im is the identity,
+       * so both gradients are one GEMM per sample straight into place */
+      for (int64_t bi = 0; bi < batch; bi++)
+        {
+          const float *xb = rg_tensor_f32 (x) + bi * c.c_in * ldc, *dyb = dyp + bi * o_ch * ldc;
+          if (dw != NULL)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
+                         (int) ldc, 1.0f, dyb, (int) ldc, xb, (int) ldc, 1.0f,
+                         rg_tensor_f32 (dw), (int) taps);
+          if (dx != NULL)
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) ldc,
+                         (int) o_ch, 1.0f, wp, (int) taps, dyb, (int) ldc, 1.0f,
+                         rg_tensor_f32 (dx) + bi * c.c_in * ldc, (int) ldc);
+        }
+      return;
+    }
+
   int64_t t_chunk = CLAMP (CONV_COL_FLOATS / (taps * hwo), (int64_t) 1, c.t_len);
   float *col = dw ? g_new (float, taps * t_chunk * hwo) : NULL;
   float *dcol = dx ? g_new (float, taps * t_chunk * hwo) : NULL;

@@ -265,6 +265,19 @@ grad_cases_build (GRand *rng, gboolean big)
         g_free (l);
       }
 
+  /* 1×1 (its own GEMM-only path) and a 1×3 kernel */
+  c = gc_new (cases, GC_CONV2D, "1x1", GC_SHAPE (2, 4, 2, 3, 5));
+  c->pad = RG_PAD_ZEROS;
+  c->stride = 1;
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 3, 2, 3, 5));
+  gc_in (c, rng, "w", TRUE, 0.5, GC_SHAPE (4, 3, 1, 1));
+  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (4));
+  c = gc_new (cases, GC_CONV2D, "1x3 replicate", GC_SHAPE (1, 2, 1, 4, 5));
+  c->pad = RG_PAD_REPLICATE;
+  c->stride = 1;
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (1, 3, 1, 4, 5));
+  gc_in (c, rng, "w", TRUE, 0.5, GC_SHAPE (2, 3, 1, 3));
+
   c = gc_new (cases, GC_UPSAMPLE, "2x2x3", GC_SHAPE (2, 3, 4, 6, 9));
   c->ft = 2;
   c->fh = 2;

@@ -172,10 +172,47 @@ measure_timing (RgVideoStreamInfo *v, const AVStream *st, GArray *pts, gboolean 
     }
 }
 
+/* A container that says it lasts longer than its packets do was cut short
+ * (a Matroska, WebM or MPEG-TS file stopped mid-download or mid-recording):
+ * what is there plays, so it is not refused, but its length is what can be
+ * played, and the caller is told. Half a second of slack keeps a header's
+ * rounding or a trailing gap from counting as damage. */
+#define TRUNCATION_SLACK (RG_TIME_HZ / 2)
+
+static void
+check_truncation (AVFormatContext *fmt, RgMediaInfo *info, const gint64 *end)
+{
+  RgTime last = -1;
+  for (unsigned i = 0; i < fmt->nb_streams; i++)
+    if (end[i] != AV_NOPTS_VALUE)
+      last = MAX (last, stream_time (fmt->streams[i], end[i]));
+  for (guint i = 0; i < info->n_audio; i++)
+    {
+      RgAudioStreamInfo *a = &info->audio[i];
+      int idx = a->index;
+      if (a->duration < 0 && end[idx] != AV_NOPTS_VALUE)
+        a->duration = stream_time (fmt->streams[idx], end[idx]) - MAX (a->start, 0);
+    }
+  if (last < 0 || info->duration < 0)
+    return;
+  RgTime start = fmt->start_time != AV_NOPTS_VALUE
+                     ? rg_time_from_tb (fmt->start_time, (RgRational){ 1, AV_TIME_BASE })
+                     : 0;
+  RgTime playable = last - start;
+  if (info->duration - playable > TRUNCATION_SLACK)
+    {
+      info->truncated = TRUE;
+      info->duration = playable;
+    }
+}
+
 static void
 scan_packets (AVFormatContext *fmt, RgMediaInfo *info)
 {
   GArray **pts = g_new0 (GArray *, fmt->nb_streams);
+  gint64 *end = g_new (gint64, fmt->nb_streams); /* per stream: last packet's end */
+  for (unsigned i = 0; i < fmt->nb_streams; i++)
+    end[i] = AV_NOPTS_VALUE;
   for (guint i = 0; i < info->n_video; i++)
     if (!info->video[i].still_image)
       pts[info->video[i].index] = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -194,6 +231,12 @@ scan_packets (AVFormatContext *fmt, RgMediaInfo *info)
       gint64 t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
       if (a != NULL && t != AV_NOPTS_VALUE)
         g_array_append_val (a, t);
+      if (t != AV_NOPTS_VALUE)
+        {
+          gint64 *e = &end[pkt->stream_index];
+          gint64 packet_end = t + MAX (pkt->duration, 0);
+          *e = *e == AV_NOPTS_VALUE ? packet_end : MAX (*e, packet_end);
+        }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
@@ -204,10 +247,14 @@ scan_packets (AVFormatContext *fmt, RgMediaInfo *info)
       if (pts[idx] != NULL)
         measure_timing (&info->video[i], fmt->streams[idx], pts[idx], complete);
     }
+  /* Only a scan that reached the end knows where the packets stop. */
+  if (complete)
+    check_truncation (fmt, info, end);
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if (pts[i] != NULL)
       g_array_unref (pts[i]);
   g_free (pts);
+  g_free (end);
 }
 
 RgMediaInfo *

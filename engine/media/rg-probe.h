@@ -2,8 +2,9 @@
  *
  * rg_probe() opens a file, reads its container headers and scans packet
  * timestamps (cheap: no decoding) to learn what headers leave out: the exact
- * frame count where the index gives it, and whether the frame rate varies.
- * Times are RgTime ticks (1/90000 s); -1 means unknown.
+ * frame count where the index gives it, whether the frame rate varies, and
+ * whether the file was cut short. Times are RgTime ticks (1/90000 s); -1
+ * means unknown.
  *
  * Refusals are RG_ERROR with the file name in the message:
  *   NOT_FOUND    the file does not exist
@@ -63,6 +64,11 @@ typedef struct
   RgAudioStreamInfo *audio;
   int best_video; /* index into video[] of the main stream, or -1 */
   int best_audio; /* index into audio[], or -1 */
+  /* The file stops before its header says it ends (cut short while being
+   * copied or recorded) but what is there plays: duration is then what can
+   * be played, not the header's claim. Worth a warning to the user. An MP4
+   * whose index points past the end is refused instead (CORRUPT). */
+  gboolean truncated;
 } RgMediaInfo;
 
 RgMediaInfo *rg_probe (const char *path, GError **error);

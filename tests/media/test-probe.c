@@ -150,6 +150,39 @@ test_refusals (void)
   expect_refusal ("subtitles.mkv", RG_ERROR_UNSUPPORTED, "without an audio or video stream");
 }
 
+/* A Matroska file cut in half (a recording or download that stopped) plays
+ * up to the cut, as in any player: it is accepted, flagged, and its length
+ * is what is there, not the 4 s its header promises. No complete input is
+ * flagged. */
+static void
+test_truncated_but_playable (void)
+{
+  g_autoptr (RgMediaInfo) cut = probe_ok ("cut.mkv");
+  g_test_message ("cut.mkv: %.3f s, video %.3f s, %" G_GINT64_FORMAT " frames, audio %.3f s",
+                  rg_time_to_seconds (cut->duration), rg_time_to_seconds (cut->video[0].duration),
+                  cut->video[0].frame_count, rg_time_to_seconds (cut->audio[0].duration));
+  g_assert_true (cut->truncated);
+  g_assert_cmpint (cut->duration, >, RG_TIME_HZ * 3 / 2);
+  g_assert_cmpint (cut->duration, <, RG_TIME_HZ * 5 / 2);
+  g_assert_cmpint (cut->video[0].frame_count, >, 30);
+  g_assert_cmpint (cut->video[0].frame_count, <, 70);
+  g_assert_cmpint (cut->video[0].duration, <=, cut->duration);
+  g_assert_cmpint (cut->audio[0].duration, >, 0);
+  g_assert_cmpint (cut->audio[0].duration, <=, cut->duration);
+
+  const char *whole[]
+      = { "whole.mkv",   "cfr.mp4",      "vfr.mp4",    "ntsc.mkv",  "odd.mkv",      "10bit.mp4",
+          "rotated.mp4", "surround.m4a", "mono8k.wav", "still.png", "faststart.mp4" };
+  for (guint i = 0; i < G_N_ELEMENTS (whole); i++)
+    {
+      g_autoptr (RgMediaInfo) info = probe_ok (whole[i]);
+      g_test_message ("%s: %.3f s", whole[i], rg_time_to_seconds (info->duration));
+      g_assert_false (info->truncated);
+    }
+  g_autoptr (RgMediaInfo) full = probe_ok ("whole.mkv");
+  g_assert_cmpint (ABS (full->duration - 4 * RG_TIME_HZ), <, RG_TIME_HZ / 10);
+}
+
 static void
 truncate_copy (const char *from, const char *to, double fraction)
 {
@@ -163,13 +196,13 @@ truncate_copy (const char *from, const char *to, double fraction)
 static void
 make_inputs (void)
 {
-  g_autofree char *cfr = input ("cfr.mp4"), *vfr = input ("vfr.mp4"), *ntsc = input ("ntsc.mkv"),
-                  *odd = input ("odd.mkv"), *deep = input ("10bit.mp4"),
-                  *rot = input ("rotated.mp4"), *surround = input ("surround.m4a"),
-                  *mono = input ("mono8k.wav"), *still = input ("still.png"),
-                  *fast = input ("faststart.mp4"), *srt = input ("subs.srt"),
-                  *subs = input ("subtitles.mkv"), *txt = input ("notes.txt"),
-                  *rnd = input ("random.bin"), *empty = input ("empty.mp4");
+  g_autofree char *cfr
+      = input ("cfr.mp4"),
+      *vfr = input ("vfr.mp4"), *ntsc = input ("ntsc.mkv"), *odd = input ("odd.mkv"),
+      *deep = input ("10bit.mp4"), *rot = input ("rotated.mp4"), *surround = input ("surround.m4a"),
+      *mono = input ("mono8k.wav"), *still = input ("still.png"), *fast = input ("faststart.mp4"),
+      *srt = input ("subs.srt"), *subs = input ("subtitles.mkv"), *txt = input ("notes.txt"),
+      *rnd = input ("random.bin"), *empty = input ("empty.mp4"), *whole = input ("whole.mkv");
 
   media_test_ffmpeg (cfr, "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2", "-f", "lavfi", "-i",
                      "sine=f=440:r=44100:d=2", "-ac", "2", "-c:v", "libx264", "-preset",
@@ -203,6 +236,10 @@ make_inputs (void)
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   truncate_copy ("cfr.mp4", "cut.mp4", 0.5);
   truncate_copy ("faststart.mp4", "cut-faststart.mp4", 0.5);
+  media_test_ffmpeg (whole, "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=4", "-f", "lavfi", "-i",
+                     "sine=f=440:r=48000:d=4", "-c:v", "libx264", "-preset", "ultrafast", "-c:a",
+                     "aac", NULL);
+  truncate_copy ("whole.mkv", "cut.mkv", 0.5);
 }
 
 int
@@ -218,6 +255,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/probe/audio-only", test_audio_only);
   g_test_add_func ("/media/probe/still-image", test_still_image);
   g_test_add_func ("/media/probe/refusals", test_refusals);
+  g_test_add_func ("/media/probe/truncated-but-playable", test_truncated_but_playable);
   int ret = g_test_run ();
   media_test_dir_free (dir);
   return ret;

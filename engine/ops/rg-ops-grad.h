@@ -9,9 +9,14 @@
  * shape of the tensor they belong to, are packed f32 on the same backend,
  * and may not alias dy or any input.
  *
- * Reductions over rows (dw, db, embedding tables) run column-parallel with
- * rows visited in a fixed order, so every result is bit-identical whatever
- * the thread count; no float atomics anywhere.
+ * Reductions over rows (norm dw/db, biases, modulation, embedding tables)
+ * run column-parallel with rows visited in a fixed order, so they are
+ * bit-identical whatever the thread count; no float atomics anywhere.
+ * Attention's backward is bit-identical too (its GEMMs are too small for
+ * OpenBLAS to thread). Gradients computed by one large sgemm (linear,
+ * matmul, conv dx/dw) inherit OpenBLAS's own last-bit dependence on its
+ * thread count (0.3.21: ~1e-7 relative); with a fixed thread count every
+ * backward is reproducible run to run.
  *
  * Ops with no trainable input have no backward here: timestep_embedding
  * (t is data). A forward that runs in place (y aliasing x) destroys x, so

@@ -249,6 +249,86 @@ test_attention_identity (void)
   g_assert_cmpfloat (fabs (sq - sk), <=, 1e-4 * mag);
 }
 
+/* Thread-count independence at sizes where OpenBLAS threads its GEMMs
+ * and the pool splits the work into many ranges (the FD cases are too
+ * small for either). Everything our pool computes is bit-identical for 1
+ * and 3 threads. Gradients that come out of one large OpenBLAS GEMM
+ * (linear, matmul, conv dx/dw) are not: OpenBLAS 0.3.21 itself gives
+ * different last bits for 1 and 3 threads on the same sgemm, so those are
+ * held to 1e-6 relative (max |a − b| / max |a|). Attention's GEMMs are
+ * small enough that OpenBLAS never threads them: bit-identical. */
+static void
+test_threads_large (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) grad_case_free);
+  GradCase *c = gc_new (cases, GC_LINEAR, "2048x192->160", GC_SHAPE (2048, 160));
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2048, 192));
+  gc_in (c, rng, "w", TRUE, 0.1, GC_SHAPE (160, 192));
+  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (160));
+  c = gc_new (cases, GC_CONV2D, "16->16 3x3 on 2x32x32", GC_SHAPE (1, 16, 2, 32, 32));
+  c->pad = RG_PAD_REPLICATE;
+  c->stride = 1;
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (1, 16, 2, 32, 32));
+  gc_in (c, rng, "w", TRUE, 0.1, GC_SHAPE (16, 16, 3, 3));
+  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (16));
+  c = gc_new (cases, GC_GROUPNORM, "32 ch, 8 groups", GC_SHAPE (2, 32, 2, 16, 16));
+  c->groups = 8;
+  c->eps = 1e-5f;
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 32, 2, 16, 16));
+  gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (32));
+  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (32));
+  c = gc_new (cases, GC_LAYERNORM, "4096x96", GC_SHAPE (4096, 96));
+  c->eps = 1e-5f;
+  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (4096, 96));
+  gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (96));
+  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (96));
+  c = gc_new (cases, GC_ATTENTION, "N=700 causal", GC_SHAPE (1, 700, 128));
+  c->ap = (RgAttentionParams){ .n_heads = 2, .scale = 0.125f, .causal = TRUE };
+  gc_in (c, rng, "q", TRUE, 1, GC_SHAPE (1, 700, 128));
+  gc_in (c, rng, "k", TRUE, 1, GC_SHAPE (1, 700, 128));
+  gc_in (c, rng, "v", TRUE, 1, GC_SHAPE (1, 700, 128));
+  c = gc_new (cases, GC_EMBEDDING, "4096 ids into 50 rows", GC_SHAPE (4096, 96));
+  gc_in (c, rng, "table", TRUE, 1, GC_SHAPE (50, 96));
+  RgTensor *ids = rg_tensor_new (RG_I32, 1, (int64_t[]){ 4096 });
+  for (int i = 0; i < 4096; i++)
+    ((int32_t *) ids->data)[i] = g_rand_int_range (rng, 0, 50);
+  c->names[c->n] = "ids";
+  c->t[c->n++] = ids;
+
+  for (guint i = 0; i < cases->len; i++)
+    {
+      c = cases->pdata[i];
+      g_autoptr (RgTensor) dy = gc_random (rng, 1, c->out_ndim, c->out_shape);
+      RgTensor *g1[GC_MAX], *g3[GC_MAX];
+      float *b1[GC_MAX], *b3[GC_MAX];
+      rg_parallel_set_threads (1);
+      run_backward (c, dy, 0.0f, g1, b1);
+      rg_parallel_set_threads (3);
+      run_backward (c, dy, 0.0f, g3, b3);
+      gboolean blas = c->kind == GC_LINEAR || c->kind == GC_CONV2D;
+      for (int k = 0; k < c->n; k++)
+        {
+          if (g1[k] == NULL)
+            continue;
+          const float *p1 = rg_tensor_f32 (g1[k]), *p3 = rg_tensor_f32 (g3[k]);
+          double diff = 0.0, top = 0.0;
+          for (int64_t j = 0; j < rg_tensor_numel (g1[k]); j++)
+            {
+              diff = MAX (diff, fabs ((double) p1[j] - p3[j]));
+              top = MAX (top, fabs ((double) p1[j]));
+            }
+          g_test_message ("%-28s d%-6s 1 vs 3 threads: max diff %.2e of %.2e", c->label,
+                          c->names[k], diff, top);
+          if (blas ? !(diff <= 1e-6 * top) : diff != 0.0)
+            g_test_fail_printf ("%s: d%s differs between 1 and 3 threads (%.3e)", c->label,
+                                c->names[k], diff);
+        }
+      free_grads (c, g1, b1);
+      free_grads (c, g3, b3);
+    }
+}
+
 /* Peak resident set (VmHWM) of this process, in bytes. */
 static gsize
 peak_rss (void)
@@ -332,6 +412,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ops/grad/finite-differences", test_fd);
   g_test_add_func ("/ops/grad/attention-identity", test_attention_identity);
+  g_test_add_func ("/ops/grad/threads-large", test_threads_large);
   g_test_add_func ("/ops/grad/attention-memory-4k", test_attention_memory_4k);
   return g_test_run ();
 }

@@ -14,6 +14,9 @@
  * ratio is the steadier one: waiting for a core costs wall time only), the C op's
  * peak-RSS growth while it runs (inputs already resident), the size of one
  * N² score matrix for scale, and the PyTorch process's peak RSS.
+ * Then the backward (rg_attention_backward, FlashAttention-2 style from the
+ * saved logsumexp) against autograd's backward of the same PyTorch
+ * forward, at 1k and 4k tokens, timed without the forward.
  * An optional argument caps the token count (e.g. 4096 for a quick run). */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include <sys/resource.h>
 
 #include "core/rg-parallel.h"
+#include "ops/rg-ops-grad.h"
 #include "ops/rg-ops.h"
 
 #define HEADS 8
@@ -31,30 +35,39 @@ static const char *torch_script =
   "import resource, sys, time, math\n"
   "import torch\n"
   "import torch.nn.functional as F\n"
-  "n, heads, dh, threads, reps = map(int, sys.argv[1:6])\n"
+  "n, heads, dh, threads, reps, backward = map(int, sys.argv[1:7])\n"
   "torch.set_num_threads(threads)\n"
   "torch.manual_seed(0)\n"
-  "q, k, v = (torch.randn(1, heads, n, dh) for _ in range(3))\n"
+  "q, k, v = (torch.randn(1, heads, n, dh, requires_grad=bool(backward)) for _ in range(3))\n"
+  "dout = torch.randn(1, heads, n, dh)\n"
   "scale = 1.0 / math.sqrt(dh)\n"
   "sdpa = getattr(F, 'scaled_dot_product_attention', None)\n"
   "group = max(1, min(heads, (2 << 30) // (n * n * 4)))\n"
   "def attend():\n"
   "    if sdpa is not None:\n"
   "        return sdpa(q, k, v)\n"
-  "    out = torch.empty_like(q)\n"
+  "    outs = []\n"
   "    for h in range(0, heads, group):\n"
   "        s = torch.matmul(q[:, h:h+group], k[:, h:h+group].transpose(-1, -2)) * scale\n"
-  "        out[:, h:h+group] = torch.matmul(torch.softmax(s, -1), v[:, h:h+group])\n"
+  "        outs.append(torch.matmul(torch.softmax(s, -1), v[:, h:h+group]))\n"
   "        del s\n"
-  "    return out\n"
-  "with torch.no_grad():\n"
-  "    attend()\n"
-  "    best = float('inf')\n"
-  "    cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])\n"
-  "    c0 = cpu()\n"
-  "    for _ in range(reps):\n"
-  "        t0 = time.perf_counter(); attend(); best = min(best, time.perf_counter() - t0)\n"
-  "    cpu_s = (cpu() - c0) / reps\n"
+  "    return torch.cat(outs, 1)\n"
+  "cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])\n"
+  "def run():\n"
+  "    # the timed part: the forward, or (backward) autograd's backward alone\n"
+  "    if not backward:\n"
+  "        with torch.no_grad():\n"
+  "            t0, c0 = time.perf_counter(), cpu(); attend()\n"
+  "            return time.perf_counter() - t0, cpu() - c0\n"
+  "    out = attend()\n"
+  "    t0, c0 = time.perf_counter(), cpu(); out.backward(dout)\n"
+  "    r = time.perf_counter() - t0, cpu() - c0\n"
+  "    q.grad = k.grad = v.grad = None\n"
+  "    return r\n"
+  "run()\n"
+  "times = [run() for _ in range(reps)]\n"
+  "best = min(t for t, _ in times)\n"
+  "cpu_s = sum(c for _, c in times) / reps\n"
   "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
   "print(best, rss, 'sdpa' if sdpa is not None else 'math', torch.__version__, cpu_s)\n";
 
@@ -113,10 +126,43 @@ bench_c (int64_t n, int reps, double *cpu_s, gsize *growth)
   return best;
 }
 
-/* Runs the PyTorch peer; FALSE with a message when it cannot. */
+/* The backward alone (rg_attention_lse ran before the clock starts), as
+ * bench_c: best wall time, mean CPU time, first run's peak-RSS growth. */
+static double
+bench_c_backward (int64_t n, int reps, double *cpu_s, gsize *growth)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (1);
+  g_autoptr (RgTensor) q = random_tensor (rng, n);
+  g_autoptr (RgTensor) k = random_tensor (rng, n);
+  g_autoptr (RgTensor) v = random_tensor (rng, n);
+  g_autoptr (RgTensor) dout = random_tensor (rng, n);
+  int64_t row = (int64_t) HEADS * DH;
+  g_autoptr (RgTensor) out = rg_tensor_f32_zeros (3, (int64_t) 1, n, row);
+  g_autoptr (RgTensor) lse = rg_tensor_f32_zeros (3, (int64_t) 1, (int64_t) HEADS, n);
+  g_autoptr (RgTensor) dq = rg_tensor_f32_zeros (3, (int64_t) 1, n, row);
+  g_autoptr (RgTensor) dk = rg_tensor_f32_zeros (3, (int64_t) 1, n, row);
+  g_autoptr (RgTensor) dv = rg_tensor_f32_zeros (3, (int64_t) 1, n, row);
+  RgAttentionParams p = { HEADS, 1.0f / sqrtf ((float) DH), FALSE, NULL };
+  rg_attention_lse (q, k, v, &p, out, lse);
+  double best = G_MAXDOUBLE, c0 = cpu_seconds ();
+  for (int r = 0; r < reps; r++)
+    {
+      gsize before = peak_rss ();
+      gint64 t0 = g_get_monotonic_time ();
+      rg_attention_backward (q, k, v, out, lse, dout, &p, dq, dk, dv);
+      best = MIN (best, (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
+      if (r == 0)
+        *growth = peak_rss () - before;
+    }
+  *cpu_s = (cpu_seconds () - c0) / reps;
+  return best;
+}
+
+/* Runs the PyTorch peer (forward, or with `backward` autograd's backward
+ * of the same attention); FALSE with a message when it cannot. */
 static gboolean
-bench_torch (int64_t n, int threads, int reps, double *seconds, double *cpu_s, gsize *rss,
-             char **variant)
+bench_torch (int64_t n, int threads, int reps, gboolean backward, double *seconds, double *cpu_s,
+             gsize *rss, char **variant)
 {
   const char *python = g_getenv ("PYTHON_ORACLE");
   if (python == NULL || *python == '\0')
@@ -126,7 +172,8 @@ bench_torch (int64_t n, int threads, int reps, double *seconds, double *cpu_s, g
   g_autofree char *a_d = g_strdup_printf ("%d", DH);
   g_autofree char *a_t = g_strdup_printf ("%d", threads);
   g_autofree char *a_r = g_strdup_printf ("%d", reps);
-  const char *argv[] = { python, "-c", torch_script, a_n, a_h, a_d, a_t, a_r, NULL };
+  const char *argv[] = { python, "-c", torch_script, a_n, a_h, a_d, a_t, a_r,
+                         backward ? "1" : "0", NULL };
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
   int status;
@@ -155,6 +202,10 @@ main (int argc, char **argv)
 {
   static const int64_t sizes[] = { 1024, 4096, 16384 };
   static const int reps[] = { 5, 2, 1 };
+  /* backward: PyTorch eager keeps the N² probabilities of every head for
+   * autograd (8 GiB at 16k), so the comparison stops at 4k */
+  static const int64_t bw_sizes[] = { 1024, 4096 };
+  static const int bw_reps[] = { 3, 1 };
   int threads = rg_parallel_threads ();
   int failures = 0;
   int64_t max_tokens = argc > 1 ? g_ascii_strtoll (argv[1], NULL, 10) : G_MAXINT64;
@@ -173,7 +224,38 @@ main (int argc, char **argv)
       double c_cpu = 0, t_s = 0, t_cpu = 0;
       double c_s = bench_c (n, reps[i], &c_cpu, &growth);
       g_autofree char *variant = NULL;
-      gboolean have_torch = bench_torch (n, threads, reps[i], &t_s, &t_cpu, &torch_rss, &variant);
+      gboolean have_torch
+        = bench_torch (n, threads, reps[i], FALSE, &t_s, &t_cpu, &torch_rss, &variant);
+      double n2_mib = (double) n * n * 4 / (1 << 20);
+      if (have_torch)
+        printf ("%7" G_GINT64_FORMAT " %8.3f %8.3f %7.2f %8.3f %8.3f %7.2f %10.1f MiB %8.0f MiB "
+                "%10.0f MiB  (%s)\n",
+                n, c_s, t_s, c_s / t_s, c_cpu, t_cpu, c_cpu / t_cpu, growth / 1048576.0, n2_mib,
+                torch_rss / 1048576.0, variant);
+      else
+        {
+          printf ("%7" G_GINT64_FORMAT " %8.3f %8s %7s %8.3f %8s %7s %10.1f MiB %8.0f MiB\n", n,
+                  c_s, "-", "-", c_cpu, "-", "-", growth / 1048576.0, n2_mib);
+          failures++;
+        }
+      fflush (stdout);
+    }
+
+  printf ("\nbackward (dq, dk, dv from the saved logsumexp; torch: autograd backward of the "
+          "same forward), times exclude the forward\n");
+  printf ("%7s %8s %8s %7s %8s %8s %7s %14s %12s %14s\n", "tokens", "C wall", "torch", "ratio",
+          "C cpu", "torch", "ratio", "C RSS growth", "one N^2 f32", "torch peak RSS");
+  for (guint i = 0; i < G_N_ELEMENTS (bw_sizes); i++)
+    {
+      int64_t n = bw_sizes[i];
+      if (n > max_tokens)
+        break;
+      gsize growth = 0, torch_rss = 0;
+      double c_cpu = 0, t_s = 0, t_cpu = 0;
+      double c_s = bench_c_backward (n, bw_reps[i], &c_cpu, &growth);
+      g_autofree char *variant = NULL;
+      gboolean have_torch
+        = bench_torch (n, threads, bw_reps[i], TRUE, &t_s, &t_cpu, &torch_rss, &variant);
       double n2_mib = (double) n * n * 4 / (1 << 20);
       if (have_torch)
         printf ("%7" G_GINT64_FORMAT " %8.3f %8.3f %7.2f %8.3f %8.3f %7.2f %10.1f MiB %8.0f MiB "

@@ -350,3 +350,30 @@ rg_shard_segment_owner (const RgTopology *topo, const RgShardSegment *seg, int64
     return seg->devices[(uint32_t) same_node * seg->group_size + slot];
   return seg->devices[(requester % seg->n_groups) * seg->group_size + slot];
 }
+
+gboolean
+rg_shard_ring_layout (const RgTopology *topo, const uint32_t *d, uint32_t n, uint32_t *nodes_out,
+                      uint32_t *per_node)
+{
+  uint32_t nodes = 1, q = 1, run = 1;
+  gboolean even = TRUE;
+  for (uint32_t g = 1; g < n; g++)
+    {
+      if (rg_topology_node (topo, d[g]) == rg_topology_node (topo, d[g - 1]))
+        run++;
+      else
+        {
+          if (nodes == 1)
+            q = run;
+          even = even && run == q;
+          nodes++;
+          run = 1;
+        }
+    }
+  if (nodes == 1)
+    q = run;
+  even = even && run == q;
+  *nodes_out = nodes;
+  *per_node = q;
+  return even;
+}

@@ -81,6 +81,15 @@ rg_topology_node (const RgTopology *topo, uint32_t device)
 
 gboolean rg_topology_validate (const RgTopology *topo, GError **error);
 
+/* How the G replicas of a row (devices sorted ascending) sit on the nodes:
+ * *nodes distinct nodes, and TRUE with *per_node = q when every one of them
+ * holds exactly q copies (a hierarchical all-reduce applies: rings of q
+ * inside each node, then rings of the j-th copies across nodes); FALSE when
+ * the counts differ (one flat ring). The simulator and the real run both
+ * follow this rule, so their byte counts agree. */
+gboolean rg_shard_ring_layout (const RgTopology *topo, const uint32_t *sorted_devices,
+                               uint32_t n, uint32_t *nodes, uint32_t *per_node);
+
 typedef struct {
   int64_t   row_begin, row_end; /* ranked rows */
   uint32_t  col_begin, col_end;

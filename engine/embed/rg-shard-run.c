@@ -674,25 +674,9 @@ ring_seat (const Run *r, Ring *ring, const RgShardSegment *seg, uint32_t slot)
   if (me < 0)
     return;
 
-  /* copies per node, exactly as rg-shard-sim.c decides */
-  uint32_t nodes = 1, q = 1, run = 1;
-  gboolean even = TRUE;
-  for (uint32_t g = 1; g < G; g++)
-    {
-      if (rg_topology_node (topo, d[g]) == rg_topology_node (topo, d[g - 1]))
-        run++;
-      else
-        {
-          if (nodes == 1)
-            q = run;
-          even = even && run == q;
-          nodes++;
-          run = 1;
-        }
-    }
-  if (nodes == 1)
-    q = run;
-  even = even && run == q;
+  /* copies per node: the simulator's rule, shared through rg-shard-plan.h */
+  uint32_t nodes, q;
+  gboolean even = rg_shard_ring_layout (topo, d, G, &nodes, &q);
 
   uint32_t k = (uint32_t)me;
   if (!even)

@@ -83,25 +83,8 @@ update_row (Sim *s, uint32_t t, const RgShardSegment *seg, int64_t rank, double 
 
   /* Copies per node: hierarchical when every node holding one holds the
    * same number q, else one flat ring. */
-  const RgTopology *topo = &s->plan->topo;
-  uint32_t          nodes = 1, q = 1, run = 1;
-  gboolean          even = TRUE;
-  for (uint32_t g = 1; g < G; g++)
-    {
-      if (rg_topology_node (topo, s->ring[g]) == rg_topology_node (topo, s->ring[g - 1]))
-        run++;
-      else
-        {
-          if (nodes == 1)
-            q = run;
-          even = even && run == q;
-          nodes++;
-          run = 1;
-        }
-    }
-  if (nodes == 1)
-    q = run;
-  even = even && run == q;
+  uint32_t nodes, q;
+  gboolean even = rg_shard_ring_layout (&s->plan->topo, s->ring, G, &nodes, &q);
   double sent = 0;
   if (!even)
     {

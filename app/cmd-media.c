@@ -41,6 +41,8 @@ info_to_json (const RgMediaInfo *info)
   json_builder_set_member_name (b, "container");
   json_builder_add_string_value (b, info->container);
   add_seconds (b, "duration", info->duration);
+  json_builder_set_member_name (b, "truncated");
+  json_builder_add_boolean_value (b, info->truncated);
   json_builder_set_member_name (b, "bit_rate");
   json_builder_add_int_value (b, info->bit_rate);
 
@@ -106,8 +108,9 @@ info_to_json (const RgMediaInfo *info)
 static void
 print_info (const RgMediaInfo *info)
 {
-  printf ("%s: %s, %.3f s\n", info->path, info->container_long,
-          info->duration >= 0 ? rg_time_to_seconds (info->duration) : -1.0);
+  printf ("%s: %s, %.3f s%s\n", info->path, info->container_long,
+          info->duration >= 0 ? rg_time_to_seconds (info->duration) : -1.0,
+          info->truncated ? " (cut short: that much plays, the header claims more)" : "");
   for (guint i = 0; i < info->n_video; i++)
     {
       const RgVideoStreamInfo *v = &info->video[i];

@@ -248,7 +248,8 @@ typedef void (*RgProjectExportProgress) (double fraction, double eta_seconds, gp
 
 /* Renders the timeline to path (container by extension: .mp4, .webm, .mkv)
  * through engine/media: video tracks give the picture (top track wins,
- * black where empty), audio tracks are mixed; muted tracks are left out.
+ * black where empty) and their clips' own sound; audio tracks are mixed in;
+ * a muted track gives neither picture nor sound.
  * Every source is located first (RG_ERROR_NOT_FOUND names a missing one).
  * Cancelled or failed exports leave no file. options may be NULL. */
 gboolean rg_project_export (RgProject *project, const char *path,

@@ -10,7 +10,8 @@
  * preallocated by the caller with the stated shape and may not alias inputs
  * unless stated ("in place ok"). "[..., D]" means any leading dims.
  * Weights use PyTorch's layouts so safetensors files load as they are:
- * linear [out, in], conv2d [O, C, kh, kw], conv1d [O, C, k]. */
+ * linear [out, in], conv2d [O, C, kh, kw], conv1d [O, C, k].
+ * The backward of each op is in rg-ops-grad.h. */
 #pragma once
 
 #include <glib.h>

@@ -115,7 +115,7 @@ rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeReport *report
   RgPromptIntent intent;
   if (!rg_grade_parse_prompt (prompt, &intent, error))
     {
-      g_prefix_error (error, "ShapesBench prompt “%s”: ", prompt);
+      g_prefix_error (error, "ShapesBench: ");
       return FALSE;
     }
   if (!rg_grade_video (video, report, error))
@@ -285,6 +285,18 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
       g_set_error (error, RG_ERROR, RG_ERROR_IO, "ShapesBench: cannot create %s: %s",
                    params->keep_dir, g_strerror (errno));
       goto fail;
+    }
+
+  /* A prompt the graders cannot read fails now, not after minutes of
+   * generating the ones before it. */
+  for (int i = 0; i < n; i++)
+    {
+      RgPromptIntent intent;
+      if (!rg_grade_parse_prompt (prompts[i], &intent, error))
+        {
+          g_prefix_error (error, "ShapesBench: ");
+          goto fail;
+        }
     }
 
   const char *what = params->clips ? "grading" : "generating";

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/rg-error.h"
 #include "train/rg-shapesbench.h"
@@ -104,7 +105,7 @@ test_large_clip_refused (void)
 }
 
 static char *
-run_cli (const char *const *args, int *status)
+run_cli_full (const char *const *args, int *status, char **stderr_text)
 {
   const char *reelgen = g_getenv ("REELGEN");
   g_assert_nonnull (reelgen);
@@ -121,7 +122,15 @@ run_cli (const char *const *args, int *status)
   g_assert_no_error (error);
   if (g_test_verbose () || !g_spawn_check_wait_status (*status, NULL))
     g_test_message ("stdout:\n%s\nstderr:\n%s", out, err);
+  if (stderr_text)
+    *stderr_text = g_steal_pointer (&err);
   return out;
+}
+
+static char *
+run_cli (const char *const *args, int *status)
+{
+  return run_cli_full (args, status, NULL);
 }
 
 static JsonObject *
@@ -299,6 +308,30 @@ test_cli_clip (void)
   g_rmdir (dir);
 }
 
+/* Bad requests fail before any clip is generated, with a clear message. */
+static void
+test_cli_refusals (void)
+{
+  int status;
+  g_autofree char *err = NULL;
+  g_autofree char *out = run_cli_full (
+      (const char *const[]){ "bench", "shapes", "--prompt", "a red circle bouncing", "--prompt",
+                             "a sunset over the sea", "--recon", "0", NULL },
+      &status, &err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, "names no shape"));
+  g_assert_null (strstr (err, "generating 1/"));
+
+  g_autofree char *err2 = NULL;
+  g_autofree char *out2 = run_cli_full (
+      (const char *const[]){ "bench", "shapes", "--clip", "a.mp4", "--recon", "0", NULL }, &status,
+      &err2);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err2, "--prompt"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -309,5 +342,6 @@ main (int argc, char **argv)
   g_test_add_func ("/shapesbench/large-clip-refused", test_large_clip_refused);
   g_test_add_func ("/shapesbench/cli/default-prompts", test_cli_default_prompts);
   g_test_add_func ("/shapesbench/cli/clip", test_cli_clip);
+  g_test_add_func ("/shapesbench/cli/refusals", test_cli_refusals);
   return g_test_run ();
 }

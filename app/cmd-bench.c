@@ -142,7 +142,7 @@ bench_shapes (int argc, char **argv)
   if (!rg_shapesbench_model_load (model_path, &model, &error))
     return rg_cli_fail ("bench shapes", error);
   g_printerr ("model: %s\n", model.description);
-  if (!model.trained)
+  if (model.random_init)
     g_printerr ("reelgen bench shapes: warning: grading an UNTRAINED random model; the scores "
                 "measure noise\n");
 

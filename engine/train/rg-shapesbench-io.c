@@ -100,7 +100,7 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
 {
   GString *s = g_string_new (NULL);
   g_string_append_printf (s, "ShapesBench — model: %s\n", model->description);
-  if (!model->trained)
+  if (model->random_init)
     g_string_append (s, "WARNING: untrained weights: these scores measure noise, not a model\n");
   g_string_append_printf (
       s, "%u prompts (%s), %d steps, guidance %.1f, seed %" G_GUINT64_FORMAT "\n\n", r->items->len,
@@ -224,8 +224,8 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
   add_string (b, "config", rg_model_get_config (model->model)->name);
   add_string (b, "path", model->path);
   add_string (b, "description", model->description);
-  json_builder_set_member_name (b, "trained");
-  json_builder_add_boolean_value (b, model->trained);
+  json_builder_set_member_name (b, "random_init");
+  json_builder_add_boolean_value (b, model->random_init);
   json_builder_end_object (b);
 
   add_string (b, "prompts",

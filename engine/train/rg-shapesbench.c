@@ -48,7 +48,6 @@ rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **e
       out->path = g_steal_pointer (&file);
       out->description
           = g_strdup_printf ("%s from %s", rg_model_get_config (out->model)->name, out->path);
-      out->trained = TRUE;
       return TRUE;
     }
 
@@ -59,7 +58,7 @@ rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **e
   out->description = g_strdup_printf ("%s, random init (seed %d): UNTRAINED, no checkpoint at "
                                       "resources/models/%s",
                                       DEFAULT_CONFIG, RANDOM_INIT_SEED, DEFAULT_MODEL_FILE);
-  out->trained = FALSE;
+  out->random_init = TRUE;
   return TRUE;
 }
 

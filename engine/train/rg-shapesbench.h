@@ -48,9 +48,9 @@ void rg_shapesbench_params_init (RgShapesBenchParams *params);
 typedef struct
 {
   RgModel *model;
-  char *path;        /* NULL for the stand-in */
-  char *description; /* "nano-t2v from FILE" / "nano-t2v, random init …" */
-  gboolean trained;
+  char *path;           /* NULL for the stand-in */
+  char *description;    /* "nano-t2v from FILE" / "nano-t2v, random init …" */
+  gboolean random_init; /* the stand-in: untrained weights */
 } RgShapesBenchModel;
 
 /* path NULL: the shipped resources/models/nano-t2v.safetensors when it

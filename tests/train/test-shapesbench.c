@@ -165,8 +165,8 @@ test_cli_default_prompts (void)
   JsonObject *root = load_json (parser, json);
   JsonObject *model = json_object_get_object_member (root, "model");
   g_assert_cmpstr (json_object_get_string_member (model, "config"), ==, "nano-t2v");
-  gboolean trained = json_object_get_boolean_member (model, "trained");
-  if (!trained)
+  gboolean random_init = json_object_get_boolean_member (model, "random_init");
+  if (random_init)
     g_assert_nonnull (strstr (out, "WARNING: untrained"));
   g_assert_cmpstr (json_object_get_string_member (root, "prompts"), ==, "heldout");
   g_assert_cmpint (json_object_get_int_member (root, "n"), ==, 2);
@@ -208,7 +208,7 @@ test_cli_default_prompts (void)
         g_assert_true (json_object_get_null_member (acc, ATTRIBUTES[i]));
     }
   g_assert_cmpint (n_acc, >=, 3);
-  if (!trained)
+  if (random_init)
     g_assert_cmpfloat (sum / n_acc, <, 1.0);
 
   JsonObject *tae = json_object_get_object_member (root, "tae");
@@ -217,7 +217,7 @@ test_cli_default_prompts (void)
   double ssim = json_object_get_double_member (tae, "ssim_mean");
   g_assert_true (isfinite (psnr) && psnr > 0);
   g_assert_cmpfloat (ssim, <=, 1.0);
-  if (!trained)
+  if (random_init)
     g_assert_cmpfloat (psnr, <, 25.0); /* a random TAE does not reconstruct */
 
   g_unlink (json);
@@ -308,6 +308,41 @@ test_cli_clip (void)
   g_rmdir (dir);
 }
 
+/* --model grades that checkpoint and names it in the table and the JSON. */
+static void
+test_cli_model_file (void)
+{
+  RgModelConfig config;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_model_config_preset ("nano-t2v", &config, &error));
+  g_autoptr (RgModel) model = rg_model_init (&config, 7, &error);
+  g_assert_no_error (error);
+  g_autofree char *dir = g_dir_make_tmp ("shapesbench-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "nano.safetensors", NULL);
+  g_assert_true (rg_model_save (model, path, RG_BF16, &error));
+  g_assert_no_error (error);
+
+  int status;
+  g_autofree char *out
+      = run_cli ((const char *const[]){ "bench", "shapes", "--model", path, "--prompts", "1",
+                                        "--steps", "1", "--recon", "0", "--json", "-", NULL },
+                 &status);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, path));
+  g_assert_null (strstr (out, "WARNING: untrained"));
+  const char *brace = strchr (out, '{');
+  g_assert_nonnull (brace);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, brace, -1, &error));
+  JsonObject *m = json_object_get_object_member (
+      json_node_get_object (json_parser_get_root (parser)), "model");
+  g_assert_cmpstr (json_object_get_string_member (m, "path"), ==, path);
+  g_assert_false (json_object_get_boolean_member (m, "random_init"));
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* Bad requests fail before any clip is generated, with a clear message. */
 static void
 test_cli_refusals (void)
@@ -342,6 +377,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shapesbench/large-clip-refused", test_large_clip_refused);
   g_test_add_func ("/shapesbench/cli/default-prompts", test_cli_default_prompts);
   g_test_add_func ("/shapesbench/cli/clip", test_cli_clip);
+  g_test_add_func ("/shapesbench/cli/model-file", test_cli_model_file);
   g_test_add_func ("/shapesbench/cli/refusals", test_cli_refusals);
   return g_test_run ();
 }

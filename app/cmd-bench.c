@@ -205,7 +205,11 @@ rg_cmd_bench_main (int argc, char **argv)
       return argc < 2 ? 2 : 0;
     }
   if (strcmp (argv[1], "shapes") == 0)
-    return bench_shapes (argc - 1, argv + 1);
+    {
+      /* GOption names the program after argv[0] in --help's usage line. */
+      argv[1] = (char *)"bench shapes";
+      return bench_shapes (argc - 1, argv + 1);
+    }
   g_printerr ("reelgen bench: unknown benchmark “%s” (known: shapes)\n", argv[1]);
   return 2;
 }

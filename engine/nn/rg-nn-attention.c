@@ -2,6 +2,7 @@
 #include "nn/rg-nn.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 rg_attention_layer_init (RgAttentionLayer *a, RgParams *p, const char *prefix, int64_t dim,
@@ -13,6 +14,15 @@ rg_attention_layer_init (RgAttentionLayer *a, RgParams *p, const char *prefix, i
     {
       g_autofree char *name = g_strconcat (prefix, ".", names[i], NULL);
       rg_linear_init (lin[i], p, name, (i == 1 || i == 2) ? kv_dim : dim, dim, FALSE);
+    }
+  a->qkv = NULL;
+  if (kv_dim == dim)
+    {
+      RgTensor *parts[3] = { a->q.w, a->k.w, a->v.w };
+      a->qkv = rg_params_pack_rows (p, parts, 3);
+      a->q.w = parts[0];
+      a->k.w = parts[1];
+      a->v.w = parts[2];
     }
   a->heads = heads;
   a->qk_norm = qk_norm;
@@ -57,9 +67,33 @@ rg_attention_layer_forward (const RgAttentionLayer *a, RgArena *arena, const RgT
           kv_src = trimmed;
         }
     }
-  g_autoptr (RgTensor) q = rg_linear_forward (&a->q, arena, x);
-  g_autoptr (RgTensor) k = rg_linear_forward (&a->k, arena, kv_src);
-  g_autoptr (RgTensor) v = rg_linear_forward (&a->v, arena, kv_src);
+  g_autoptr (RgTensor) q = NULL, k = NULL, v = NULL;
+  if (context == NULL && a->qkv != NULL)
+    {
+      /* one GEMM for all three projections; rg_attention wants each of
+       * q, k, v packed, so the rows are split (a copy, cheap next to the
+       * GEMM) */
+      int64_t shape[RG_MAX_DIMS];
+      for (int d = 0; d < x->ndim; d++)
+        shape[d] = x->shape[d];
+      shape[x->ndim - 1] = 3 * dim;
+      g_autoptr (RgTensor) qkv = rg_tensor_new_in (arena, RG_F32, x->ndim, shape);
+      rg_linear (x, a->qkv, NULL, qkv);
+      q = rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape);
+      k = rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape);
+      v = rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape);
+      float *dst[3] = { rg_tensor_f32 (q), rg_tensor_f32 (k), rg_tensor_f32 (v) };
+      const float *src = rg_tensor_f32 (qkv);
+      for (int64_t r = 0, rows = rg_tensor_numel (x) / dim; r < rows; r++)
+        for (int i = 0; i < 3; i++)
+          memcpy (dst[i] + r * dim, src + (r * 3 + i) * dim, (gsize) dim * sizeof (float));
+    }
+  else
+    {
+      q = rg_linear_forward (&a->q, arena, x);
+      k = rg_linear_forward (&a->k, arena, kv_src);
+      v = rg_linear_forward (&a->v, arena, kv_src);
+    }
   if (a->qk_norm)
     {
       norm_heads (&a->q_norm, q, head_dim);

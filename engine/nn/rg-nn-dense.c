@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "core/rg-parallel.h"
+
 RgTensor *
 rg_nn_new (RgArena *arena, int ndim, ...)
 {
@@ -54,15 +56,44 @@ rg_swiglu_init (RgSwiGLU *f, RgParams *p, const char *prefix, int64_t dim, int64
   rg_linear_init (&f->gate, p, g, dim, hidden, FALSE);
   rg_linear_init (&f->up, p, u, dim, hidden, FALSE);
   rg_linear_init (&f->down, p, d, hidden, dim, FALSE);
+  RgTensor *parts[2] = { f->gate.w, f->up.w };
+  f->gate_up = rg_params_pack_rows (p, parts, 2);
+  f->gate.w = parts[0];
+  f->up.w = parts[1];
+}
+
+typedef struct {
+  const float *gu; /* [rows, 2·hidden]: gate | up */
+  float       *y;  /* [rows, hidden] */
+  int64_t      hidden;
+} SwigluRows;
+
+static void
+swiglu_rows (void *data, int64_t begin, int64_t end)
+{
+  const SwigluRows *c = data;
+  int64_t h = c->hidden;
+  for (int64_t r = begin; r < end; r++)
+    {
+      const float *g = c->gu + r * 2 * h, *u = g + h;
+      float *y = c->y + r * h;
+      for (int64_t j = 0; j < h; j++)
+        y[j] = g[j] / (1.0f + expf (-g[j])) * u[j];
+    }
 }
 
 RgTensor *
 rg_swiglu_forward (const RgSwiGLU *f, RgArena *arena, const RgTensor *x)
 {
-  g_autoptr (RgTensor) gate = rg_linear_forward (&f->gate, arena, x);
-  g_autoptr (RgTensor) up = rg_linear_forward (&f->up, arena, x);
-  rg_swiglu (gate, up, gate);
-  return rg_linear_forward (&f->down, arena, gate);
+  int64_t hidden = f->gate.w->shape[0];
+  /* one GEMM for gate and up: the input is packed once, not twice */
+  g_autoptr (RgTensor) gu = like_last (arena, x, 2 * hidden);
+  rg_linear (x, f->gate_up, NULL, gu);
+  g_autoptr (RgTensor) act = like_last (arena, x, hidden);
+  SwigluRows c = { rg_tensor_f32 (gu), rg_tensor_f32 (act), hidden };
+  rg_parallel_for (rg_tensor_numel (act) / hidden, MAX ((int64_t) 1, 16384 / hidden),
+                   swiglu_rows, &c);
+  return rg_linear_forward (&f->down, arena, act);
 }
 
 void

@@ -31,7 +31,8 @@ RgTensor *rg_linear_forward (const RgLinear *l, RgArena *arena, const RgTensor *
 
 /* SwiGLU FFN: down(silu(gate(x)) · up(x)), no biases (Llama). */
 typedef struct {
-  RgLinear gate, up, down;
+  RgLinear  gate, up, down;
+  RgTensor *gate_up; /* [2·hidden, dim]: gate.w and up.w are views of its rows */
 } RgSwiGLU;
 
 void      rg_swiglu_init (RgSwiGLU *f, RgParams *p, const char *prefix, int64_t dim,
@@ -74,10 +75,13 @@ RgTensor *rg_groupnorm_forward (const RgGroupNorm *n, RgArena *arena, const RgTe
  * Self-attention when forward gets context = NULL; cross-attention to a
  * [B, L, kv_dim] context otherwise, keys ≥ kv_len[b] masked. QK-norm is an
  * RMSNorm over each head's q and k (weights [head_dim]), which keeps the
- * logits bounded at large widths (Movie Gen, after ViT-22B). */
+ * logits bounded at large widths (Movie Gen, after ViT-22B). When
+ * kv_dim = dim the q, k, v weights are packed (rg_params_pack_rows), so
+ * self-attention projects with one GEMM. */
 typedef struct {
   int       heads;
   RgLinear  q, k, v, o;
+  RgTensor *qkv; /* [3·dim, dim] (q.w, k.w, v.w are views of it) or NULL */
   gboolean  qk_norm;
   RgRmsNorm q_norm, k_norm;
 } RgAttentionLayer;

@@ -18,6 +18,7 @@ struct _RgParams {
   RgSafetensors *st;
   GArray        *params; /* Param, in declaration order */
   GHashTable    *names;
+  GPtrArray     *packs;  /* RgTensor: storage shared by packed weights */
   GError        *error;  /* the first failure */
 };
 
@@ -36,6 +37,7 @@ params_new (void)
   p->params = g_array_new (FALSE, TRUE, sizeof (Param));
   g_array_set_clear_func (p->params, param_clear);
   p->names = g_hash_table_new (g_str_hash, g_str_equal);
+  p->packs = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_tensor_unref);
   return p;
 }
 
@@ -64,6 +66,7 @@ rg_params_free (RgParams *p)
     return;
   g_hash_table_unref (p->names);
   g_array_unref (p->params);
+  g_ptr_array_unref (p->packs);
   g_clear_pointer (&p->st, rg_safetensors_unref);
   g_clear_error (&p->error);
   g_free (p);
@@ -184,6 +187,39 @@ rg_params_zero_columns (RgParams *p, RgTensor *w, int64_t col, int64_t n)
   float *x = rg_tensor_f32 (w);
   for (int64_t r = 0; r < w->shape[0]; r++)
     memset (x + r * w->shape[1] + col, 0, (gsize) n * sizeof (float));
+}
+
+RgTensor *
+rg_params_pack_rows (RgParams *p, RgTensor **parts, int n)
+{
+  Param *slot[8];
+  int64_t rows = 0;
+  g_return_val_if_fail (n >= 1 && n <= (int) G_N_ELEMENTS (slot), NULL);
+  for (int i = 0; i < n; i++)
+    {
+      if (parts[i] == NULL)
+        return NULL;
+      g_return_val_if_fail (parts[i]->ndim == 2 && parts[i]->shape[1] == parts[0]->shape[1],
+                            NULL);
+      slot[i] = NULL;
+      for (guint j = 0; j < p->params->len && slot[i] == NULL; j++)
+        if (g_array_index (p->params, Param, j).tensor == parts[i])
+          slot[i] = &g_array_index (p->params, Param, j);
+      g_return_val_if_fail (slot[i] != NULL, NULL);
+      rows += parts[i]->shape[0];
+    }
+  int64_t shape[2] = { rows, parts[0]->shape[1] };
+  RgTensor *packed = rg_tensor_new (RG_F32, 2, shape);
+  for (int i = 0, row = 0; i < n; row += (int) parts[i]->shape[0], i++)
+    {
+      /* whole rows of a row-major matrix: each view is contiguous */
+      RgTensor *view = rg_tensor_narrow (packed, 0, row, parts[i]->shape[0]);
+      rg_tensor_copy (view, parts[i]);
+      rg_tensor_unref (slot[i]->tensor);
+      slot[i]->tensor = parts[i] = view;
+    }
+  g_ptr_array_add (p->packs, packed);
+  return packed;
 }
 
 gboolean

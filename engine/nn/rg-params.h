@@ -46,6 +46,16 @@ RgTensor *rg_params_take2 (RgParams *p, const char *prefix, const char *leaf, Rg
  * edit model's extra input channels start silent). No-op in load mode. */
 void rg_params_zero_columns (RgParams *p, RgTensor *w, int64_t col, int64_t n);
 
+/* Make n 2-D weights of p with the same column count share one storage:
+ * a new [Σ rows, cols] tensor holds them stacked along dim 0, and each
+ * parts[i] (and p's entry for it) becomes a view of its rows there. One
+ * GEMM against the packed tensor then computes all n projections (q/k/v,
+ * SwiGLU gate/up), reading the input once; names, shapes, saved files and
+ * in-place updates through the views are unchanged, and the weights are
+ * not duplicated. Returns the packed tensor (owned by p), or NULL when a
+ * part is NULL (an earlier declaration failed). */
+RgTensor *rg_params_pack_rows (RgParams *p, RgTensor **parts, int n);
+
 /* FALSE with the first declaration error, or (load mode) an error naming a
  * tensor the file has but no declaration asked for. */
 gboolean rg_params_finish (RgParams *p, GError **error);

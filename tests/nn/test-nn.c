@@ -1,6 +1,7 @@
 /* test-nn.c — layer behaviour that the model parity test cannot isolate:
  * seeded init by name, QK-norm's scale invariance, self = cross on the
  * same tokens, adaLN splitting, 2.5D conv shapes, factorized positions. */
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -220,6 +221,64 @@ test_pos_emb3 (void)
                    72 * sizeof (float));
 }
 
+/* Packing SwiGLU's gate/up weights (and attention's q/k/v) for one GEMM
+ * changes neither the declared weights nor the result: the weights keep
+ * their names, shapes and values, a saved file holds them unchanged, an
+ * edit through a weight's tensor reaches the packed GEMM, and the fused
+ * forward equals the two separate projections. */
+static void
+test_packed_weights (void)
+{
+  g_autoptr (RgArena) arena = rg_arena_new (1 << 20);
+  g_autoptr (RgParams) p = rg_params_new_init (11);
+  g_autoptr (RgParams) ref = rg_params_new_init (11);
+  RgSwiGLU f;
+  rg_swiglu_init (&f, p, "ffn", 16, 24);
+  RgTensor *gate = rg_params_take2 (ref, "ffn.gate", "weight", RG_INIT_NORMAL, 0.25f, 24, 16);
+  RgTensor *up = rg_params_take2 (ref, "ffn.up", "weight", RG_INIT_NORMAL, 0.25f, 24, 16);
+  g_assert_true (rg_params_finish (p, NULL));
+  g_assert_cmpint (rg_params_get_n (p), ==, 3);
+  g_assert_cmpint (rg_params_count (p, NULL), ==, 3 * 24 * 16);
+  g_assert_cmpint (f.gate_up->shape[0], ==, 48);
+  /* same values as unpacked declarations of the same names */
+  g_assert_cmpfloat (max_abs_diff (f.gate.w, gate), ==, 0.f);
+  g_assert_cmpfloat (max_abs_diff (f.up.w, up), ==, 0.f);
+
+  int64_t xs[3] = { 2, 5, 16 };
+  g_autoptr (RgTensor) x = noise (12, 3, xs);
+  /* an edit through the weight's own tensor reaches the fused GEMM */
+  rg_tensor_f32 (f.up.w)[3] = 2.5f;
+  rg_tensor_f32 (up)[3] = 2.5f;
+  g_autoptr (RgTensor) y = rg_swiglu_forward (&f, arena, x);
+  int64_t hs[3] = { 2, 5, 24 };
+  g_autoptr (RgTensor) g = rg_tensor_new (RG_F32, 3, hs);
+  g_autoptr (RgTensor) u = rg_tensor_new (RG_F32, 3, hs);
+  g_autoptr (RgTensor) want = rg_tensor_new (RG_F32, 3, xs);
+  rg_linear (x, gate, NULL, g);
+  rg_linear (x, up, NULL, u);
+  rg_swiglu (g, u, g);
+  rg_linear (g, f.down.w, NULL, want);
+  g_assert_cmpfloat (max_abs_diff (y, want), <, 1e-5f);
+
+  /* a saved file holds each weight under its own name */
+  g_autofree char *dir = g_dir_make_tmp ("test-nn-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ffn.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_params_save (p, path, RG_F32, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);
+    g_assert_no_error (error);
+    g_autoptr (RgTensor) saved_up = rg_safetensors_get_f32 (st, "ffn.up.weight", &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (max_abs_diff (saved_up, up), ==, 0.f);
+    g_assert_cmpint (rg_safetensors_get_n_tensors (st), ==, 3);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+  rg_arena_reset (arena);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -227,6 +286,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/params/init-by-name", test_init_by_name);
   g_test_add_func ("/nn/attention/qk-norm-invariance", test_qk_norm_invariance);
   g_test_add_func ("/nn/attention/cross", test_cross_attention);
+  g_test_add_func ("/nn/params/packed", test_packed_weights);
   g_test_add_func ("/nn/adaln-split", test_adaln_split);
   g_test_add_func ("/nn/conv25", test_conv25_shapes);
   g_test_add_func ("/nn/pos-emb3", test_pos_emb3);

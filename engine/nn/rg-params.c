@@ -2,6 +2,8 @@
 #include "nn/rg-params.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/rg-error.h"
 #include "core/rg-rng.h"
@@ -189,6 +191,30 @@ rg_params_zero_columns (RgParams *p, RgTensor *w, int64_t col, int64_t n)
     memset (x + r * w->shape[1] + col, 0, (gsize) n * sizeof (float));
 }
 
+/* A packed copy replaces a view of the checkpoint's read-only mapping: hand
+ * back the pages lying wholly inside the view, so that those weights are
+ * not resident twice (they are clean file pages, re-read if ever touched
+ * again). Heap tensors (writable loads, converted bf16/f16) are simply
+ * freed by the caller. */
+static void
+release_mapped (RgParams *p, const Param *param)
+{
+  RgDType dtype;
+  gboolean supported = FALSE;
+  if (!p->loading || p->writable
+      || !rg_safetensors_describe (p->st, param->name, NULL, NULL, NULL, &supported, &dtype)
+      || !supported || dtype != RG_F32)
+    return;
+  uintptr_t page = (uintptr_t) sysconf (_SC_PAGESIZE);
+  uintptr_t begin = (uintptr_t) param->tensor->data;
+  uintptr_t end = begin + rg_tensor_nbytes (param->tensor);
+  begin = (begin + page - 1) & ~(page - 1);
+  end &= ~(page - 1);
+  /* advice only: when refused, the pages just stay resident */
+  if (end > begin)
+    (void) madvise ((void *) begin, end - begin, MADV_DONTNEED);
+}
+
 RgTensor *
 rg_params_pack_rows (RgParams *p, RgTensor **parts, int n)
 {
@@ -215,6 +241,7 @@ rg_params_pack_rows (RgParams *p, RgTensor **parts, int n)
       /* whole rows of a row-major matrix: each view is contiguous */
       RgTensor *view = rg_tensor_narrow (packed, 0, row, parts[i]->shape[0]);
       rg_tensor_copy (view, parts[i]);
+      release_mapped (p, slot[i]);
       rg_tensor_unref (slot[i]->tensor);
       slot[i]->tensor = parts[i] = view;
     }

@@ -320,41 +320,12 @@ load_table (Ctx *c, RgShardPlan *plan, uint32_t t, JsonNode *node)
   tab->dim = (uint32_t) dim;
   tab->elem_bytes = (uint32_t) eb;
 
+  /* Only the type here: the remap is built once the whole plan has
+   * validated (load_hot_rows), because it takes memory for every row and a
+   * hostile "rows" must not get that far. */
   JsonNode *hot = json_object_get_member (o, "hot_rows");
-  if (hot && JSON_NODE_HOLDS_VALUE (hot) && json_node_get_value_type (hot) == G_TYPE_STRING)
-    {
-      const char *enc = json_node_get_string (hot);
-      /* Bound the decoded size by the encoded length before decoding. */
-      if ((uint64_t) strlen (enc) / 4 * 3 / 8 > (uint64_t) rows)
-        return fail (c, "table %u: more hot rows than the table's %" G_GINT64_FORMAT, t, rows);
-      gsize              len = 0;
-      g_autofree guint8 *raw = g_base64_decode (enc, &len);
-      if (len % 8 != 0)
-        return fail (c, "table %u: hot_rows is not a list of 8-byte row ids", t);
-      int64_t  k = (int64_t) (len / 8);
-      int64_t *r = g_new (int64_t, rows);
-      for (int64_t i = 0; i < rows; i++)
-        r[i] = -1;
-      for (int64_t i = 0; i < k; i++)
-        {
-          uint64_t v = 0;
-          for (int b = 7; b >= 0; b--)
-            v = (v << 8) | raw[i * 8 + b];
-          if (v >= (uint64_t) rows || r[v] >= 0)
-            {
-              g_free (r);
-              return fail (c, "table %u: hot row %" G_GUINT64_FORMAT " is out of range or repeated",
-                           t, v);
-            }
-          r[v] = i;
-        }
-      int64_t next = k;
-      for (int64_t i = 0; i < rows; i++)
-        if (r[i] < 0)
-          r[i] = next++;
-      rg_shard_plan_set_rank (plan, t, r);
-    }
-  else if (!hot || !JSON_NODE_HOLDS_NULL (hot))
+  if (!hot || !(JSON_NODE_HOLDS_NULL (hot)
+                || (JSON_NODE_HOLDS_VALUE (hot) && json_node_get_value_type (hot) == G_TYPE_STRING)))
     return fail (c, "table %u: \"hot_rows\" must be null or a base64 string", t);
 
   JsonArray *segs = get_array (c, o, "segments");
@@ -366,6 +337,51 @@ load_table (Ctx *c, RgShardPlan *plan, uint32_t t, JsonNode *node)
   for (guint s = 0; s < n; s++)
     if (!load_segment (c, plan, t, json_array_get_element (segs, s)))
       return FALSE;
+  return TRUE;
+}
+
+/* Decodes table t's "hot_rows" (already type-checked by load_table) into
+ * its rank permutation. Called after rg_shard_plan_validate(), so `rows` is
+ * the size of a plan whose segments really cover it; the allocation is
+ * still tried, not assumed, since one such table can need gigabytes. */
+static gboolean
+load_hot_rows (Ctx *c, RgShardPlan *plan, uint32_t t, JsonNode *hot)
+{
+  if (JSON_NODE_HOLDS_NULL (hot))
+    return TRUE;
+  int64_t     rows = plan->tables[t].rows;
+  const char *enc = json_node_get_string (hot);
+  /* Bound the decoded size by the encoded length before decoding. */
+  if ((uint64_t) strlen (enc) / 4 * 3 / 8 > (uint64_t) rows)
+    return fail (c, "table %u: more hot rows than the table's %" G_GINT64_FORMAT, t, rows);
+  gsize              len = 0;
+  g_autofree guint8 *raw = g_base64_decode (enc, &len);
+  if (len % 8 != 0)
+    return fail (c, "table %u: hot_rows is not a list of 8-byte row ids", t);
+  int64_t  k = (int64_t) (len / 8);
+  int64_t *r = (uint64_t) rows <= G_MAXSIZE / sizeof (int64_t) ? g_try_new (int64_t, rows) : NULL;
+  if (r == NULL)
+    return fail (c, "table %u: no memory for the row remap of %" G_GINT64_FORMAT " rows", t, rows);
+  for (int64_t i = 0; i < rows; i++)
+    r[i] = -1;
+  for (int64_t i = 0; i < k; i++)
+    {
+      uint64_t v = 0;
+      for (int b = 7; b >= 0; b--)
+        v = (v << 8) | raw[i * 8 + b];
+      if (v >= (uint64_t) rows || r[v] >= 0)
+        {
+          g_free (r);
+          return fail (c, "table %u: hot row %" G_GUINT64_FORMAT " is out of range or repeated",
+                       t, v);
+        }
+      r[v] = i;
+    }
+  int64_t next = k;
+  for (int64_t i = 0; i < rows; i++)
+    if (r[i] < 0)
+      r[i] = next++;
+  rg_shard_plan_set_rank (plan, t, r);
   return TRUE;
 }
 
@@ -454,6 +470,12 @@ rg_shard_plan_load (const char *path, GError **error)
     {
       fail (&c, "%s", bad->message);
       return NULL;
+    }
+  for (guint i = 0; i < n_tables; i++)
+    {
+      JsonObject *to = json_node_get_object (json_array_get_element (tables, i));
+      if (!load_hot_rows (&c, plan, i, json_object_get_member (to, "hot_rows")))
+        return NULL;
     }
   return g_steal_pointer (&plan);
 }

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "core/rg-error.h"
 #include "embed/rg-shard-plan.h"
 #include "fuzz-mutate.h"
 
@@ -82,6 +83,25 @@ test_plan_mutations (void)
     g_autoptr (RgShardPlan) back = rg_shard_plan_load (valid, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (back->tables[1].n_segments, ==, 2);
+  }
+
+  {
+    /* Regression (found by this harness, seed 482854661632 iteration 1036):
+     * a table claiming 2^32 rows with a hot_rows remap made the loader
+     * allocate 32 GiB for the remap before checking that the segments cover
+     * those rows — an abort in g_new instead of an error. */
+    const char *from = "\"rows\":6,\"dim\":8";
+    char *at = strstr (data, from);
+    g_assert_nonnull (at);
+    g_autofree char *head = g_strndup (data, (gsize) (at - data));
+    g_autofree char *huge = g_strconcat (head, "\"rows\":4294967296,\"dim\":8",
+                                         at + strlen (from), NULL);
+    rg_fuzz_write (bad, (const guint8 *) huge, strlen (huge));
+    g_autoptr (RgShardPlan) p = rg_shard_plan_load (bad, &error);
+    g_assert_null (p);
+    g_assert_error (error, RG_ERROR, RG_ERROR_CORRUPT);
+    g_test_message ("huge rows refused: %s", error->message);
+    g_clear_error (&error);
   }
 
   RgFuzz fz;

@@ -41,6 +41,7 @@ rg_fuzz_init (RgFuzz *fz, const char *target, guint64 default_seed, guint iterat
   signal (SIGBUS, crash_report);
   signal (SIGFPE, crash_report);
   signal (SIGABRT, crash_report);
+  signal (SIGTRAP, crash_report); /* g_error() */
 }
 
 gboolean
@@ -128,6 +129,53 @@ drop_structural (RgFuzz *fz, GByteArray *b)
       }
 }
 
+static const char *const hostile_values[] = {
+  "null", "true", "[]", "{}", "\"\"", "\"x\"", "[1,2]", "{\"a\":1}", "-1", "1e999", "0.5",
+};
+
+/* Replaces the JSON value after a random ':' (up to the next ',', '}' or
+ * ']' outside a string) with one of another type: type confusion is where
+ * readers that trust a member's type go wrong. */
+static void
+swap_value (RgFuzz *fz, GByteArray *b)
+{
+  gsize i = pick (fz, b->len);
+  while (i < b->len && b->data[i] != ':')
+    i++;
+  if (i >= b->len)
+    return;
+  gsize s = i + 1, e = s;
+  gboolean in_string = FALSE;
+  int depth = 0;
+  for (; e < b->len; e++)
+    {
+      guint8 c = b->data[e];
+      if (in_string)
+        {
+          if (c == '\\')
+            e++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        depth++;
+      else if ((c == ']' || c == '}') && depth-- == 0)
+        break;
+      else if (c == ',' && depth == 0)
+        break;
+    }
+  const char *rep = hostile_values[pick (fz, G_N_ELEMENTS (hostile_values))];
+  GByteArray *tail = g_byte_array_new ();
+  g_byte_array_append (tail, b->data + e, b->len - (guint) e);
+  g_byte_array_set_size (b, (guint) s);
+  g_byte_array_append (b, (const guint8 *) rep, (guint) strlen (rep));
+  g_byte_array_append (b, tail->data, tail->len);
+  g_byte_array_unref (tail);
+}
+
 GByteArray *
 rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
                 const RgFuzzField *fields, guint n_fields, gboolean text)
@@ -139,7 +187,7 @@ rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
   guint n = 1 + (guint) pick (fz, max_mutations);
   for (guint m = 0; m < n && b->len > 0; m++)
     {
-      guint kind = (guint) pick (fz, text ? 8 : 6);
+      guint kind = (guint) pick (fz, text ? 10 : 6);
       switch (kind)
         {
         case 0: /* bit flip */
@@ -190,8 +238,11 @@ rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
         case 6:
           replace_number (fz, b);
           break;
-        default:
+        case 7:
           drop_structural (fz, b);
+          break;
+        default: /* twice as likely: the most productive text mutation */
+          swap_value (fz, b);
           break;
         }
     }

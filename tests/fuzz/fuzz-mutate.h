@@ -44,7 +44,8 @@ gboolean rg_fuzz_case (RgFuzz *fz, guint i);
  * bytes set to 0x00/0xff/0x7f/0x80, truncation, chunk duplication and
  * deletion, and (when `fields` is given) integer fields set to huge,
  * negative or off-by-one values. `text` adds mutations for text formats:
- * a number replaced by a hostile one, a quote or bracket dropped. */
+ * a number replaced by a hostile one, a quote or bracket dropped, a JSON
+ * value replaced by one of another type (null, [], {}, a string …). */
 GByteArray *rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
                             const RgFuzzField *fields, guint n_fields, gboolean text);
 

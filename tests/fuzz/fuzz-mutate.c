@@ -64,7 +64,7 @@ rg_fuzz_case (RgFuzz *fz, guint i)
 static gsize
 pick (RgFuzz *fz, gsize n)
 {
-  /* n can exceed INT_MAX for no input here, but stay exact anyway. */
+  /* 64 random bits: rg_rng_range() stops at int, and files may not. */
   return n == 0 ? 0 : (gsize) (((guint64) rg_rng_u32 (&fz->rng) << 32 | rg_rng_u32 (&fz->rng)) % n);
 }
 

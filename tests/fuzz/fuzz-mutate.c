@@ -17,7 +17,7 @@ crash_report (int sig)
   if (crash_note_len > 0)
     {
       ssize_t r = write (STDERR_FILENO, crash_note, crash_note_len);
-      (void) r;
+      (void)r;
     }
   signal (sig, SIG_DFL);
   raise (sig);
@@ -33,8 +33,8 @@ rg_fuzz_init (RgFuzz *fz, const char *target, guint64 default_seed, guint iterat
   memset (fz, 0, sizeof *fz);
   fz->target = target;
   fz->seed = s ? g_ascii_strtoull (s, NULL, 0) : default_seed;
-  fz->iterations = n ? (guint) g_ascii_strtoull (n, NULL, 0) : iterations;
-  fz->only = only ? (gint64) g_ascii_strtoll (only, NULL, 0) : -1;
+  fz->iterations = n ? (guint)g_ascii_strtoull (n, NULL, 0) : iterations;
+  fz->only = only ? (gint64)g_ascii_strtoll (only, NULL, 0) : -1;
   g_test_message ("fuzz %s: seed %" G_GUINT64_FORMAT ", %u iterations", target, fz->seed,
                   fz->iterations);
   signal (SIGSEGV, crash_report);
@@ -47,16 +47,16 @@ rg_fuzz_init (RgFuzz *fz, const char *target, guint64 default_seed, guint iterat
 gboolean
 rg_fuzz_case (RgFuzz *fz, guint i)
 {
-  if (fz->only >= 0 && (gint64) i != fz->only)
+  if (fz->only >= 0 && (gint64)i != fz->only)
     return FALSE;
   fz->iteration = i;
   /* The stream is the iteration, so case i never depends on cases < i. */
   rg_rng_init (&fz->rng, fz->seed, i);
-  crash_note_len = (gsize) g_snprintf (crash_note, sizeof crash_note,
-                                       "\nfuzz %s: died at seed %" G_GUINT64_FORMAT
-                                       " iteration %u (replay: RG_FUZZ_SEED=%" G_GUINT64_FORMAT
-                                       " RG_FUZZ_ONLY=%u)\n",
-                                       fz->target, fz->seed, i, fz->seed, i);
+  crash_note_len = (gsize)g_snprintf (crash_note, sizeof crash_note,
+                                      "\nfuzz %s: died at seed %" G_GUINT64_FORMAT
+                                      " iteration %u (replay: RG_FUZZ_SEED=%" G_GUINT64_FORMAT
+                                      " RG_FUZZ_ONLY=%u)\n",
+                                      fz->target, fz->seed, i, fz->seed, i);
   crash_note_len = MIN (crash_note_len, sizeof crash_note - 1);
   return TRUE;
 }
@@ -65,7 +65,7 @@ static gsize
 pick (RgFuzz *fz, gsize n)
 {
   /* 64 random bits: rg_rng_range() stops at int, and files may not. */
-  return n == 0 ? 0 : (gsize) (((guint64) rg_rng_u32 (&fz->rng) << 32 | rg_rng_u32 (&fz->rng)) % n);
+  return n == 0 ? 0 : (gsize)(((guint64)rg_rng_u32 (&fz->rng) << 32 | rg_rng_u32 (&fz->rng)) % n);
 }
 
 static const guint64 hostile_ints[] = {
@@ -84,9 +84,22 @@ static const guint64 hostile_ints[] = {
 };
 
 static const char *const hostile_numbers[] = {
-  "-1", "0", "-0", "1e308", "-1e308", "1e999", "4294967296", "2147483648", "-2147483649",
-  "9223372036854775807", "9223372036854775808", "-9223372036854775809",
-  "18446744073709551616", "0.5", "1e-320", "123456789012345678901234567890",
+  "-1",
+  "0",
+  "-0",
+  "1e308",
+  "-1e308",
+  "1e999",
+  "4294967296",
+  "2147483648",
+  "-2147483649",
+  "9223372036854775807",
+  "9223372036854775808",
+  "-9223372036854775809",
+  "18446744073709551616",
+  "0.5",
+  "1e-320",
+  "123456789012345678901234567890",
 };
 
 static void
@@ -103,16 +116,17 @@ replace_number (RgFuzz *fz, GByteArray *b)
   if (s > 0 && b->data[s - 1] == '-')
     s--;
   gsize e = i;
-  while (e < b->len && (g_ascii_isdigit (b->data[e]) || b->data[e] == '.' || b->data[e] == 'e'
-                        || b->data[e] == 'E' || b->data[e] == '+' || b->data[e] == '-'))
+  while (e < b->len
+         && (g_ascii_isdigit (b->data[e]) || b->data[e] == '.' || b->data[e] == 'e'
+             || b->data[e] == 'E' || b->data[e] == '+' || b->data[e] == '-'))
     e++;
   const char *rep = hostile_numbers[pick (fz, G_N_ELEMENTS (hostile_numbers))];
-  g_byte_array_remove_range (b, (guint) s, (guint) (e - s));
+  g_byte_array_remove_range (b, (guint)s, (guint)(e - s));
   /* GByteArray has no insert; splice through a temporary. */
   GByteArray *tail = g_byte_array_new ();
-  g_byte_array_append (tail, b->data + s, b->len - (guint) s);
-  g_byte_array_set_size (b, (guint) s);
-  g_byte_array_append (b, (const guint8 *) rep, (guint) strlen (rep));
+  g_byte_array_append (tail, b->data + s, b->len - (guint)s);
+  g_byte_array_set_size (b, (guint)s);
+  g_byte_array_append (b, (const guint8 *)rep, (guint)strlen (rep));
   g_byte_array_append (b, tail->data, tail->len);
   g_byte_array_unref (tail);
 }
@@ -124,7 +138,7 @@ drop_structural (RgFuzz *fz, GByteArray *b)
   for (gsize i = start; i < b->len; i++)
     if (strchr ("\"{}[]:,", b->data[i]) != NULL)
       {
-        g_byte_array_remove_index (b, (guint) i);
+        g_byte_array_remove_index (b, (guint)i);
         return;
       }
 }
@@ -169,9 +183,9 @@ swap_value (RgFuzz *fz, GByteArray *b)
     }
   const char *rep = hostile_values[pick (fz, G_N_ELEMENTS (hostile_values))];
   GByteArray *tail = g_byte_array_new ();
-  g_byte_array_append (tail, b->data + e, b->len - (guint) e);
-  g_byte_array_set_size (b, (guint) s);
-  g_byte_array_append (b, (const guint8 *) rep, (guint) strlen (rep));
+  g_byte_array_append (tail, b->data + e, b->len - (guint)e);
+  g_byte_array_set_size (b, (guint)s);
+  g_byte_array_append (b, (const guint8 *)rep, (guint)strlen (rep));
   g_byte_array_append (b, tail->data, tail->len);
   g_byte_array_unref (tail);
 }
@@ -181,35 +195,35 @@ rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
                 const RgFuzzField *fields, guint n_fields, gboolean text)
 {
   static const guint8 bytes[] = { 0x00, 0xff, 0x7f, 0x80 };
-  GByteArray *b = g_byte_array_sized_new ((guint) len);
-  g_byte_array_append (b, in, (guint) len);
+  GByteArray *b = g_byte_array_sized_new ((guint)len);
+  g_byte_array_append (b, in, (guint)len);
 
-  guint n = 1 + (guint) pick (fz, max_mutations);
+  guint n = 1 + (guint)pick (fz, max_mutations);
   for (guint m = 0; m < n && b->len > 0; m++)
     {
-      guint kind = (guint) pick (fz, text ? 10 : 6);
+      guint kind = (guint)pick (fz, text ? 10 : 6);
       switch (kind)
         {
         case 0: /* bit flip */
           {
             gsize at = pick (fz, b->len);
-            b->data[at] ^= (guint8) (1u << pick (fz, 8));
+            b->data[at] ^= (guint8)(1u << pick (fz, 8));
             break;
           }
         case 1: /* interesting byte */
           b->data[pick (fz, b->len)] = bytes[pick (fz, G_N_ELEMENTS (bytes))];
           break;
         case 2: /* truncation: only once, and it ends the mutations */
-          g_byte_array_set_size (b, (guint) pick (fz, b->len));
+          g_byte_array_set_size (b, (guint)pick (fz, b->len));
           m = n;
           break;
         case 3: /* chunk duplication */
           {
             gsize at = pick (fz, b->len);
-            gsize sz = 1 + pick (fz, MIN ((gsize) 64, b->len - at));
+            gsize sz = 1 + pick (fz, MIN ((gsize)64, b->len - at));
             GByteArray *tail = g_byte_array_new ();
-            g_byte_array_append (tail, b->data + at, b->len - (guint) at);
-            g_byte_array_set_size (b, (guint) (at + sz));
+            g_byte_array_append (tail, b->data + at, b->len - (guint)at);
+            g_byte_array_set_size (b, (guint)(at + sz));
             g_byte_array_append (b, tail->data, tail->len);
             g_byte_array_unref (tail);
             break;
@@ -217,8 +231,8 @@ rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
         case 4: /* chunk deletion */
           {
             gsize at = pick (fz, b->len);
-            gsize sz = 1 + pick (fz, MIN ((gsize) 64, b->len - at));
-            g_byte_array_remove_range (b, (guint) at, (guint) sz);
+            gsize sz = 1 + pick (fz, MIN ((gsize)64, b->len - at));
+            g_byte_array_remove_range (b, (guint)at, (guint)sz);
             break;
           }
         case 5: /* hostile integer field (falls back to a byte set) */
@@ -230,10 +244,10 @@ rg_fuzz_mutate (RgFuzz *fz, const guint8 *in, gsize len, guint max_mutations,
                 v = ~v + 1; /* negative */
               if (f->offset + f->size <= b->len)
                 for (guint k = 0; k < f->size; k++)
-                  b->data[f->offset + k] = (guint8) (v >> (8 * k));
+                  b->data[f->offset + k] = (guint8)(v >> (8 * k));
             }
           else
-            b->data[pick (fz, b->len)] = (guint8) rg_rng_u32 (&fz->rng);
+            b->data[pick (fz, b->len)] = (guint8)rg_rng_u32 (&fz->rng);
           break;
         case 6:
           replace_number (fz, b);

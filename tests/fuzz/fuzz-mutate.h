@@ -18,12 +18,14 @@
 G_BEGIN_DECLS
 
 /* An integer field of a binary format, for "replace with a hostile value". */
-typedef struct {
+typedef struct
+{
   gsize offset;
   guint size; /* 4 or 8, little-endian */
 } RgFuzzField;
 
-typedef struct {
+typedef struct
+{
   const char *target;
   guint64 seed;
   guint iterations;

@@ -31,10 +31,10 @@ snapshot (RgTrainState *s, RgRng *rows, Snapshot *out)
     {
       RgTensor *w = rg_adamw_get_weight (s->optim, i);
       int64_t n = rg_tensor_numel (w);
-      memcpy (out->w + k, rg_tensor_f32 (w), (gsize) n * sizeof (float));
-      memcpy (out->m + k, rg_tensor_f32 (rg_adamw_get_m (s->optim, i)), (gsize) n * sizeof (float));
-      memcpy (out->v + k, rg_tensor_f32 (rg_adamw_get_v (s->optim, i)), (gsize) n * sizeof (float));
-      k += (int) n;
+      memcpy (out->w + k, rg_tensor_f32 (w), (gsize)n * sizeof (float));
+      memcpy (out->m + k, rg_tensor_f32 (rg_adamw_get_m (s->optim, i)), (gsize)n * sizeof (float));
+      memcpy (out->v + k, rg_tensor_f32 (rg_adamw_get_v (s->optim, i)), (gsize)n * sizeof (float));
+      k += (int)n;
     }
   out->rows = *rows;
   out->data_position = s->data_position;
@@ -44,10 +44,10 @@ static void
 test_checkpoint_mutations (void)
 {
   GError *error = NULL;
-  g_autoptr (RgTensor) w = rg_tensor_f32_new (2, (int64_t) 1, (int64_t) DIM);
-  g_autoptr (RgTensor) gw = rg_tensor_f32_zeros (2, (int64_t) 1, (int64_t) DIM);
-  g_autoptr (RgTensor) b = rg_tensor_f32_zeros (1, (int64_t) 1);
-  g_autoptr (RgTensor) gb = rg_tensor_f32_zeros (1, (int64_t) 1);
+  g_autoptr (RgTensor) w = rg_tensor_f32_new (2, (int64_t)1, (int64_t)DIM);
+  g_autoptr (RgTensor) gw = rg_tensor_f32_zeros (2, (int64_t)1, (int64_t)DIM);
+  g_autoptr (RgTensor) b = rg_tensor_f32_zeros (1, (int64_t)1);
+  g_autoptr (RgTensor) gb = rg_tensor_f32_zeros (1, (int64_t)1);
   rg_rng_normal (5, 0, 0, rg_tensor_f32 (w), DIM);
   RgAdamWConfig c;
   rg_adamw_config_init (&c);
@@ -57,13 +57,13 @@ test_checkpoint_mutations (void)
   g_assert_true (rg_adamw_add_param (opt, "head.bias", b, gb, &error));
   g_autoptr (RgEma) ema = rg_ema_new (0.99, TRUE, &error);
   for (guint i = 0; i < rg_adamw_get_n_params (opt); i++)
-    g_assert_true (rg_ema_add (ema, rg_adamw_get_name (opt, i), rg_adamw_get_weight (opt, i),
-                               &error));
+    g_assert_true (
+        rg_ema_add (ema, rg_adamw_get_name (opt, i), rg_adamw_get_weight (opt, i), &error));
   /* A few real steps so the moments are not zero. */
   for (int s = 0; s < 3; s++)
     {
-      rg_rng_normal (9, (uint64_t) s, 0, rg_tensor_f32 (gw), DIM);
-      rg_tensor_f32 (gb)[0] = 0.25f * (float) (s + 1);
+      rg_rng_normal (9, (uint64_t)s, 0, rg_tensor_f32 (gw), DIM);
+      rg_tensor_f32 (gb)[0] = 0.25f * (float)(s + 1);
       rg_adamw_step (opt, 0.01);
       rg_ema_update (ema);
     }
@@ -100,8 +100,8 @@ test_checkpoint_mutations (void)
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) data, len, 3, fields,
-                                                 G_N_ELEMENTS (fields), TRUE);
+      g_autoptr (GByteArray) m
+          = rg_fuzz_mutate (&fz, (const guint8 *)data, len, 3, fields, G_N_ELEMENTS (fields), TRUE);
       rg_fuzz_write (bad, m->data, m->len);
       Snapshot before, after;
       snapshot (&state, &rows, &before);
@@ -123,8 +123,8 @@ test_checkpoint_mutations (void)
         }
       rg_fuzz_check (&fz, ok, g_steal_pointer (&error));
     }
-  g_test_message ("%u of %u mutated checkpoints loaded (the rest refused, state untouched)",
-                  loaded, fz.iterations);
+  g_test_message ("%u of %u mutated checkpoints loaded (the rest refused, state untouched)", loaded,
+                  fz.iterations);
 
   g_unlink (bad);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);

@@ -15,9 +15,9 @@
 #include "fuzz-mutate.h"
 
 #define ROWS_A 40
-#define DIM_A  8
+#define DIM_A 8
 #define ROWS_B 24
-#define DIM_B  4
+#define DIM_B 4
 
 static RgEmbedStoreConfig
 small_config (void)
@@ -38,14 +38,14 @@ make_store (const char *path, float *rows_a, float *rows_b)
   RgEmbedOptim sgd = { RG_EMBED_OPTIM_SGD, 0.1f, 0 };
   RgEmbedOptim ada = { RG_EMBED_OPTIM_ADAGRAD, 0.05f, 1e-8f };
   uint32_t a = 0, b = 0;
-  g_assert_true (rg_embed_store_create_table (s, "items", ROWS_A, DIM_A, RG_F32, &sgd, 7, 0.1f,
-                                              &a, &error));
-  g_assert_true (rg_embed_store_create_table (s, "users", ROWS_B, DIM_B, RG_BF16, &ada, 8, 0.1f,
-                                              &b, &error));
+  g_assert_true (
+      rg_embed_store_create_table (s, "items", ROWS_A, DIM_A, RG_F32, &sgd, 7, 0.1f, &a, &error));
+  g_assert_true (
+      rg_embed_store_create_table (s, "users", ROWS_B, DIM_B, RG_BF16, &ada, 8, 0.1f, &b, &error));
   int64_t touched[3] = { 0, 5, ROWS_B - 1 };
   float grads[3 * DIM_B];
   for (int i = 0; i < 3 * DIM_B; i++)
-    grads[i] = 0.125f * (float) (i + 1);
+    grads[i] = 0.125f * (float)(i + 1);
   g_assert_true (rg_embed_store_apply_gradients (s, b, touched, 3, grads, &error));
   g_assert_true (rg_embed_store_flush (s, &error));
   int64_t ids[ROWS_A];
@@ -61,15 +61,15 @@ static void
 read_table (RgFuzz *fz, RgEmbedStore *s, const RgEmbedTableInfo *t, const float *expect,
             int64_t rows, int dim, RgDType dtype, const char *name)
 {
-  gboolean same = t->rows == rows && t->dim == dim && t->dtype == dtype
-                  && g_strcmp0 (t->name, name) == 0;
+  gboolean same
+      = t->rows == rows && t->dim == dim && t->dtype == dtype && g_strcmp0 (t->name, name) == 0;
   int64_t n = MIN (t->rows, 64);
-  g_autofree float *out = g_new (float, (gsize) t->dim);
+  g_autofree float *out = g_new (float, (gsize)t->dim);
   for (int64_t r = 0; r < n; r++)
     {
       GError *error = NULL;
       gboolean ok = rg_embed_store_read_rows (s, t->id, &r, 1, out, &error);
-      if (ok && same && memcmp (out, expect + r * dim, (gsize) dim * sizeof (float)) != 0)
+      if (ok && same && memcmp (out, expect + r * dim, (gsize)dim * sizeof (float)) != 0)
         g_error ("fuzz %s seed %" G_GUINT64_FORMAT " iteration %u: table %s row %" G_GINT64_FORMAT
                  " read back different values without an error",
                  fz->target, fz->seed, fz->iteration, name, r);
@@ -99,8 +99,7 @@ test_store_mutations (void)
         continue;
       /* A fresh name per case: no -wal or -shm of an earlier one applies. */
       g_autofree char *path = g_strdup_printf ("%s/case-%u.rgemb", dir, i);
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) data, len, 3, NULL, 0,
-                                                 FALSE);
+      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *)data, len, 3, NULL, 0, FALSE);
       rg_fuzz_write (path, m->data, m->len);
       RgEmbedStoreConfig cfg = small_config ();
       RgEmbedStore *s = rg_embed_store_open (path, &cfg, &error);

@@ -62,9 +62,9 @@ test_job_mutations (void)
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) json, len, 3, NULL, 0, TRUE);
+      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *)json, len, 3, NULL, 0, TRUE);
       /* Explicit length, no terminator: the parser must not read past it. */
-      RgJobSpec *s = rg_job_spec_from_json ((const char *) m->data, (gssize) m->len, &error);
+      RgJobSpec *s = rg_job_spec_from_json ((const char *)m->data, (gssize)m->len, &error);
       if (s != NULL)
         {
           check_parsed (&fz, s);

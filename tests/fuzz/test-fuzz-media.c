@@ -19,8 +19,8 @@
 #include "media/rg-video-writer.h"
 #include "fuzz-mutate.h"
 
-#define W    64
-#define H    48
+#define W 64
+#define H 48
 #define RATE 48000
 
 static void
@@ -48,11 +48,11 @@ write_media (const char *path, gboolean video)
       if (video)
         {
           for (int i = 0; i < W * H * 3; i++)
-            rgb[i] = (guint8) (i * 7 + f * 31);
+            rgb[i] = (guint8)(i * 7 + f * 31);
           g_assert_true (rg_video_writer_write_rgb (w, rgb, W * 3, &error));
         }
       for (int i = 0; i < RATE / 24; i++)
-        sound[2 * i] = sound[2 * i + 1] = 0.5f * sinf ((float) (f * RATE / 24 + i) * 0.05f);
+        sound[2 * i] = sound[2 * i + 1] = 0.5f * sinf ((float)(f * RATE / 24 + i) * 0.05f);
       g_assert_true (rg_video_writer_write_audio (w, sound, RATE / 24, &error));
       g_assert_no_error (error);
     }
@@ -65,10 +65,10 @@ static void
 add_fields_after (GArray *fields, const guint8 *data, gsize len, const char *tag, gssize delta)
 {
   for (gsize i = 4; i + 4 <= len; i++)
-    if (memcmp (data + i, tag, 4) == 0 && (gssize) i + delta >= 0
-        && (gsize) ((gssize) i + delta) + 4 <= len)
+    if (memcmp (data + i, tag, 4) == 0 && (gssize)i + delta >= 0
+        && (gsize)((gssize)i + delta) + 4 <= len)
       {
-        RgFuzzField f = { (gsize) ((gssize) i + delta), 4 };
+        RgFuzzField f = { (gsize)((gssize)i + delta), 4 };
         g_array_append_val (fields, f);
       }
 }
@@ -158,7 +158,7 @@ fuzz_file (const char *target, const char *name, gboolean video, guint64 seed, g
   g_assert_true (g_file_get_contents (valid, &data, &len, &error));
 
   g_autoptr (GArray) fields = g_array_new (FALSE, FALSE, sizeof (RgFuzzField));
-  const guint8 *d = (const guint8 *) data;
+  const guint8 *d = (const guint8 *)data;
   if (video)
     {
       static const char *const boxes[] = { "moov", "trak", "mdia", "minf", "stbl", "mdat",
@@ -195,8 +195,8 @@ fuzz_file (const char *target, const char *name, gboolean video, guint64 seed, g
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, d, len, 3, (const RgFuzzField *) fields->data,
-                                                 fields->len, FALSE);
+      g_autoptr (GByteArray) m
+          = rg_fuzz_mutate (&fz, d, len, 3, (const RgFuzzField *)fields->data, fields->len, FALSE);
       rg_fuzz_write (bad, m->data, m->len);
       decode_some (&fz, bad);
     }

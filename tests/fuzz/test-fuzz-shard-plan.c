@@ -21,8 +21,8 @@ check_loaded (RgFuzz *fz, const RgShardPlan *p)
 {
   GError *error = NULL;
   if (!rg_shard_plan_validate (p, &error))
-    g_error ("fuzz %s iteration %u: a loaded plan does not validate: %s", fz->target,
-             fz->iteration, error->message);
+    g_error ("fuzz %s iteration %u: a loaded plan does not validate: %s", fz->target, fz->iteration,
+             error->message);
   uint32_t w = rg_topology_world (&p->topo);
   g_autofree uint64_t *fast = g_new0 (uint64_t, w);
   g_autofree uint64_t *slow = g_new0 (uint64_t, w);
@@ -93,10 +93,10 @@ test_plan_mutations (void)
     const char *from = "\"rows\":6,\"dim\":8";
     char *at = strstr (data, from);
     g_assert_nonnull (at);
-    g_autofree char *head = g_strndup (data, (gsize) (at - data));
-    g_autofree char *huge = g_strconcat (head, "\"rows\":4294967296,\"dim\":8",
-                                         at + strlen (from), NULL);
-    rg_fuzz_write (bad, (const guint8 *) huge, strlen (huge));
+    g_autofree char *head = g_strndup (data, (gsize)(at - data));
+    g_autofree char *huge
+        = g_strconcat (head, "\"rows\":4294967296,\"dim\":8", at + strlen (from), NULL);
+    rg_fuzz_write (bad, (const guint8 *)huge, strlen (huge));
     g_autoptr (RgShardPlan) p = rg_shard_plan_load (bad, &error);
     g_assert_null (p);
     g_assert_error (error, RG_ERROR, RG_ERROR_CORRUPT);
@@ -111,7 +111,7 @@ test_plan_mutations (void)
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) data, len, 3, NULL, 0, TRUE);
+      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *)data, len, 3, NULL, 0, TRUE);
       rg_fuzz_write (bad, m->data, m->len);
       RgShardPlan *p = rg_shard_plan_load (bad, &error);
       if (p != NULL)

@@ -36,10 +36,10 @@ is_plain_decimal (const char *s)
 static void
 test_time_mutations (void)
 {
-  static const char *const seeds[] = { "1.5", "36f", "135000t", "-2.25", "0", "12345.678901",
-                                       "-7f", "90000t", "0.0000111" };
-  static const RgRational rates[] = { { 24, 1 }, { 30000, 1001 }, { 0, 1 }, { 1, 2147483647 },
-                                      { 2147483647, 1 } };
+  static const char *const seeds[]
+      = { "1.5", "36f", "135000t", "-2.25", "0", "12345.678901", "-7f", "90000t", "0.0000111" };
+  static const RgRational rates[]
+      = { { 24, 1 }, { 30000, 1001 }, { 0, 1 }, { 1, 2147483647 }, { 2147483647, 1 } };
   RgFuzz fz;
   rg_fuzz_init (&fz, "time", 0x74696d6500, 20000);
   guint parsed = 0;
@@ -49,10 +49,10 @@ test_time_mutations (void)
         continue;
       const char *src = seeds[rg_rng_u32 (&fz.rng) % G_N_ELEMENTS (seeds)];
       RgRational fps = rates[rg_rng_u32 (&fz.rng) % G_N_ELEMENTS (rates)];
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) src, strlen (src), 3,
-                                                 NULL, 0, TRUE);
-      g_byte_array_append (m, (const guint8 *) "", 1); /* the terminator */
-      const char *text = (const char *) m->data;
+      g_autoptr (GByteArray) m
+          = rg_fuzz_mutate (&fz, (const guint8 *)src, strlen (src), 3, NULL, 0, TRUE);
+      g_byte_array_append (m, (const guint8 *)"", 1); /* the terminator */
+      const char *text = (const char *)m->data;
       GError *error = NULL;
       RgTime t = 0;
       gboolean ok = rg_time_parse (text, fps, &t, &error);
@@ -61,7 +61,7 @@ test_time_mutations (void)
           parsed++;
           double v = g_ascii_strtod (text, NULL);
           if (is_plain_decimal (text) && fabs (v) < 1e9
-              && fabs ((double) t - v * RG_TIME_HZ) > 1.0 + 1e-9 * fabs (v * RG_TIME_HZ))
+              && fabs ((double)t - v * RG_TIME_HZ) > 1.0 + 1e-9 * fabs (v * RG_TIME_HZ))
             g_error ("fuzz %s iteration %u: \"%s\" parsed as %" G_GINT64_FORMAT " ticks", fz.target,
                      i, text, t);
           g_free (rg_time_format (t));
@@ -90,11 +90,11 @@ test_model_config_mutations (void)
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) json, strlen (json), 3,
-                                                 NULL, 0, TRUE);
-      g_byte_array_append (m, (const guint8 *) "", 1);
+      g_autoptr (GByteArray) m
+          = rg_fuzz_mutate (&fz, (const guint8 *)json, strlen (json), 3, NULL, 0, TRUE);
+      g_byte_array_append (m, (const guint8 *)"", 1);
       RgModelConfig out;
-      gboolean ok = rg_model_config_from_json ((const char *) m->data, &out, &error);
+      gboolean ok = rg_model_config_from_json ((const char *)m->data, &out, &error);
       if (ok)
         {
           parsed++;

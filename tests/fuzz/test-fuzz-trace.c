@@ -12,7 +12,7 @@
 #include "fuzz-mutate.h"
 
 #define HEADER_BYTES 32
-#define TABLE_BYTES  64
+#define TABLE_BYTES 64
 
 static void
 check_loaded (RgFuzz *fz, const RgTrace *t)
@@ -71,7 +71,7 @@ test_trace_mutations (void)
   for (uint32_t k = 0; k < trace->n_tables; k++)
     for (gsize o = 0; o < TABLE_BYTES; o += o < 16 ? 4 : 8)
       FIELD (HEADER_BYTES + k * TABLE_BYTES + o, o < 16 ? 4 : 8);
-  gsize at = HEADER_BYTES + (gsize) trace->n_tables * TABLE_BYTES;
+  gsize at = HEADER_BYTES + (gsize)trace->n_tables * TABLE_BYTES;
   for (uint32_t b = 0; b < trace->n_batches; b++)
     for (uint32_t k = 0; k < trace->n_tables; k++)
       {
@@ -95,9 +95,8 @@ test_trace_mutations (void)
     {
       if (!rg_fuzz_case (&fz, i))
         continue;
-      g_autoptr (GByteArray) m = rg_fuzz_mutate (&fz, (const guint8 *) data, len, 4,
-                                                 (const RgFuzzField *) fields->data, fields->len,
-                                                 FALSE);
+      g_autoptr (GByteArray) m = rg_fuzz_mutate (
+          &fz, (const guint8 *)data, len, 4, (const RgFuzzField *)fields->data, fields->len, FALSE);
       rg_fuzz_write (bad, m->data, m->len);
       RgTrace *t = rg_trace_load (bad, &error);
       if (t != NULL)

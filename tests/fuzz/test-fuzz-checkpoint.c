@@ -95,7 +95,7 @@ test_checkpoint_mutations (void)
 
   RgFuzz fz;
   rg_fuzz_init (&fz, "checkpoint", 0x636b707400, 1500);
-  guint loaded = 0;
+  guint loaded = 0, changed = 0;
   for (guint i = 0; i < fz.iterations; i++)
     {
       if (!rg_fuzz_case (&fz, i))
@@ -109,6 +109,18 @@ test_checkpoint_mutations (void)
       if (ok)
         {
           loaded++;
+          /* The tensors carry SHA-256 sums; the scalars in __metadata__
+           * (step, data position, stream positions) do not, so a damaged
+           * digit there can load. Counted and shown, not failed: the format
+           * does not promise more. */
+          snapshot (&state, &rows, &after);
+          if (memcmp (&before, &after, sizeof before) != 0)
+            {
+              changed++;
+              g_test_message (
+                  "iteration %u: loaded a different state (data position %" G_GUINT64_FORMAT ")", i,
+                  after.data_position);
+            }
           /* Back to the valid state for the next case. */
           GError *e2 = NULL;
           g_assert_true (rg_checkpoint_load (valid, &state, &e2));
@@ -123,8 +135,9 @@ test_checkpoint_mutations (void)
         }
       rg_fuzz_check (&fz, ok, g_steal_pointer (&error));
     }
-  g_test_message ("%u of %u mutated checkpoints loaded (the rest refused, state untouched)", loaded,
-                  fz.iterations);
+  g_test_message ("%u of %u mutated checkpoints loaded, %u of them giving a state other than the "
+                  "saved one (the rest refused, state untouched)",
+                  loaded, fz.iterations, changed);
 
   g_unlink (bad);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);

@@ -208,13 +208,13 @@ fuzz_file (const char *target, const char *name, gboolean video, guint64 seed, g
 static void
 test_mp4 (void)
 {
-  fuzz_file ("mp4", "valid.mp4", TRUE, 0x6d703400, 120);
+  fuzz_file ("mp4", "valid.mp4", TRUE, 0x6d703400, 100);
 }
 
 static void
 test_wav (void)
 {
-  fuzz_file ("wav", "valid.wav", FALSE, 0x77617600, 150);
+  fuzz_file ("wav", "valid.wav", FALSE, 0x77617600, 120);
 }
 
 int

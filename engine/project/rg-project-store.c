@@ -176,15 +176,19 @@ pragma_int (sqlite3 *db, const char *sql, int *out)
   return ok;
 }
 
-/* Times beyond RG_PROJECT_TIME_MAX are no edit's doing: refusing them here
- * lets the rest of the code add times without overflow checks. */
+/* Times beyond RG_PROJECT_TIME_MAX, and negative asset lengths, are no
+ * edit's doing (the schema's CHECKs guard writes, not damaged bytes):
+ * refusing them here lets the rest of the code add times without overflow
+ * checks. */
 static gboolean
 times_in_range (sqlite3 *db, const char *path, GError **error)
 {
   sqlite3_stmt *st = NULL;
   gboolean ok = sqlite3_prepare_v2 (db,
-                                    "SELECT count (*) FROM clips WHERE abs (start) > ?1"
-                                    " OR abs (src_in) > ?1 OR abs (src_out) > ?1",
+                                    "SELECT (SELECT count (*) FROM clips WHERE abs (start) > ?1"
+                                    "        OR abs (src_in) > ?1 OR abs (src_out) > ?1)"
+                                    " + (SELECT count (*) FROM assets"
+                                    "    WHERE duration < 0 OR duration > ?1)",
                                     -1, &st, NULL)
                 == SQLITE_OK;
   if (ok)
@@ -195,7 +199,7 @@ times_in_range (sqlite3 *db, const char *path, GError **error)
   sqlite3_finalize (st);
   if (!ok)
     g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT,
-                 "%s: the project file is damaged (clip times"
+                 "%s: the project file is damaged (clip or asset times"
                  " out of range)",
                  path);
   return ok;

@@ -141,6 +141,19 @@ test_corrupt (void)
   sqlite3_close (db);
   assert_refused (hostile, RG_ERROR_CORRUPT, "out of range");
 
+  /* An asset of negative length (found by tests/fuzz: CHECK constraints
+   * guard writes, not damaged bytes, so the damage is made with them off). */
+  g_autofree char *negative = g_build_filename (dir, "negative.reelgen", NULL);
+  g_assert_true (g_file_set_contents (negative, bytes, len, NULL));
+  sqlite3_open (negative, &db);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "PRAGMA ignore_check_constraints = ON;"
+                                 "UPDATE assets SET duration = -8118630",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+  assert_refused (negative, RG_ERROR_CORRUPT, "out of range");
+
   /* A generated asset whose name points out of the assets folder. */
   g_autofree char *escape = g_build_filename (dir, "escape.reelgen", NULL);
   g_assert_true (g_file_set_contents (escape, bytes, len, NULL));

@@ -83,6 +83,16 @@ run_c (char **argv)
   return 0;
 }
 
+/* The 1-minute load average: on a shared machine the timings mean little
+ * without it, so the table prints it before and after. */
+static void
+print_load (const char *when)
+{
+  g_autofree char *text = NULL;
+  if (g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    printf ("load average %s: %.*s\n", when, (int) strcspn (text, " "), text);
+}
+
 typedef struct {
   double seconds, peak_mb;
   gboolean ok;
@@ -157,6 +167,7 @@ main (int argc, char **argv)
           "(each up to %d forwards within %.0f s), %s threads each;\nratio = PyTorch time / C "
           "time (> 1: the engine is faster)\n", ROUNDS, 2 * ROUNDS, REPEATS, TIME_BUDGET_S,
           threads);
+  print_load ("at the start");
   printf ("%-22s %6s %10s %10s %7s %12s %12s\n", "model", "tokens", "C s", "torch s", "ratio",
           "C peak MB", "torch peak MB");
   for (guint m = 0; m < G_N_ELEMENTS (models); m++)
@@ -219,5 +230,6 @@ main (int argc, char **argv)
       g_unlink (path);
     }
   g_rmdir (dir);
+  print_load ("at the end");
   return failures > 0 ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/rg-error.h"
+#include "core/rg-json.h"
 #include "project/rg-project.h"
 #include "rg-cli.h"
 
@@ -68,23 +69,6 @@ result_new (const char *verb)
   return b;
 }
 
-static void
-add_int (JsonBuilder *b, const char *name, gint64 v)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, v);
-}
-
-static void
-add_str (JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name (b, name);
-  if (v)
-    json_builder_add_string_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
 static gboolean
 parse_time (RgProject *p, const char *what, const char *text, RgTime *out, GError **error)
 {
@@ -142,9 +126,9 @@ edit_failed (const char *verb, GError *error)
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "ok");
       json_builder_add_boolean_value (b, FALSE);
-      add_str (b, "verb", verb);
-      add_str (b, "error", error->message);
-      add_str (b, "code", error_code_name (error));
+      rg_json_add_string (b, "verb", verb);
+      rg_json_add_string (b, "error", error->message);
+      rg_json_add_string (b, "code", error_code_name (error));
       json_builder_end_object (b);
       g_autoptr (JsonNode) root = json_builder_get_root (b);
       g_autofree char *text = json_to_string (root, TRUE);
@@ -176,7 +160,7 @@ verb_new (Options *o, const char *file, char **args)
   if (!p)
     return edit_failed ("new", g_steal_pointer (&error));
   JsonBuilder *b = result_new ("new");
-  add_str (b, "file", rg_project_path (p));
+  rg_json_add_string (b, "file", rg_project_path (p));
   g_autofree char *human = g_strdup_printf ("created %s", rg_project_path (p));
   return print_result (o, b, human);
 }
@@ -201,11 +185,11 @@ verb_import (Options *o, const char *file, char **args)
     {
       int64_t id = rg_project_import (p, *m, &error);
       json_builder_begin_object (b);
-      add_str (b, "file", *m);
+      rg_json_add_string (b, "file", *m);
       if (id)
-        add_int (b, "asset", id);
+        rg_json_add_int (b, "asset", id);
       else
-        add_str (b, "error", error->message);
+        rg_json_add_string (b, "error", error->message);
       json_builder_end_object (b);
       if (!id)
         {
@@ -217,7 +201,7 @@ verb_import (Options *o, const char *file, char **args)
       g_clear_error (&error);
     }
   json_builder_end_array (b);
-  add_int (b, "failed", failures); /* the others were imported */
+  rg_json_add_int (b, "failed", failures); /* the others were imported */
   return finish_result (o, b, failures == 0, NULL);
 }
 
@@ -236,17 +220,17 @@ list_assets (RgProject *p, JsonBuilder *b, gboolean json)
                 a->info.kind == RG_ASSET_IMAGE ? "(still)     " : dur, a->path,
                 a->generated ? " (generated)" : "");
       json_builder_begin_object (b);
-      add_int (b, "id", a->id);
-      add_str (b, "kind", kind_name (a->info.kind));
-      add_str (b, "path", a->path);
-      add_str (b, "sha256", a->hash);
+      rg_json_add_int (b, "id", a->id);
+      rg_json_add_string (b, "kind", kind_name (a->info.kind));
+      rg_json_add_string (b, "path", a->path);
+      rg_json_add_string (b, "sha256", a->hash);
       json_builder_set_member_name (b, "generated");
       json_builder_add_boolean_value (b, a->generated);
-      add_int (b, "duration_ticks", a->info.duration);
-      add_int (b, "width", a->info.width);
-      add_int (b, "height", a->info.height);
-      add_int (b, "sample_rate", a->info.sample_rate);
-      add_int (b, "channels", a->info.channels);
+      rg_json_add_int (b, "duration_ticks", a->info.duration);
+      rg_json_add_int (b, "width", a->info.width);
+      rg_json_add_int (b, "height", a->info.height);
+      rg_json_add_int (b, "sample_rate", a->info.sample_rate);
+      rg_json_add_int (b, "channels", a->info.channels);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -266,10 +250,10 @@ list_tracks (RgProject *p, JsonBuilder *b, gboolean json)
         printf ("track %" G_GINT64_FORMAT "  %s %s%s%s\n", t->id, kind, t->name,
                 t->muted ? " [muted]" : "", t->locked ? " [locked]" : "");
       json_builder_begin_object (b);
-      add_int (b, "id", t->id);
-      add_str (b, "kind", kind);
-      add_str (b, "name", t->name);
-      add_int (b, "position", t->position);
+      rg_json_add_int (b, "id", t->id);
+      rg_json_add_string (b, "kind", kind);
+      rg_json_add_string (b, "name", t->name);
+      rg_json_add_int (b, "position", t->position);
       json_builder_set_member_name (b, "muted");
       json_builder_add_boolean_value (b, t->muted);
       json_builder_set_member_name (b, "locked");
@@ -288,13 +272,13 @@ list_tracks (RgProject *p, JsonBuilder *b, gboolean json)
             printf ("  clip %" G_GINT64_FORMAT "  %s – %s  asset %" G_GINT64_FORMAT " [%s – %s]\n",
                     c->id, s, e, c->asset_id, in, out);
           json_builder_begin_object (b);
-          add_int (b, "id", c->id);
-          add_int (b, "asset", c->asset_id);
-          add_int (b, "start_ticks", c->start);
-          add_int (b, "in_ticks", c->src_in);
-          add_int (b, "out_ticks", c->src_out);
-          add_str (b, "start", s);
-          add_str (b, "end", e);
+          rg_json_add_int (b, "id", c->id);
+          rg_json_add_int (b, "asset", c->asset_id);
+          rg_json_add_int (b, "start_ticks", c->start);
+          rg_json_add_int (b, "in_ticks", c->src_in);
+          rg_json_add_int (b, "out_ticks", c->src_out);
+          rg_json_add_string (b, "start", s);
+          rg_json_add_string (b, "end", e);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -319,12 +303,12 @@ verb_ls (Options *o, const char *file, char **args)
     printf ("%s  (%s fps)%s\n", rg_project_path (p), fps_text,
             rg_project_was_recovered (p) ? "  — recovered after an unclean exit" : "");
   JsonBuilder *b = result_new ("ls");
-  add_str (b, "file", rg_project_path (p));
-  add_str (b, "fps", fps_text);
+  rg_json_add_string (b, "file", rg_project_path (p));
+  rg_json_add_string (b, "fps", fps_text);
   json_builder_set_member_name (b, "recovered");
   json_builder_add_boolean_value (b, rg_project_was_recovered (p));
-  add_str (b, "undo", undo);
-  add_str (b, "redo", redo);
+  rg_json_add_string (b, "undo", undo);
+  rg_json_add_string (b, "redo", redo);
   list_assets (p, b, o->json);
   list_tracks (p, b, o->json);
   if (!o->json)
@@ -365,7 +349,7 @@ verb_add_clip (Options *o, const char *file, char **args)
   if (!id)
     return edit_failed ("add-clip", error);
   JsonBuilder *b = result_new ("add-clip");
-  add_int (b, "clip", id);
+  rg_json_add_int (b, "clip", id);
   g_autofree char *human = g_strdup_printf ("clip %" G_GINT64_FORMAT, id);
   return print_result (o, b, human);
 }
@@ -389,7 +373,7 @@ verb_trim (Options *o, const char *file, char **args)
       || !rg_project_trim_clip (p, o->clip, edge, t, o->ripple, &error))
     return edit_failed ("trim", error);
   JsonBuilder *b = result_new ("trim");
-  add_int (b, "clip", o->clip);
+  rg_json_add_int (b, "clip", o->clip);
   return print_result (o, b, "trimmed");
 }
 
@@ -406,8 +390,8 @@ verb_split (Options *o, const char *file, char **args)
       || !(right = rg_project_split_clip (p, o->clip, at, &error)))
     return edit_failed ("split", error);
   JsonBuilder *b = result_new ("split");
-  add_int (b, "clip", o->clip);
-  add_int (b, "new_clip", right);
+  rg_json_add_int (b, "clip", o->clip);
+  rg_json_add_int (b, "new_clip", right);
   g_autofree char *human = g_strdup_printf ("new clip %" G_GINT64_FORMAT, right);
   return print_result (o, b, human);
 }
@@ -427,7 +411,7 @@ verb_move (Options *o, const char *file, char **args)
       || !rg_project_move_clip (p, o->clip, o->track ? o->track : c.track_id, at, &error))
     return edit_failed ("move", error);
   JsonBuilder *b = result_new ("move");
-  add_int (b, "clip", o->clip);
+  rg_json_add_int (b, "clip", o->clip);
   return print_result (o, b, "moved");
 }
 
@@ -441,7 +425,7 @@ verb_delete (Options *o, const char *file, char **args)
   if (!rg_project_delete_clip (p, o->clip, o->ripple, &error))
     return edit_failed ("delete", error);
   JsonBuilder *b = result_new ("delete");
-  add_int (b, "clip", o->clip);
+  rg_json_add_int (b, "clip", o->clip);
   return print_result (o, b, "deleted");
 }
 
@@ -457,7 +441,7 @@ verb_history (Options *o, const char *file, gboolean redo)
   if (!(redo ? rg_project_redo (p, &error) : rg_project_undo (p, &error)))
     return edit_failed (verb, error);
   JsonBuilder *b = result_new (verb);
-  add_str (b, "step", label);
+  rg_json_add_string (b, "step", label);
   g_autofree char *human = g_strdup_printf ("%s: %s", verb, label);
   return print_result (o, b, human);
 }
@@ -489,7 +473,7 @@ verb_save_as (Options *o, const char *file, char **args)
   if (!rg_project_save_as (p, args[0], &error))
     return edit_failed ("save-as", error);
   JsonBuilder *b = result_new ("save-as");
-  add_str (b, "file", args[0]);
+  rg_json_add_string (b, "file", args[0]);
   g_autofree char *human = g_strdup_printf ("saved a copy as %s", args[0]);
   return print_result (o, b, human);
 }
@@ -509,7 +493,7 @@ verb_relink (Options *o, const char *file, char **args)
   if (!rg_project_relink_asset (p, o->asset, args[0], &error))
     return edit_failed ("relink", error);
   JsonBuilder *b = result_new ("relink");
-  add_int (b, "asset", o->asset);
+  rg_json_add_int (b, "asset", o->asset);
   return print_result (o, b, "relinked");
 }
 
@@ -533,7 +517,7 @@ verb_add_track (Options *o, const char *file, char **args)
   if (!id)
     return edit_failed ("add-track", error);
   JsonBuilder *b = result_new ("add-track");
-  add_int (b, "track", id);
+  rg_json_add_int (b, "track", id);
   g_autofree char *human = g_strdup_printf ("track %" G_GINT64_FORMAT, id);
   return print_result (o, b, human);
 }
@@ -577,7 +561,7 @@ verb_export (Options *o, const char *file, char **args)
   if (!rg_project_export (p, o->output, NULL, on_export_progress, &st, cancel, &error))
     return edit_failed ("export", error);
   JsonBuilder *b = result_new ("export");
-  add_str (b, "output", o->output);
+  rg_json_add_string (b, "output", o->output);
   g_autofree char *human = g_strdup_printf ("exported %s", o->output);
   return print_result (o, b, human);
 }

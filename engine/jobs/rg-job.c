@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "core/rg-error.h"
+#include "core/rg-json.h"
 
 static const char *const kind_names[] = {
   [RG_JOB_TEXT_TO_VIDEO] = "t2v",
@@ -132,16 +133,6 @@ rg_job_spec_validate (const RgJobSpec *spec, GError **error)
   return TRUE;
 }
 
-static void
-add_string_or_null (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
 char *
 rg_job_spec_to_json (const RgJobSpec *spec)
 {
@@ -149,8 +140,8 @@ rg_job_spec_to_json (const RgJobSpec *spec)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "kind");
   json_builder_add_string_value (b, rg_job_kind_to_string (spec->kind));
-  add_string_or_null (b, "prompt", spec->prompt);
-  add_string_or_null (b, "negative_prompt", spec->negative_prompt);
+  rg_json_add_string (b, "prompt", spec->prompt);
+  rg_json_add_string (b, "negative_prompt", spec->negative_prompt);
   /* seeds are full 64-bit: a string keeps them exact in every JSON reader */
   json_builder_set_member_name (b, "seed");
   g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->seed);
@@ -172,8 +163,8 @@ rg_job_spec_to_json (const RgJobSpec *spec)
   json_builder_add_int_value (b, spec->width);
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, spec->height);
-  add_string_or_null (b, "model", spec->model_path);
-  add_string_or_null (b, "output", spec->output_path);
+  rg_json_add_string (b, "model", spec->model_path);
+  rg_json_add_string (b, "output", spec->output_path);
   json_builder_end_object (b);
 
   g_autoptr (JsonNode) root = json_builder_get_root (b);

@@ -9,6 +9,7 @@
 
 #include "core/rg-error.h"
 #include "core/rg-hash.h"
+#include "core/rg-json.h"
 #include "gen/rg-t2v.h"
 #include "jobs/rg-engine.h"
 #include "rg-config.h"
@@ -89,23 +90,6 @@ load_model (LocalExecutor *self, RgJobContext *job, const char *requested, GErro
   return cm;
 }
 
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
 /* The record the project store keeps with the asset: enough to make the
  * same clip again (every resolved parameter and the exact weights). */
 static char *
@@ -117,39 +101,39 @@ t2v_provenance (const RgJobSpec *spec, const RgT2VParams *p, const CachedModel *
   g_autofree char *when = g_date_time_format_iso8601 (started);
 
   json_builder_begin_object (b);
-  add_string (b, "kind", rg_job_kind_to_string (spec->kind));
-  add_string (b, "prompt", p->prompt);
-  add_string (b, "negative_prompt", p->negative_prompt);
-  add_string (b, "seed", seed);
-  add_int (b, "steps", p->steps);
+  rg_json_add_string (b, "kind", rg_job_kind_to_string (spec->kind));
+  rg_json_add_string (b, "prompt", p->prompt);
+  rg_json_add_string (b, "negative_prompt", p->negative_prompt);
+  rg_json_add_string (b, "seed", seed);
+  rg_json_add_int (b, "steps", p->steps);
   json_builder_set_member_name (b, "guidance");
   json_builder_add_double_value (b, p->guidance);
-  add_string (b, "schedule", rg_schedule_kind_to_string (p->schedule));
-  add_int (b, "schedule_fine_steps", RG_SCHEDULE_FINE_STEPS);
-  add_int (b, "frames", p->frames);
+  rg_json_add_string (b, "schedule", rg_schedule_kind_to_string (p->schedule));
+  rg_json_add_int (b, "schedule_fine_steps", RG_SCHEDULE_FINE_STEPS);
+  rg_json_add_int (b, "frames", p->frames);
   json_builder_set_member_name (b, "fps");
   json_builder_begin_array (b);
   json_builder_add_int_value (b, p->fps.num);
   json_builder_add_int_value (b, p->fps.den);
   json_builder_end_array (b);
-  add_int (b, "width", p->width);
-  add_int (b, "height", p->height);
+  rg_json_add_int (b, "width", p->width);
+  rg_json_add_int (b, "height", p->height);
 
   json_builder_set_member_name (b, "model");
   json_builder_begin_object (b);
-  add_string (b, "config", rg_model_get_config (cm->model)->name);
-  add_string (b, "weights", cm->path ? "checkpoint" : "random-init");
-  add_string (b, "path", cm->path);
-  add_string (b, "sha256", cm->sha256);
+  rg_json_add_string (b, "config", rg_model_get_config (cm->model)->name);
+  rg_json_add_string (b, "weights", cm->path ? "checkpoint" : "random-init");
+  rg_json_add_string (b, "path", cm->path);
+  rg_json_add_string (b, "sha256", cm->sha256);
   if (cm->path == NULL)
-    add_int (b, "init_seed", RANDOM_INIT_SEED);
+    rg_json_add_int (b, "init_seed", RANDOM_INIT_SEED);
   json_builder_end_object (b);
 
-  add_string (b, "output", spec->output_path);
-  add_string (b, "engine", "reelgen " RG_VERSION);
+  rg_json_add_string (b, "output", spec->output_path);
+  rg_json_add_string (b, "engine", "reelgen " RG_VERSION);
   /* the pipeline runs on the CPU reference ops for now */
-  add_string (b, "backend", "cpu");
-  add_string (b, "started", when);
+  rg_json_add_string (b, "backend", "cpu");
+  rg_json_add_string (b, "started", when);
   json_builder_set_member_name (b, "elapsed_s");
   json_builder_add_double_value (b, elapsed_s);
   json_builder_end_object (b);

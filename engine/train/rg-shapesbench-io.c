@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/rg-error.h"
+#include "core/rg-json.h"
 #include "media/rg-video-reader.h"
 
 #define MAX_PIXELS (1024 * 1024)
@@ -134,33 +135,6 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
   return g_string_free (s, FALSE);
 }
 
-static void
-add_number (JsonBuilder *b, const char *name, double value)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (value))
-    json_builder_add_double_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
 /* A verdict as true/false, or null where the prompt did not ask. */
 static void
 add_verdict (JsonBuilder *b, const char *name, int verdict)
@@ -176,10 +150,10 @@ static void
 add_item (JsonBuilder *b, const RgShapesBenchItem *item)
 {
   json_builder_begin_object (b);
-  add_string (b, "prompt", item->prompt);
-  add_int (b, "seed", (gint64)item->seed);
-  add_string (b, "clip", item->clip);
-  add_number (b, "seconds", item->seconds);
+  rg_json_add_string (b, "prompt", item->prompt);
+  rg_json_add_int (b, "seed", (gint64)item->seed);
+  rg_json_add_string (b, "clip", item->clip);
+  rg_json_add_double (b, "seconds", item->seconds);
 
   json_builder_set_member_name (b, "correct");
   json_builder_begin_object (b);
@@ -194,18 +168,18 @@ add_item (JsonBuilder *b, const RgShapesBenchItem *item)
   json_builder_set_member_name (b, "detected");
   json_builder_begin_object (b);
   g_autofree char *bg = backdrop_name (&rep->backdrop);
-  add_string (b, "background", bg);
-  add_int (b, "count", rep->n_objects);
+  rg_json_add_string (b, "background", bg);
+  rg_json_add_int (b, "count", rep->n_objects);
   json_builder_set_member_name (b, "objects");
   json_builder_begin_array (b);
   for (int o = 0; o < rep->n_tracks; o++)
     {
       const RgGradeObject *obj = &rep->objects[o];
       json_builder_begin_object (b);
-      add_string (b, "colour", rg_colour_name (obj->colour));
-      add_string (b, "shape", rg_shape_kind_name (obj->kind));
-      add_string (b, "motion", rg_motion_name (obj->motion));
-      add_number (b, "area", obj->area);
+      rg_json_add_string (b, "colour", rg_colour_name (obj->colour));
+      rg_json_add_string (b, "shape", rg_shape_kind_name (obj->kind));
+      rg_json_add_string (b, "motion", rg_motion_name (obj->motion));
+      rg_json_add_double (b, "area", obj->area);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -221,27 +195,27 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
 
   json_builder_set_member_name (b, "model");
   json_builder_begin_object (b);
-  add_string (b, "config", rg_model_get_config (model->model)->name);
-  add_string (b, "path", model->path);
-  add_string (b, "description", model->description);
+  rg_json_add_string (b, "config", rg_model_get_config (model->model)->name);
+  rg_json_add_string (b, "path", model->path);
+  rg_json_add_string (b, "description", model->description);
   json_builder_set_member_name (b, "random_init");
   json_builder_add_boolean_value (b, model->random_init);
   json_builder_end_object (b);
 
-  add_string (b, "prompts",
+  rg_json_add_string (b, "prompts",
               !r->default_prompts                          ? "given"
               : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "heldout"
                                                            : "train");
-  add_string (b, "clips", r->from_files ? "given" : "generated");
-  add_int (b, "seed", (gint64)r->params.seed);
-  add_int (b, "steps", r->params.steps);
-  add_number (b, "guidance", r->params.guidance);
-  add_int (b, "n", r->items->len);
+  rg_json_add_string (b, "clips", r->from_files ? "given" : "generated");
+  rg_json_add_int (b, "seed", (gint64)r->params.seed);
+  rg_json_add_int (b, "steps", r->params.steps);
+  rg_json_add_double (b, "guidance", r->params.guidance);
+  rg_json_add_int (b, "n", r->items->len);
 
   json_builder_set_member_name (b, "accuracy");
   json_builder_begin_object (b);
   for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
-    add_number (b, ATTRIBUTES[i], rg_shapesbench_score_accuracy (score_of (r, i)));
+    rg_json_add_double (b, ATTRIBUTES[i], rg_shapesbench_score_accuracy (score_of (r, i)));
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "scores");
@@ -250,21 +224,21 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
     {
       json_builder_set_member_name (b, ATTRIBUTES[i]);
       json_builder_begin_object (b);
-      add_int (b, "right", score_of (r, i)->right);
-      add_int (b, "asked", score_of (r, i)->asked);
+      rg_json_add_int (b, "right", score_of (r, i)->right);
+      rg_json_add_int (b, "asked", score_of (r, i)->asked);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "tae");
   json_builder_begin_object (b);
-  add_int (b, "scenes", r->n_recon);
-  add_number (b, "psnr_mean", r->psnr_mean);
-  add_number (b, "psnr_min", r->psnr_min);
-  add_number (b, "ssim_mean", r->ssim_mean);
+  rg_json_add_int (b, "scenes", r->n_recon);
+  rg_json_add_double (b, "psnr_mean", r->psnr_mean);
+  rg_json_add_double (b, "psnr_min", r->psnr_min);
+  rg_json_add_double (b, "ssim_mean", r->ssim_mean);
   json_builder_end_object (b);
 
-  add_number (b, "seconds", r->seconds);
+  rg_json_add_double (b, "seconds", r->seconds);
   json_builder_set_member_name (b, "items");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->items->len; i++)

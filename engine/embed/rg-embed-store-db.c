@@ -15,7 +15,7 @@ struct _RgEmbedDb
   sqlite3 *db;
   char *path;
   sqlite3_stmt *put;
-  sqlite3_stmt *get; /* RG_EMBED_DB_READ_BATCH placeholders after tbl */
+  sqlite3_stmt *get; /* RG_EMBED_DB_READ_BATCH "?" parameters after tbl */
 };
 
 /* ---- records ---- */
@@ -385,7 +385,7 @@ rg_embed_db_get_many (RgEmbedDb *db, uint32_t table, const char *name,
       const int64_t *batch = rows + start;
       sqlite3_reset (db->get);
       sqlite3_bind_int64 (db->get, 1, table);
-      /* unused placeholders repeat the first id: IN is a set, so no extra rows */
+      /* unused "?" parameters repeat the first id: IN is a set, so no extra rows */
       for (int i = 0; i < RG_EMBED_DB_READ_BATCH; i++)
         sqlite3_bind_int64 (db->get, i + 2, batch[(gsize)i < count ? (gsize)i : 0]);
       gsize found = 0;

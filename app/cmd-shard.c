@@ -187,6 +187,20 @@ get_topology (const Opts *o, const RgTrace *trace, RgTopology *topo, RgShardCost
   return TRUE;
 }
 
+/* The start that plan, simulate and run share: the trace split into the
+ * profiled and the evaluated batches, the topology and costs the options
+ * describe, and the profile of the first part. NULL (with error set) when
+ * any step fails; trace may be NULL from a failed load. */
+static RgProfile *
+profile_for_plans (const Opts *o, const RgTrace *trace, RgTopology *topo, RgShardCost *cost,
+                   uint32_t *prof_n, uint32_t *eval_first, uint32_t *eval_n, GError **error)
+{
+  if (trace == NULL || !split (o, trace, prof_n, eval_first, eval_n, error)
+      || !get_topology (o, trace, topo, cost, error))
+    return NULL;
+  return rg_profile_build (trace, 0, *prof_n, error);
+}
+
 /* ---- profile ---- */
 
 static int
@@ -304,10 +318,7 @@ cmd_plan (int argc, char **argv)
   RgTopology  topo;
   RgShardCost cost;
   uint32_t    pn = 0, ef = 0, en = 0;
-  g_autoptr (RgProfile) prof = trace && split (&o, trace, &pn, &ef, &en, &error)
-                                       && get_topology (&o, trace, &topo, &cost, &error)
-                                   ? rg_profile_build (trace, 0, pn, &error)
-                                   : NULL;
+  g_autoptr (RgProfile) prof = profile_for_plans (&o, trace, &topo, &cost, &pn, &ef, &en, &error);
   gboolean json = o.json;
   opts_clear (&o);
   g_autoptr (RgShardPlan) plan
@@ -386,10 +397,7 @@ cmd_simulate (int argc, char **argv)
   RgTopology  topo;
   RgShardCost cost;
   uint32_t    pn = 0, ef = 0, en = 0;
-  g_autoptr (RgProfile) prof = trace && split (&o, trace, &pn, &ef, &en, &error)
-                                       && get_topology (&o, trace, &topo, &cost, &error)
-                                   ? rg_profile_build (trace, 0, pn, &error)
-                                   : NULL;
+  g_autoptr (RgProfile) prof = profile_for_plans (&o, trace, &topo, &cost, &pn, &ef, &en, &error);
   gboolean json = o.json;
   opts_clear (&o);
   if (!prof)
@@ -501,10 +509,7 @@ cmd_run (int argc, char **argv)
   RgTopology  topo;
   RgShardCost cost;
   uint32_t    pn = 0, ef = 0, en = 0;
-  g_autoptr (RgProfile) prof = trace && split (&o, trace, &pn, &ef, &en, &error)
-                                       && get_topology (&o, trace, &topo, &cost, &error)
-                                   ? rg_profile_build (trace, 0, pn, &error)
-                                   : NULL;
+  g_autoptr (RgProfile) prof = profile_for_plans (&o, trace, &topo, &cost, &pn, &ef, &en, &error);
   gboolean json = o.json;
   opts_clear (&o);
   g_autoptr (RgShardPlan) plan = NULL;

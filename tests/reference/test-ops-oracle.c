@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/rg-parallel.h"
+#include "oracle-run.h"
 #include "ops/rg-ops.h"
 
 #define TOL_EXACT 1e-10
@@ -456,48 +457,6 @@ write_manifest (const char *dir)
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
 }
 
-/* Runs the oracle; FALSE (test already marked skipped or failed) when it
- * could not. */
-static gboolean
-run_oracle (const char *dir)
-{
-  const char *python = g_getenv ("PYTHON_ORACLE");
-  gboolean ci = g_strcmp0 (g_getenv ("CI"), "true") == 0;
-  if (python == NULL || *python == '\0')
-    {
-      if (ci)
-        g_test_fail_printf ("PYTHON_ORACLE is not set; CI needs the PyTorch oracle");
-      else
-        g_test_skip ("PYTHON_ORACLE not set (no /usr/bin/python3)");
-      return FALSE;
-    }
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "reference", "ops_oracle.py", NULL);
-  const char *argv[] = { python, script, dir, NULL };
-  g_autofree char *out = NULL, *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-                     &error))
-    {
-      g_test_fail_printf ("cannot run %s %s: %s", python, script, error->message);
-      return FALSE;
-    }
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
-    {
-      if (ci)
-        g_test_fail_printf ("CI=true but the oracle cannot import torch: %s", err);
-      else
-        g_test_skip_printf ("PyTorch oracle unavailable: %s", err);
-      return FALSE;
-    }
-  if (!g_spawn_check_wait_status (status, &error))
-    {
-      g_test_fail_printf ("ops_oracle.py failed (%s):\n%s", error->message, err);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 compare_all (const char *dir)
 {
@@ -564,7 +523,7 @@ test_oracle (void)
   g_autofree char *dir = g_dir_make_tmp ("rg-ops-oracle-XXXXXX", &error);
   g_assert_no_error (error);
   write_manifest (dir);
-  if (run_oracle (dir))
+  if (rg_oracle_run ("ops_oracle.py", dir))
     compare_all (dir);
 
   /* remove what we wrote (inputs, manifest, outputs) */

@@ -112,12 +112,13 @@ im2col_2d (void *data, int64_t begin, int64_t end)
     }
 }
 
-void
-rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
-                      RgPadMode pad, RgTensor *y)
+/* The shapes a conv2d over frames works with, shared by forward and
+ * backward; out is y (forward) or dy (backward). */
+static Im2col2d
+im2col_2d_geometry (const RgTensor *x, const RgTensor *w, const RgTensor *out, int stride,
+                    RgPadMode pad)
 {
   Im2col2d c = { 0 };
-  int64_t batch = x->shape[0], o_ch = w->shape[0];
   c.c_in = x->shape[1];
   c.t_len = x->shape[2];
   c.h = x->shape[3];
@@ -125,9 +126,18 @@ rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, i
   c.kh = w->shape[2];
   c.kw = w->shape[3];
   c.stride = stride;
-  c.ho = y->shape[3];
-  c.wo = y->shape[4];
+  c.ho = out->shape[3];
+  c.wo = out->shape[4];
   c.replicate = pad == RG_PAD_REPLICATE;
+  return c;
+}
+
+void
+rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                      RgPadMode pad, RgTensor *y)
+{
+  Im2col2d c = im2col_2d_geometry (x, w, y, stride, pad);
+  int64_t batch = x->shape[0], o_ch = w->shape[0];
   int64_t taps = c.c_in * c.kh * c.kw, hwo = c.ho * c.wo;
   if (batch == 0 || o_ch == 0 || c.t_len == 0 || hwo == 0)
     return;
@@ -203,18 +213,26 @@ im2col_1d (void *data, int64_t begin, int64_t end)
     }
 }
 
-void
-rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
-                    RgPadMode pad, RgTensor *y)
+/* The shapes a temporal conv works with, shared by forward and backward. */
+static Im2col1d
+im2col_1d_geometry (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad)
 {
   Im2col1d c = { 0 };
-  int64_t batch = x->shape[0], c_in = x->shape[1], o_ch = w->shape[0];
-  int64_t t_out = y->shape[2];
   c.t_len = x->shape[2];
   c.p = x->shape[3] * x->shape[4];
   c.kt = w->shape[2];
   c.stride = stride;
   c.replicate = pad == RG_PAD_REPLICATE;
+  return c;
+}
+
+void
+rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
+                    RgPadMode pad, RgTensor *y)
+{
+  Im2col1d c = im2col_1d_geometry (x, w, stride, pad);
+  int64_t batch = x->shape[0], c_in = x->shape[1], o_ch = w->shape[0];
+  int64_t t_out = y->shape[2];
   int64_t taps = c_in * c.kt, ldc = t_out * c.p;
   if (batch == 0 || o_ch == 0 || t_out == 0 || c.p == 0)
     return;
@@ -330,18 +348,8 @@ void
 rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
                                const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
 {
-  Im2col2d c = { 0 };
+  Im2col2d c = im2col_2d_geometry (x, w, dy, stride, pad);
   int64_t batch = x->shape[0], o_ch = w->shape[0];
-  c.c_in = x->shape[1];
-  c.t_len = x->shape[2];
-  c.h = x->shape[3];
-  c.w = x->shape[4];
-  c.kh = w->shape[2];
-  c.kw = w->shape[3];
-  c.stride = stride;
-  c.ho = dy->shape[3];
-  c.wo = dy->shape[4];
-  c.replicate = pad == RG_PAD_REPLICATE;
   int64_t taps = c.c_in * c.kh * c.kw, hwo = c.ho * c.wo, ldc = c.t_len * hwo;
   if (batch == 0 || o_ch == 0 || c.t_len == 0 || hwo == 0)
     return;
@@ -444,14 +452,9 @@ void
 rg_cpu_conv1d_time_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
                              const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
 {
-  Im2col1d c = { 0 };
+  Im2col1d c = im2col_1d_geometry (x, w, stride, pad);
   int64_t batch = x->shape[0], c_in = x->shape[1], o_ch = w->shape[0];
   int64_t t_out = dy->shape[2];
-  c.t_len = x->shape[2];
-  c.p = x->shape[3] * x->shape[4];
-  c.kt = w->shape[2];
-  c.stride = stride;
-  c.replicate = pad == RG_PAD_REPLICATE;
   int64_t taps = c_in * c.kt, ldc = t_out * c.p;
   if (batch == 0 || o_ch == 0 || t_out == 0 || c.p == 0)
     return;

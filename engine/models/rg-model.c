@@ -213,3 +213,9 @@ rg_model_get_weight (RgModel *m, guint i)
 {
   return rg_params_get_tensor (m->params, i);
 }
+
+RgParams *
+rg_model_get_params (RgModel *m)
+{
+  return m->params;
+}

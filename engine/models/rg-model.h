@@ -16,6 +16,7 @@
 #include "models/rg-model-config.h"
 #include "models/rg-tae.h"
 #include "models/rg-text-encoder.h"
+#include "nn/rg-params.h"
 
 G_BEGIN_DECLS
 
@@ -48,5 +49,8 @@ int64_t rg_model_count_params (RgModel *model, const char *part);
 guint       rg_model_get_n_weights (RgModel *model);
 const char *rg_model_get_weight_name (RgModel *model, guint i);
 RgTensor   *rg_model_get_weight (RgModel *model, guint i);
+/* The weight registry itself (training builds its gradient store from it,
+ * rg-grads.h). Borrowed. */
+RgParams   *rg_model_get_params (RgModel *model);
 
 G_END_DECLS

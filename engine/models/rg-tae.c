@@ -12,26 +12,9 @@
 
 #include "core/rg-error.h"
 #include "models/rg-model-private.h"
+#include "models/rg-tae-private.h"
 #include "nn/rg-nn.h"
 
-struct _RgTae {
-  RgTaeConfig   cfg;
-  /* encoder */
-  RgConv25      enc_in;
-  RgResBlock25  enc_res[RG_TAE_MAX_LEVELS];
-  RgConv25      enc_down[RG_TAE_MAX_LEVELS];
-  RgResBlock25  enc_mid;
-  RgGroupNorm   enc_norm;
-  RgConv25      enc_out;
-  /* decoder */
-  RgConv25      dec_in;
-  RgResBlock25  dec_mid;
-  RgResBlock25  dec_res[RG_TAE_MAX_LEVELS];
-  RgConv25      dec_up[RG_TAE_MAX_LEVELS]; /* dec_up[l]: level l → l − 1 */
-  RgGroupNorm   dec_norm;
-  RgConv25      dec_out;
-  RgArena      *arena[2];
-};
 
 RgTae *
 rg_tae_new (const RgModelConfig *config, RgParams *p)
@@ -51,7 +34,7 @@ rg_tae_new (const RgModelConfig *config, RgParams *p)
         {
           g_autofree char *down = g_strdup_printf ("tae.enc.down.%d", l);
           rg_conv25_init (&tae->enc_down[l], p, down, c->channels[l], c->channels[l + 1], 2,
-                          l < c->temporal_down ? 2 : 1);
+                          rg_tae_time_stride (c, l));
         }
     }
   rg_resblock25_init (&tae->enc_mid, p, "tae.enc.mid", c->channels[last], c->groups, eps);
@@ -134,8 +117,8 @@ check_out (const char *what, const RgTensor *t, const int64_t *want, GError **er
 }
 
 gboolean
-rg_tae_encode (RgTae *tae, const RgTensor *video, RgTensor *mean, RgTensor *logvar,
-               GCancellable *cancellable, GError **error)
+rg_tae_check_encode (const RgTae *tae, const RgTensor *video, const RgTensor *mean,
+                     const RgTensor *logvar, GError **error)
 {
   const RgTaeConfig *c = &tae->cfg;
   int last = c->levels - 1, ft = 1 << c->temporal_down, fs = 1 << last;
@@ -151,8 +134,17 @@ rg_tae_encode (RgTae *tae, const RgTensor *video, RgTensor *mean, RgTensor *logv
       return FALSE;
     }
   int64_t lat[5] = { b, c->latent_channels, t / ft, h / fs, w / fs };
-  if (!check_out ("the mean", mean, lat, error)
-      || (logvar != NULL && !check_out ("the log-variance", logvar, lat, error)))
+  return check_out ("the mean", mean, lat, error)
+         && (logvar == NULL || check_out ("the log-variance", logvar, lat, error));
+}
+
+gboolean
+rg_tae_encode (RgTae *tae, const RgTensor *video, RgTensor *mean, RgTensor *logvar,
+               GCancellable *cancellable, GError **error)
+{
+  const RgTaeConfig *c = &tae->cfg;
+  int last = c->levels - 1;
+  if (!rg_tae_check_encode (tae, video, mean, logvar, error))
     return FALSE;
 
   Stages s = { tae, 0 };
@@ -193,8 +185,8 @@ rg_tae_encode (RgTae *tae, const RgTensor *video, RgTensor *mean, RgTensor *logv
 }
 
 gboolean
-rg_tae_decode (RgTae *tae, const RgTensor *latent, RgTensor *video, GCancellable *cancellable,
-               GError **error)
+rg_tae_check_decode (const RgTae *tae, const RgTensor *latent, const RgTensor *video,
+                     GError **error)
 {
   const RgTaeConfig *c = &tae->cfg;
   int last = c->levels - 1, ft = 1 << c->temporal_down, fs = 1 << last;
@@ -202,7 +194,16 @@ rg_tae_decode (RgTae *tae, const RgTensor *latent, RgTensor *video, GCancellable
     return FALSE;
   int64_t want[5] = { latent->shape[0], c->image_channels, latent->shape[2] * ft,
                       latent->shape[3] * fs, latent->shape[4] * fs };
-  if (!check_out ("the video", video, want, error))
+  return check_out ("the video", video, want, error);
+}
+
+gboolean
+rg_tae_decode (RgTae *tae, const RgTensor *latent, RgTensor *video, GCancellable *cancellable,
+               GError **error)
+{
+  const RgTaeConfig *c = &tae->cfg;
+  int last = c->levels - 1;
+  if (!rg_tae_check_decode (tae, latent, video, error))
     return FALSE;
 
   Stages s = { tae, 0 };
@@ -222,7 +223,7 @@ rg_tae_decode (RgTae *tae, const RgTensor *latent, RgTensor *video, GCancellable
       if (l > 0)
         {
           /* level l was reached through transition l − 1 */
-          int f = (l - 1) < c->temporal_down ? 2 : 1;
+          int f = rg_tae_time_stride (c, l - 1);
           a = next_stage (&s);
           g_autoptr (RgTensor) up = rg_nn_new (a, 5, x->shape[0], x->shape[1], x->shape[2] * f,
                                                x->shape[3] * 2, x->shape[4] * 2);

@@ -348,6 +348,11 @@ rg_t2v_decode (RgModel *model, const RgTensor *latent, const RgGenCallbacks *cal
   int64_t shape[5] = { 1, config->tae.image_channels, latent->shape[2] * tf,
                        latent->shape[3] * sf, latent->shape[4] * sf };
   g_autoptr (RgTensor) video = rg_tensor_new (RG_F32, 5, shape);
+  /* the DiT's latents are normalised (rg-model-config.h): back to the TAE's scale */
+  g_autoptr (RgTensor) z = rg_tensor_clone (latent);
+  float *zd = rg_tensor_f32 (z);
+  for (int64_t i = 0, n = rg_tensor_numel (z); i < n; i++)
+    zd[i] = zd[i] * config->tae.latent_std + config->tae.latent_mean;
   /* Tiles are the clip length the TAE was trained on, overlapping by a
    * quarter of it (at least one latent frame) for the cross-fade. */
   int tile = MAX (1, config->video.frames / tf);
@@ -359,8 +364,7 @@ rg_t2v_decode (RgModel *model, const RgTensor *latent, const RgGenCallbacks *cal
     .callbacks = callbacks,
     .user_data = user_data,
   };
-  if (!rg_tiled_decode (latent, tile, overlap, tf, tae_decode_tile, &d, video, cancellable,
-                        error))
+  if (!rg_tiled_decode (z, tile, overlap, tf, tae_decode_tile, &d, video, cancellable, error))
     return NULL;
   return video_to_rgb24 (video);
 }

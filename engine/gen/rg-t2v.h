@@ -70,7 +70,8 @@ RgTensor *rg_t2v_sample (RgModel *model, const RgT2VParams *params,
                          const RgGenCallbacks *callbacks, gpointer user_data,
                          GCancellable *cancellable, GError **error);
 
-/* Latent [1, C, T', H', W'] → frames [T, H, W, 3] u8 (RGB24, pixels from
+/* Latent [1, C, T', H', W'] on the DiT's normalised scale (undone here
+ * with tae.latent_mean/std) → frames [T, H, W, 3] u8 (RGB24, pixels from
  * the TAE's [-1, 1]), decoding in overlapping time tiles of the model's
  * trained clip length (rg-tiled-decode.h); callbacks may be NULL. */
 RgTensor *rg_t2v_decode (RgModel *model, const RgTensor *latent, const RgGenCallbacks *callbacks,

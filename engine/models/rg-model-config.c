@@ -66,7 +66,8 @@ nano_parts (RgModelConfig *c)
   c->text = (RgTextConfig){ .vocab = 259, .max_len = 128, .width = 128, .layers = 4,
                             .heads = 4, .ffn = 384 };
   c->tae = (RgTaeConfig){ .image_channels = 3, .latent_channels = 16, .levels = 4,
-                          .channels = { 32, 64, 128, 128 }, .temporal_down = 2, .groups = 8 };
+                          .channels = { 32, 64, 128, 128 }, .temporal_down = 2, .groups = 8,
+                          .latent_mean = 0.0f, .latent_std = 1.0f };
 }
 
 /* A Movie Gen transformer shape: head_dim 128 and FFN ≈ 8/3 · width as in
@@ -194,6 +195,9 @@ rg_model_config_validate (const RgModelConfig *c, GError **error)
   if (a->levels < 1 || a->levels > RG_TAE_MAX_LEVELS)
     return invalid (error, "tae.channels has %d levels, expected 1..%d", a->levels,
                     RG_TAE_MAX_LEVELS);
+  if (!(a->latent_std > 0.0f) || !isfinite (a->latent_std) || !isfinite (a->latent_mean))
+    return invalid (error, "tae.latent_std %g must be positive and tae.latent_mean %g finite",
+                    a->latent_std, a->latent_mean);
   if (a->temporal_down > a->levels - 1)
     return invalid (error, "tae.temporal_down %d exceeds the %d level transitions",
                     a->temporal_down, a->levels - 1);
@@ -266,8 +270,12 @@ read_section (JsonObject *root, const char *section, const IntField *fields, gui
       for (i = 0; i < n; i++)
         if (strcmp (key, fields[i].key) == 0)
           break;
-      /* tae.channels is a list, read by the caller */
-      if (i == n && !(strcmp (section, "tae") == 0 && strcmp (key, "channels") == 0))
+      /* tae.channels (a list) and the latent statistics (floats) are read
+       * by the caller */
+      if (i == n
+          && !(strcmp (section, "tae") == 0
+               && (strcmp (key, "channels") == 0 || strcmp (key, "latent_mean") == 0
+                   || strcmp (key, "latent_std") == 0)))
         return invalid (error, "unknown key \"%s.%s\"", section, key);
     }
   for (guint i = 0; i < n; i++)
@@ -355,6 +363,22 @@ rg_model_config_from_json (const char *json, RgModelConfig *out, GError **error)
         return invalid (error, "\"tae.channels\"[%u] is not a positive integer", i);
       out->tae.channels[i] = (int) json_node_get_int (v);
     }
+  /* optional: files written before the TAE was trained lack them */
+  out->tae.latent_mean = 0.0f;
+  out->tae.latent_std = 1.0f;
+  const char *stat_keys[2] = { "latent_mean", "latent_std" };
+  float *stats[2] = { &out->tae.latent_mean, &out->tae.latent_std };
+  for (int i = 0; i < 2; i++)
+    {
+      JsonNode *v = json_object_get_member (tae, stat_keys[i]);
+      if (v == NULL)
+        continue;
+      if (!JSON_NODE_HOLDS_VALUE (v)
+          || (json_node_get_value_type (v) != G_TYPE_DOUBLE
+              && json_node_get_value_type (v) != G_TYPE_INT64))
+        return invalid (error, "\"tae.%s\" is not a number", stat_keys[i]);
+      *stats[i] = (float) json_node_get_double (v);
+    }
   return rg_model_config_validate (out, error);
 }
 
@@ -390,6 +414,10 @@ rg_model_config_to_json (const RgModelConfig *c)
   for (int i = 0; i < c->tae.levels; i++)
     json_builder_add_int_value (b, c->tae.channels[i]);
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "latent_mean");
+  json_builder_add_double_value (b, c->tae.latent_mean);
+  json_builder_set_member_name (b, "latent_std");
+  json_builder_add_double_value (b, c->tae.latent_std);
   json_builder_end_object (b);
   write_section (b, "dit", dit_fields, G_N_ELEMENTS (dit_fields), &c->dit);
   json_builder_end_object (b);

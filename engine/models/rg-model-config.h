@@ -47,6 +47,11 @@ typedef struct {
   int channels[RG_TAE_MAX_LEVELS];
   int temporal_down;
   int groups;
+  /* The latents' overall mean and standard deviation on training data,
+   * measured after the TAE is trained (0 and 1 until then). The DiT works
+   * on (z − latent_mean) / latent_std, so its data has unit scale like the
+   * flow's Gaussian noise; decoding undoes it. */
+  float latent_mean, latent_std;
 } RgTaeConfig;
 
 /* Video DiT. The latent [C, T, H, W] is patchified 1×ph×pw into tokens;

@@ -18,7 +18,8 @@ tiny_config (RgModelConfig *c)
   c->text = (RgTextConfig){ .vocab = 259, .max_len = 24, .width = 32, .layers = 2, .heads = 2,
                             .ffn = 48 };
   c->tae = (RgTaeConfig){ .image_channels = 3, .latent_channels = 4, .levels = 3,
-                          .channels = { 8, 16, 16 }, .temporal_down = 1, .groups = 4 };
+                          .channels = { 8, 16, 16 }, .temporal_down = 1, .groups = 4,
+                          .latent_mean = 0.0f, .latent_std = 1.0f };
   c->dit = (RgDitConfig){ .in_channels = 4, .width = 32, .layers = 2, .heads = 2, .ffn = 64,
                           .context_width = 32, .patch_t = 1, .patch_h = 2, .patch_w = 2,
                           .pos_t = 8, .pos_h = 8, .pos_w = 8, .freq_dim = 16 };

@@ -11,35 +11,10 @@
  * Two arenas: `pass` holds what lives through the whole pass (tokens,
  * positions, conditioning), `layer` one block's temporaries and is reset
  * after every block, so memory does not grow with depth. */
-#include "models/rg-dit.h"
+#include "models/rg-dit-private.h"
 
 #include "core/rg-error.h"
 #include "models/rg-model-private.h"
-#include "nn/rg-nn.h"
-
-#define N_MOD 6
-
-typedef struct {
-  RgTensor        *mod_table; /* [6, D] */
-  RgRmsNorm        norm1, norm2, norm3;
-  RgAttentionLayer self_attn, cross_attn;
-  RgSwiGLU         ffn;
-} Block;
-
-struct _RgDit {
-  RgDitConfig cfg;
-  RgLinear    patch_embed;
-  RgTimeEmbed time_embed;
-  RgTensor   *task_embed; /* [n_tasks, D] or NULL */
-  RgLinear    t_mod;      /* D → 6D, shared by all blocks */
-  RgPosEmb3   pos;
-  Block      *blocks;
-  RgRmsNorm   final_norm;
-  RgLinear    final_mod;  /* D → 2D */
-  RgLinear    final_proj;
-  RgArena    *pass, *layer;
-  gsize       peak;
-};
 
 RgDit *
 rg_dit_new (const RgModelConfig *config, RgParams *p)
@@ -60,18 +35,19 @@ rg_dit_new (const RgModelConfig *config, RgParams *p)
   if (c->n_tasks > 0)
     dit->task_embed = rg_params_take2 (p, "dit", "task_embed", RG_INIT_NORMAL, 0.02f, c->n_tasks,
                                        c->width);
-  rg_linear_init (&dit->t_mod, p, "dit.t_mod", c->width, N_MOD * (int64_t) c->width, TRUE);
+  rg_linear_init (&dit->t_mod, p, "dit.t_mod", c->width, RG_DIT_N_MOD * (int64_t) c->width,
+                  TRUE);
   rg_pos_emb3_init (&dit->pos, p, "dit.pos", c->pos_t, c->pos_h, c->pos_w, c->width);
-  dit->blocks = g_new0 (Block, c->layers);
+  dit->blocks = g_new0 (RgDitBlock, c->layers);
   for (int i = 0; i < c->layers; i++)
     {
-      Block *b = &dit->blocks[i];
+      RgDitBlock *b = &dit->blocks[i];
       g_autofree char *pre = g_strdup_printf ("dit.blocks.%d", i);
       g_autofree char *n2 = g_strconcat (pre, ".norm2", NULL);
       g_autofree char *sa = g_strconcat (pre, ".self_attn", NULL);
       g_autofree char *ca = g_strconcat (pre, ".cross_attn", NULL);
       g_autofree char *ff = g_strconcat (pre, ".ffn", NULL);
-      b->mod_table = rg_params_take2 (p, pre, "mod_table", RG_INIT_NORMAL, 0.02f, N_MOD,
+      b->mod_table = rg_params_take2 (p, pre, "mod_table", RG_INIT_NORMAL, 0.02f, RG_DIT_N_MOD,
                                       c->width);
       rg_rmsnorm_init (&b->norm1, p, NULL, c->width, FALSE, eps);
       rg_attention_layer_init (&b->self_attn, p, sa, c->width, c->width, c->heads, TRUE, eps);
@@ -118,8 +94,8 @@ bad_input (GError **error, const char *fmt, ...)
   return FALSE;
 }
 
-static gboolean
-check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v, GError **error)
+gboolean
+rg_dit_check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v, GError **error)
 {
   const RgDitConfig *c = &dit->cfg;
   const RgTensor *x = in->x;
@@ -161,12 +137,12 @@ check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v, GError *
 }
 
 static void
-run_block (const Block *blk, RgArena *arena, RgTensor *x, const RgTensor *pos,
+run_block (const RgDitBlock *blk, RgArena *arena, RgTensor *x, const RgTensor *pos,
            const RgTensor *mod, const RgDitInput *in)
 {
-  RgTensor *m[N_MOD]; /* shift1, scale1, gate1, shift2, scale2, gate2 */
+  RgTensor *m[RG_DIT_N_MOD]; /* shift1, scale1, gate1, shift2, scale2, gate2 */
   rg_add_rows (x, pos, x);
-  rg_adaln_split (arena, mod, blk->mod_table, N_MOD, m);
+  rg_adaln_split (arena, mod, blk->mod_table, RG_DIT_N_MOD, m);
 
   g_autoptr (RgTensor) h1 = rg_rmsnorm_forward (&blk->norm1, arena, x);
   rg_modulate (h1, m[0], m[1], h1);
@@ -182,7 +158,7 @@ run_block (const Block *blk, RgArena *arena, RgTensor *x, const RgTensor *pos,
   rg_modulate (h3, m[3], m[4], h3);
   g_autoptr (RgTensor) f = rg_swiglu_forward (&blk->ffn, arena, h3);
   rg_gate_add (x, m[5], f);
-  for (int k = 0; k < N_MOD; k++)
+  for (int k = 0; k < RG_DIT_N_MOD; k++)
     rg_tensor_unref (m[k]);
 }
 
@@ -191,7 +167,7 @@ rg_dit_forward (RgDit *dit, const RgDitInput *in, RgTensor *v, GCancellable *can
                 GError **error)
 {
   const RgDitConfig *c = &dit->cfg;
-  if (!check_input (dit, in, v, error))
+  if (!rg_dit_check_input (dit, in, v, error))
     return FALSE;
   const RgTensor *x_in = in->x;
   int64_t b = x_in->shape[0], t = x_in->shape[2];

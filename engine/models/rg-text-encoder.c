@@ -1,28 +1,10 @@
 /* rg-text-encoder.c — byte-level bidirectional transformer encoder. */
-#include "models/rg-text-encoder.h"
+#include "models/rg-text-encoder-private.h"
 
 #include <string.h>
 
 #include "core/rg-error.h"
 #include "models/rg-model-private.h"
-#include "nn/rg-nn.h"
-
-typedef struct {
-  RgRmsNorm        attn_norm, ffn_norm;
-  RgAttentionLayer attn;
-  RgSwiGLU         ffn;
-} Block;
-
-struct _RgTextEncoder {
-  RgTextConfig cfg;
-  int          context_width;
-  RgTensor    *embed, *pos; /* [vocab, W], [max_len, W] */
-  Block       *blocks;
-  RgRmsNorm    norm;
-  RgLinear     proj;
-  RgLayerNorm  out_norm;
-  RgArena     *arena;
-};
 
 RgTextEncoder *
 rg_text_encoder_new (const RgModelConfig *config, RgParams *p)
@@ -33,10 +15,10 @@ rg_text_encoder_new (const RgModelConfig *config, RgParams *p)
   te->context_width = config->dit.context_width;
   te->embed = rg_params_take2 (p, "text", "embed", RG_INIT_NORMAL, 1.f, c->vocab, c->width);
   te->pos = rg_params_take2 (p, "text", "pos", RG_INIT_NORMAL, 0.02f, c->max_len, c->width);
-  te->blocks = g_new0 (Block, c->layers);
+  te->blocks = g_new0 (RgTextBlock, c->layers);
   for (int i = 0; i < c->layers; i++)
     {
-      Block *b = &te->blocks[i];
+      RgTextBlock *b = &te->blocks[i];
       g_autofree char *pre = g_strdup_printf ("text.blocks.%d", i);
       g_autofree char *an = g_strconcat (pre, ".attn_norm", NULL);
       g_autofree char *at = g_strconcat (pre, ".attn", NULL);
@@ -79,8 +61,8 @@ rg_text_tokenize (const RgTextConfig *config, const char *utf8, int32_t *ids)
 }
 
 gboolean
-rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *len,
-                         RgTensor *context, GCancellable *cancellable, GError **error)
+rg_text_encoder_check_input (const RgTextEncoder *te, const RgTensor *ids, const int32_t *len,
+                             const RgTensor *context, GError **error)
 {
   const RgTextConfig *c = &te->cfg;
   if (ids->dtype != RG_I32 || ids->ndim != 2 || ids->shape[1] != c->max_len
@@ -93,7 +75,7 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
                    c->max_len, c->max_len, te->context_width);
       return FALSE;
     }
-  int64_t b = ids->shape[0], l = c->max_len, w = c->width;
+  int64_t b = ids->shape[0], l = c->max_len;
   const int32_t *id = ids->data;
   for (int64_t i = 0; i < b * l; i++)
     if (id[i] < 0 || id[i] >= c->vocab)
@@ -111,6 +93,17 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
                      G_GINT64_FORMAT, len[i], i, l);
         return FALSE;
       }
+  return TRUE;
+}
+
+gboolean
+rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *len,
+                         RgTensor *context, GCancellable *cancellable, GError **error)
+{
+  const RgTextConfig *c = &te->cfg;
+  if (!rg_text_encoder_check_input (te, ids, len, context, error))
+    return FALSE;
+  int64_t b = ids->shape[0], l = c->max_len, w = c->width;
 
   RgArena *arena = te->arena;
   rg_arena_reset (arena);
@@ -126,7 +119,7 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
     {
       if (!rg_model_check_cancel (cancellable, "text encoder", error))
         return FALSE;
-      const Block *blk = &te->blocks[i];
+      const RgTextBlock *blk = &te->blocks[i];
       g_autoptr (RgTensor) h = rg_rmsnorm_forward (&blk->attn_norm, arena, x);
       g_autoptr (RgTensor) a = rg_attention_layer_forward (&blk->attn, arena, h, NULL, len);
       rg_add (x, a, x);

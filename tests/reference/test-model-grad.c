@@ -1,0 +1,467 @@
+/* test-model-grad.c — gradients of the text encoder → DiT training pass.
+ *
+ * A tiny model family (DiT width 64, 2 blocks of 2 heads, text width 32,
+ * 2 blocks) from a seed; random token ids for B = 2 prompts of different
+ * lengths below max_len (so padding, kv_len masking and the DiT's
+ * trimmed context are all exercised), a random latent on a 3×3×2 token
+ * grid (smaller than the positional tables), two flow times and a fixed
+ * random R. The loss is L = Σ v·R with v = DiT(x, t, text(ids)).
+ *
+ *  - forward: the training forwards give bit-identical outputs to the
+ *    inference forwards; a second step on the same tapes accumulates
+ *    twice the gradients (tapes are reusable, backwards add), and every
+ *    text.* and dit.* weight gets a nonzero gradient.
+ *  - finite differences: for a handful of weights of both models the
+ *    analytic gradient of the weight's largest-gradient element matches a
+ *    central difference of L through the inference forwards (f32, so the
+ *    tolerance is loose). Runs without torch.
+ *  - torch: model_grad.py recomputes L with the models_ref.py forwards in
+ *    float64 autograd; EVERY text.* and dit.* weight gradient must agree
+ *    with NMSE ≤ 1e-6. Two configs: the context as wide as the DiT (the
+ *    cross-attention's q/k/v weights are packed, as in nano-t2v) and a
+ *    narrower one (separate weights). Without torch the test skips
+ *    locally and fails under CI=true. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/rg-rng.h"
+#include "core/rg-safetensors.h"
+#include "models/rg-dit-train.h"
+#include "models/rg-model.h"
+#include "oracle-run.h"
+
+#define NMSE_LIMIT 1e-6
+#define BATCH 2
+
+static void
+tiny_config (RgModelConfig *c, int context_width)
+{
+  g_assert_true (rg_model_config_preset ("nano-t2v", c, NULL));
+  g_strlcpy (c->name, "tiny-grad", sizeof c->name);
+  c->video = (RgVideoConfig){ .frames = 8, .height = 16, .width = 16, .fps = 8 };
+  c->text.max_len = 16;
+  c->text.width = 32;
+  c->text.layers = 2;
+  c->text.heads = 2;
+  c->text.ffn = 64;
+  c->tae.latent_channels = 4;
+  c->tae.levels = 2;
+  c->tae.channels[0] = c->tae.channels[1] = 8;
+  c->tae.temporal_down = 1;
+  c->tae.groups = 4;
+  c->dit.in_channels = 4;
+  c->dit.width = 64;
+  c->dit.layers = 2;
+  c->dit.heads = 2;
+  c->dit.ffn = 128;
+  c->dit.context_width = context_width;
+  c->dit.pos_t = c->dit.pos_h = c->dit.pos_w = 4;
+  c->dit.freq_dim = 32;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_model_config_validate (c, &error));
+  g_assert_no_error (error);
+}
+
+static RgTensor *
+noise (uint64_t seed, float scale, int ndim, const int64_t *shape)
+{
+  RgTensor *t = rg_tensor_new (RG_F32, ndim, shape);
+  float *p = rg_tensor_f32 (t);
+  rg_rng_normal (seed, 0, 0, p, rg_tensor_numel (t));
+  for (int64_t i = 0; i < rg_tensor_numel (t); i++)
+    p[i] *= scale;
+  return t;
+}
+
+typedef struct {
+  RgModelConfig config;
+  RgModel      *model;
+  RgTensor     *ids, *lens; /* [B, L] i32, [B] i32 */
+  RgTensor     *x, *t, *r;  /* latent, flow time, the loss's weights */
+  RgTensor     *context, *v;
+} Fixture;
+
+static void
+fixture_init (Fixture *f, int context_width)
+{
+  g_autoptr (GError) error = NULL;
+  tiny_config (&f->config, context_width);
+  f->model = rg_model_init (&f->config, 7, &error);
+  g_assert_no_error (error);
+  int64_t l = f->config.text.max_len;
+  int64_t id_shape[2] = { BATCH, l }, len_shape[1] = { BATCH };
+  f->ids = rg_tensor_new (RG_I32, 2, id_shape);
+  f->lens = rg_tensor_new (RG_I32, 1, len_shape);
+  int32_t *ids = f->ids->data, *len = f->lens->data;
+  /* both shorter than max_len, and different: padding in the text
+   * encoder, per-row kv_len in the DiT and a trimmed context */
+  len[0] = 7;
+  len[1] = 12;
+  guint32 state = 12345;
+  for (int64_t b = 0; b < BATCH; b++)
+    for (int64_t i = 0; i < l; i++)
+      {
+        state = state * 1664525u + 1013904223u;
+        ids[b * l + i] = i < len[b] - 1 ? RG_TEXT_BYTE_OFFSET + (int32_t) (state >> 24)
+                         : i == len[b] - 1 ? RG_TEXT_EOS
+                                          : RG_TEXT_PAD;
+      }
+  int64_t xshape[5] = { BATCH, f->config.dit.in_channels, 3, 6, 4 };
+  f->x = noise (1, 1.f, 5, xshape);
+  f->r = noise (2, 1.f, 5, xshape);
+  f->t = rg_tensor_f32_new (1, (int64_t) BATCH);
+  rg_tensor_f32 (f->t)[0] = 0.3f;
+  rg_tensor_f32 (f->t)[1] = 0.8f;
+  f->context = rg_tensor_f32_new (3, (int64_t) BATCH, l, (int64_t) context_width);
+  f->v = rg_tensor_new (RG_F32, 5, xshape);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_clear_pointer (&f->model, rg_model_unref);
+  RgTensor **ts[] = { &f->ids, &f->lens, &f->x, &f->t, &f->r, &f->context, &f->v };
+  for (guint i = 0; i < G_N_ELEMENTS (ts); i++)
+    g_clear_pointer (ts[i], rg_tensor_unref);
+}
+
+static RgDitInput
+dit_input (const Fixture *f)
+{
+  return (RgDitInput){ .x = f->x, .t = f->t, .context = f->context,
+                       .context_len = f->lens->data };
+}
+
+static double
+dot_r (const Fixture *f)
+{
+  const float *v = rg_tensor_f32 (f->v), *r = rg_tensor_f32 (f->r);
+  double s = 0;
+  for (int64_t i = 0; i < rg_tensor_numel (f->v); i++)
+    s += (double) v[i] * r[i];
+  return s;
+}
+
+/* L through the inference forwards. */
+static double
+loss_inference (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_text_encoder_forward (rg_model_get_text_encoder (f->model), f->ids,
+                                          f->lens->data, f->context, NULL, &error));
+  RgDitInput in = dit_input (f);
+  g_assert_true (rg_dit_forward (rg_model_get_dit (f->model), &in, f->v, NULL, &error));
+  g_assert_no_error (error);
+  return dot_r (f);
+}
+
+/* One training step: forwards on the tapes, L, and both backwards
+ * (∂L/∂v = R) accumulating into g. */
+static double
+train_step (Fixture *f, RgTextEncoderTape *tt, RgDitTape *dt, RgGrads *g)
+{
+  g_autoptr (GError) error = NULL;
+  RgTextEncoder *te = rg_model_get_text_encoder (f->model);
+  RgDit *dit = rg_model_get_dit (f->model);
+  g_assert_true (rg_text_encoder_forward_train (te, tt, f->ids, f->lens->data, f->context,
+                                                &error));
+  RgDitInput in = dit_input (f);
+  g_assert_true (rg_dit_forward_train (dit, dt, &in, f->v, &error));
+  g_assert_no_error (error);
+  double loss = dot_r (f);
+  g_autoptr (RgTensor) dcontext = rg_tensor_zeros (RG_F32, 3, f->context->shape);
+  rg_dit_backward (dit, dt, g, f->r, dcontext);
+  rg_text_encoder_backward (te, tt, g, dcontext);
+  return loss;
+}
+
+static gboolean
+trained (const char *name)
+{
+  return g_str_has_prefix (name, "text.") || g_str_has_prefix (name, "dit.");
+}
+
+static void
+test_forward (void)
+{
+  Fixture f = { 0 };
+  fixture_init (&f, 64);
+  double l_ref = loss_inference (&f);
+  g_autoptr (RgTensor) ctx_ref = rg_tensor_clone (f.context);
+  g_autoptr (RgTensor) v_ref = rg_tensor_clone (f.v);
+
+  g_autoptr (RgGrads) g = rg_grads_new (rg_model_get_params (f.model));
+  g_autoptr (RgTextEncoderTape) tt = rg_text_encoder_tape_new (rg_model_get_text_encoder (f.model));
+  g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f.model));
+  double l1 = train_step (&f, tt, dt, g);
+  g_assert_cmpmem (f.context->data, rg_tensor_nbytes (f.context), ctx_ref->data,
+                   rg_tensor_nbytes (ctx_ref));
+  g_assert_cmpmem (f.v->data, rg_tensor_nbytes (f.v), v_ref->data, rg_tensor_nbytes (v_ref));
+  g_assert_cmpfloat (l1, ==, l_ref);
+
+  /* keep the first step's gradients; a second step on the same tapes adds
+   * the same values again */
+  RgModel *m = f.model;
+  guint n = rg_model_get_n_weights (m);
+  GPtrArray *first = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_tensor_unref);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RgTensor) gi = rg_grads_of (g, rg_model_get_weight (m, i));
+      g_ptr_array_add (first, rg_tensor_clone (gi));
+    }
+  double l2 = train_step (&f, tt, dt, g);
+  g_assert_cmpfloat (l2, ==, l1);
+  int nonzero = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RgTensor) gi = rg_grads_of (g, rg_model_get_weight (m, i));
+      const float *a = rg_tensor_f32 (g_ptr_array_index (first, i)), *b = rg_tensor_f32 (gi);
+      const char *name = rg_model_get_weight_name (m, i);
+      float scale = 0.f;
+      for (int64_t j = 0; j < rg_tensor_numel (gi); j++)
+        scale = MAX (scale, fabsf (a[j]));
+      /* not bit-exact: a gradient summed from several terms in one step
+       * (embedding rows, the batch, blocks) is then added term by term */
+      for (int64_t j = 0; j < rg_tensor_numel (gi); j++)
+        if (fabsf (b[j] - 2.f * a[j]) > 1e-5f * scale)
+          g_error ("%s[%" G_GINT64_FORMAT "]: second step gives %.9g, expected 2 × %.9g", name,
+                   j, b[j], a[j]);
+      gboolean any = scale > 0.f;
+      /* every weight of the two models takes part in the loss */
+      if (trained (name))
+        {
+          if (!any)
+            g_error ("%s has an all-zero gradient", name);
+          nonzero++;
+        }
+      else
+        g_assert_false (any);
+    }
+  g_assert_cmpint (nonzero, >, 40);
+  g_ptr_array_unref (first);
+  fixture_clear (&f);
+}
+
+static RgTensor *
+weight_by_name (RgModel *m, const char *name)
+{
+  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
+      return rg_model_get_weight (m, i);
+  g_error ("no weight %s", name);
+  return NULL;
+}
+
+static void
+test_finite_differences (void)
+{
+  /* one weight per kind of layer and path: embeddings and positions,
+   * packed and separate projections, QK-norm, the norms' affine weights,
+   * the adaLN table and shared projection, the time MLP, the heads */
+  static const char *const names[] = {
+    "text.embed", "text.pos", "text.blocks.0.attn.q.weight", "text.blocks.0.attn.v.weight",
+    "text.blocks.1.attn_norm.weight", "text.blocks.1.ffn.gate.weight", "text.proj.weight",
+    "text.out_norm.bias", "dit.patch_embed.weight", "dit.time_embed.fc1.weight",
+    "dit.time_embed.fc2.bias", "dit.t_mod.weight", "dit.pos.h", "dit.pos.w",
+    "dit.blocks.0.mod_table", "dit.blocks.0.self_attn.k.weight",
+    "dit.blocks.0.self_attn.q_norm.weight", "dit.blocks.1.cross_attn.k.weight",
+    "dit.blocks.1.cross_attn.k_norm.weight", "dit.blocks.1.norm2.weight",
+    "dit.blocks.1.ffn.up.weight", "dit.blocks.1.ffn.down.weight", "dit.final_mod.weight",
+    "dit.final_proj.bias",
+  };
+  Fixture f = { 0 };
+  fixture_init (&f, 48);
+  g_autoptr (RgGrads) g = rg_grads_new (rg_model_get_params (f.model));
+  g_autoptr (RgTextEncoderTape) tt = rg_text_encoder_tape_new (rg_model_get_text_encoder (f.model));
+  g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f.model));
+  train_step (&f, tt, dt, g);
+
+  double worst = 0;
+  const char *worst_name = NULL;
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      RgTensor *w = weight_by_name (f.model, names[k]);
+      g_autoptr (RgTensor) gw = rg_grads_of (g, w);
+      const float *ga = rg_tensor_f32 (gw);
+      int64_t at = 0;
+      for (int64_t j = 1; j < rg_tensor_numel (gw); j++)
+        if (fabsf (ga[j]) > fabsf (ga[at]))
+          at = j;
+      float *p = rg_tensor_f32 (w) + at;
+      float saved = *p;
+      /* a step relative to the weight's size; the difference actually
+       * taken (after rounding to f32) is the denominator */
+      float eps = 3e-3f * MAX (1.f, fabsf (saved));
+      float up = saved + eps, down = saved - eps;
+      *p = up;
+      double lu = loss_inference (&f);
+      *p = down;
+      double ld = loss_inference (&f);
+      *p = saved;
+      double fd = (lu - ld) / ((double) up - (double) down);
+      double an = ga[at];
+      double err = fabs (fd - an) / (fabs (an) + 1e-2);
+      g_test_message ("%-40s [%5" G_GINT64_FORMAT "] analytic %+.6e  central %+.6e  rel %.2e",
+                      names[k], at, an, fd, err);
+      if (err > worst)
+        {
+          worst = err;
+          worst_name = names[k];
+        }
+      if (err > 1e-2)
+        g_error ("%s[%" G_GINT64_FORMAT "]: analytic %g, central difference %g", names[k], at,
+                 an, fd);
+    }
+  g_printerr ("finite differences: worst relative error %.2e (%s)\n", worst, worst_name);
+  fixture_clear (&f);
+}
+
+static double
+nmse (const RgTensor *got, const RgTensor *want)
+{
+  g_assert_true (rg_tensor_same_shape (got, want));
+  const float *a = rg_tensor_f32 (got), *b = rg_tensor_f32 (want);
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < rg_tensor_numel (got); i++)
+    {
+      if (!isfinite (a[i]))
+        return INFINITY; /* NaN fails */
+      num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
+      den += (double) b[i] * b[i];
+    }
+  return den > 0 ? num / den : num;
+}
+
+typedef struct {
+  const char *tag;
+  int         context_width;
+} TorchCase;
+
+static const TorchCase torch_cases[] = {
+  { "packed", 64 }, /* context as wide as the DiT: cross-attn q/k/v packed */
+  { "narrow", 48 },
+};
+
+static void
+write_case (const char *dir, const TorchCase *tc, Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_file = g_strdup_printf ("%s-model.safetensors", tc->tag);
+  g_autofree char *io_file = g_strdup_printf ("%s-io.safetensors", tc->tag);
+  g_autofree char *model_path = g_build_filename (dir, model_file, NULL);
+  g_autofree char *io_path = g_build_filename (dir, io_file, NULL);
+  fixture_init (f, tc->context_width);
+  g_assert_true (rg_model_save (f->model, model_path, RG_F32, &error));
+  g_assert_no_error (error);
+  g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
+  struct {
+    const char *name;
+    RgTensor   *t;
+  } io[] = {
+    { "ids", f->ids }, { "len", f->lens }, { "x", f->x }, { "t", f->t }, { "r", f->r },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (io); i++)
+    g_assert_true (rg_safetensors_writer_add (w, io[i].name, io[i].t, io[i].t->dtype, NULL));
+  g_assert_true (rg_safetensors_writer_save (w, io_path, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_torch (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("rg-model-grad-XXXXXX", &error);
+  g_assert_no_error (error);
+  Fixture fx[G_N_ELEMENTS (torch_cases)] = { 0 };
+  GString *manifest = g_string_new ("{\"cases\": [");
+  for (guint c = 0; c < G_N_ELEMENTS (torch_cases); c++)
+    {
+      write_case (dir, &torch_cases[c], &fx[c]);
+      g_string_append_printf (manifest,
+                              "%s{\"mode\": \"t2v\", \"model\": \"%s-model.safetensors\", "
+                              "\"io\": \"%s-io.safetensors\", \"out\": \"%s-grad.safetensors\"}",
+                              c > 0 ? ", " : "", torch_cases[c].tag, torch_cases[c].tag,
+                              torch_cases[c].tag);
+    }
+  g_string_append (manifest, "]}\n");
+  g_autofree char *manifest_path = g_build_filename (dir, "manifest.json", NULL);
+  g_assert_true (g_file_set_contents (manifest_path, manifest->str, -1, &error));
+  g_string_free (manifest, TRUE);
+
+  gboolean ran = rg_oracle_run ("model_grad.py", dir);
+  for (guint c = 0; ran && c < G_N_ELEMENTS (torch_cases); c++)
+    {
+      Fixture *f = &fx[c];
+      g_autoptr (RgGrads) g = rg_grads_new (rg_model_get_params (f->model));
+      g_autoptr (RgTextEncoderTape) tt
+        = rg_text_encoder_tape_new (rg_model_get_text_encoder (f->model));
+      g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f->model));
+      double loss = train_step (f, tt, dt, g);
+
+      g_autofree char *out_file = g_strdup_printf ("%s-grad.safetensors", torch_cases[c].tag);
+      g_autofree char *out_path = g_build_filename (dir, out_file, NULL);
+      g_autoptr (RgSafetensors) ref = rg_safetensors_open (out_path, &error);
+      g_assert_no_error (error);
+      g_autoptr (RgTensor) ref_loss = rg_safetensors_get_f32 (ref, "loss", &error);
+      g_assert_no_error (error);
+      double want_loss = rg_tensor_f32 (ref_loss)[0];
+      g_test_message ("%s: loss %.9g, reference %.9g", torch_cases[c].tag, loss, want_loss);
+      g_assert_cmpfloat (fabs (loss - want_loss), <=, 1e-4 * MAX (1.0, fabs (want_loss)));
+
+      double worst[2] = { 0, 0 };
+      const char *worst_name[2] = { NULL, NULL };
+      int compared = 0;
+      RgModel *m = f->model;
+      for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+        {
+          const char *name = rg_model_get_weight_name (m, i);
+          if (!trained (name))
+            continue;
+          g_autoptr (RgTensor) got = rg_grads_of (g, rg_model_get_weight (m, i));
+          g_autoptr (RgTensor) want = rg_safetensors_get_f32 (ref, name, &error);
+          g_assert_no_error (error);
+          double e = nmse (got, want);
+          int part = g_str_has_prefix (name, "dit.");
+          g_test_message ("%s %-40s NMSE %.3e", torch_cases[c].tag, name, e);
+          if (!(e <= worst[part]))
+            {
+              worst[part] = e;
+              worst_name[part] = name;
+            }
+          if (!(e <= NMSE_LIMIT))
+            g_error ("%s: gradient of %s has NMSE %.3e > %.0e", torch_cases[c].tag, name, e,
+                     NMSE_LIMIT);
+          compared++;
+        }
+      g_printerr ("model-grad %s: %d gradients; worst NMSE text %.3e (%s), dit %.3e (%s)\n",
+                  torch_cases[c].tag, compared, worst[0], worst_name[0], worst[1],
+                  worst_name[1]);
+      g_assert_cmpint (compared, >, 40);
+      g_unlink (out_path);
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (torch_cases); c++)
+    {
+      const char *files[] = { "model", "io" };
+      for (guint k = 0; k < G_N_ELEMENTS (files); k++)
+        {
+          g_autofree char *file = g_strdup_printf ("%s-%s.safetensors", torch_cases[c].tag,
+                                                   files[k]);
+          g_autofree char *path = g_build_filename (dir, file, NULL);
+          g_unlink (path);
+        }
+      fixture_clear (&fx[c]);
+    }
+  g_unlink (manifest_path);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/reference/model-grad/forward", test_forward);
+  g_test_add_func ("/reference/model-grad/finite-differences", test_finite_differences);
+  g_test_add_func ("/reference/model-grad/torch", test_torch);
+  return g_test_run ();
+}

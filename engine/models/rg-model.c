@@ -1,6 +1,7 @@
 /* rg-model.c — the model family: build from a config, init, load, save. */
 #include "models/rg-model.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "core/rg-error.h"
@@ -218,4 +219,52 @@ RgParams *
 rg_model_get_params (RgModel *m)
 {
   return m->params;
+}
+
+gboolean
+rg_model_load_part (RgModel *m, const char *path, const char *prefix, GError **error)
+{
+  g_autoptr (RgModel) src = rg_model_load (path, error);
+  if (src == NULL)
+    return FALSE;
+  /* check everything first: a partial copy would leave a mixed model */
+  guint n = rg_params_get_n (m->params), copied = 0;
+  g_autoptr (GPtrArray) from = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = rg_params_get_name (m->params, i);
+      if (!g_str_has_prefix (name, prefix))
+        continue;
+      RgTensor *dst = rg_params_get_tensor (m->params, i), *found = NULL;
+      for (guint j = 0; j < rg_params_get_n (src->params) && found == NULL; j++)
+        if (strcmp (rg_params_get_name (src->params, j), name) == 0)
+          found = rg_params_get_tensor (src->params, j);
+      if (found == NULL || !rg_tensor_same_shape (found, dst))
+        {
+          g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                       "%s: %s %s", path, name,
+                       found == NULL ? "is missing" : "has another shape than this model's");
+          return FALSE;
+        }
+      g_ptr_array_add (from, found);
+    }
+  for (guint i = 0; i < n; i++)
+    if (g_str_has_prefix (rg_params_get_name (m->params, i), prefix))
+      rg_tensor_copy (rg_params_get_tensor (m->params, i), g_ptr_array_index (from, copied++));
+  if (copied == 0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "no weight of this model starts with \"%s\"", prefix);
+      return FALSE;
+    }
+  if (g_str_has_prefix ("tae.", prefix))
+    rg_model_set_latent_stats (m, src->config.tae.latent_mean, src->config.tae.latent_std);
+  return TRUE;
+}
+
+void
+rg_model_set_latent_stats (RgModel *m, float mean, float std)
+{
+  m->config.tae.latent_mean = mean;
+  m->config.tae.latent_std = std;
 }

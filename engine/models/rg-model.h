@@ -27,6 +27,16 @@ RgModel *rg_model_load (const char *path, GError **error);
 /* As rg_model_load, but every weight is a private f32 copy that may be
  * written (training resumes from a checkpoint; the mapping is read-only). */
 RgModel *rg_model_load_writable (const char *path, GError **error);
+/* Copy every weight whose name starts with `prefix` (e.g. "tae.") from the
+ * model file at path into this model (whose weights must be writable):
+ * training a DiT on a TAE trained before it. The file must hold each of
+ * them with the same shape; nothing is changed when any is missing or
+ * mis-shaped. The file's tae.latent_mean/std come along with "tae.". */
+gboolean rg_model_load_part (RgModel *model, const char *path, const char *prefix,
+                             GError **error);
+/* Set tae.latent_mean/std (measured on encoded training clips). */
+void     rg_model_set_latent_stats (RgModel *model, float mean, float std);
+
 /* Store every weight in `dtype` (F32, BF16 or F16) with the config in the
  * metadata; atomic (temporary file + rename). */
 gboolean rg_model_save (RgModel *model, const char *path, RgDType dtype, GError **error);

@@ -1,4 +1,5 @@
-/* cmd-model.c — `reelgen model init|info`: make and inspect checkpoints. */
+/* cmd-model.c — `reelgen model init|info|convert`: make, inspect and
+ * re-store checkpoints. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,22 @@ resolve_config (const char *arg, RgModelConfig *config, GError **error)
   return TRUE;
 }
 
+/* --dtype: f32 (the default when arg is NULL), bf16 or f16. */
+static gboolean
+parse_dtype (const char *command, const char *arg, RgDType *dtype)
+{
+  if (arg == NULL)
+    return TRUE;
+  g_autofree char *up = g_ascii_strup (arg, -1);
+  if (!rg_dtype_from_name (up, dtype) || (*dtype != RG_F32 && *dtype != RG_BF16
+                                          && *dtype != RG_F16))
+    {
+      g_printerr ("reelgen %s: --dtype must be f32, bf16 or f16, not '%s'\n", command, arg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 model_init (int argc, char **argv)
 {
@@ -60,17 +77,8 @@ model_init (int argc, char **argv)
       return 2;
     }
   RgDType dtype = RG_F32;
-  if (dtype_arg != NULL)
-    {
-      g_autofree char *up = g_ascii_strup (dtype_arg, -1);
-      if (!rg_dtype_from_name (up, &dtype) || (dtype != RG_F32 && dtype != RG_BF16
-                                               && dtype != RG_F16))
-        {
-          g_printerr ("reelgen model init: --dtype must be f32, bf16 or f16, not '%s'\n",
-                      dtype_arg);
-          return 2;
-        }
-    }
+  if (!parse_dtype ("model init", dtype_arg, &dtype))
+    return 2;
   GError *error = NULL;
   RgModelConfig config;
   if (!resolve_config (config_arg, &config, &error))
@@ -253,6 +261,51 @@ model_info (int argc, char **argv)
   return 0;
 }
 
+/* Re-store a model (or one part of it) in another dtype: how the shipped
+ * bf16 checkpoints are made from a training run's f32 model.safetensors. */
+static int
+model_convert (int argc, char **argv)
+{
+  g_autofree char *output = NULL, *dtype_arg = NULL, *part = NULL;
+  GOptionEntry entries[] = {
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_arg, "Stored dtype: f32 (default), bf16, f16",
+      "TYPE" },
+    { "part", 0, 0, G_OPTION_ARG_STRING, &part,
+      "Keep only one part: text, tae or dit (a part file)", "PART" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "File to write", "FILE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL — store a model in another dtype");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rg_cli_parse (ctx, &argc, &argv, "model convert"))
+    return 2;
+  RgDType dtype = RG_F32;
+  if (argc != 2 || output == NULL)
+    {
+      g_printerr ("reelgen model convert: give one MODEL and -o FILE\n");
+      return 2;
+    }
+  if (!parse_dtype ("model convert", dtype_arg, &dtype))
+    return 2;
+  g_autofree char *prefix = NULL;
+  for (guint i = 0; part != NULL && i < G_N_ELEMENTS (parts); i++)
+    if (strcmp (part, parts[i]) == 0)
+      prefix = g_strconcat (part, ".", NULL);
+  if (part != NULL && prefix == NULL)
+    {
+      g_printerr ("reelgen model convert: --part must be text, tae or dit, not '%s'\n", part);
+      return 2;
+    }
+  GError *error = NULL;
+  g_autoptr (RgModel) model = rg_model_load (argv[1], &error);
+  if (model == NULL || !rg_model_save_part (model, output, prefix, dtype, &error))
+    return rg_cli_fail ("model convert", error);
+  printf ("wrote %s: %s%s%s, %" G_GINT64_FORMAT " parameters (%s)\n", output,
+          rg_model_get_config (model)->name, part ? ", part " : "", part ? part : "",
+          rg_model_count_params (model, part), rg_dtype_name (dtype));
+  return 0;
+}
+
 int
 rg_cmd_model_main (int argc, char **argv)
 {
@@ -260,6 +313,8 @@ rg_cmd_model_main (int argc, char **argv)
     return model_init (argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "info") == 0)
     return model_info (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "convert") == 0)
+    return model_convert (argc - 1, argv + 1);
   g_printerr ("usage: reelgen model init --config NAME [--seed N] [--dtype f32|bf16|f16] -o FILE\n"
               "       reelgen model info FILE [--json]\n");
   return 2;

@@ -111,6 +111,14 @@ load (const char *path, gboolean writable, GError **error)
                    RG_MODEL_CONFIG_KEY);
       return NULL;
     }
+  const char *part = rg_safetensors_get_metadata (st, "reelgen.part");
+  if (part != NULL)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "%s holds only the \"%s\" weights of a model (a part file), not a whole "
+                   "model", path, part);
+      return NULL;
+    }
   RgModelConfig config;
   g_autoptr (GError) local = NULL;
   if (!rg_model_config_from_json (json, &config, &local))
@@ -136,6 +144,13 @@ rg_model_load_writable (const char *path, GError **error)
 gboolean
 rg_model_save (RgModel *m, const char *path, RgDType dtype, GError **error)
 {
+  return rg_model_save_part (m, path, NULL, dtype, error);
+}
+
+gboolean
+rg_model_save_part (RgModel *m, const char *path, const char *prefix, RgDType dtype,
+                    GError **error)
+{
   if (dtype != RG_F32 && dtype != RG_BF16 && dtype != RG_F16)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
@@ -146,7 +161,9 @@ rg_model_save (RgModel *m, const char *path, RgDType dtype, GError **error)
   g_autofree char *json = rg_model_config_to_json (&m->config);
   const char *metadata[] = { RG_MODEL_CONFIG_KEY, json, "format", "pt",
                              "reelgen.version", RG_VERSION, NULL };
-  return rg_params_save (m->params, path, dtype, metadata, error);
+  const char *part[] = { RG_MODEL_CONFIG_KEY, json, "format", "pt", "reelgen.version",
+                         RG_VERSION, "reelgen.part", prefix, NULL };
+  return rg_params_save (m->params, path, prefix, dtype, prefix ? part : metadata, error);
 }
 
 RgModel *
@@ -224,41 +241,58 @@ rg_model_get_params (RgModel *m)
 gboolean
 rg_model_load_part (RgModel *m, const char *path, const char *prefix, GError **error)
 {
-  g_autoptr (RgModel) src = rg_model_load (path, error);
-  if (src == NULL)
+  g_autoptr (RgSafetensors) st = rg_safetensors_open (path, error);
+  if (st == NULL)
     return FALSE;
-  /* check everything first: a partial copy would leave a mixed model */
-  guint n = rg_params_get_n (m->params), copied = 0;
-  g_autoptr (GPtrArray) from = g_ptr_array_new ();
+  RgModelConfig config;
+  const char *json = rg_safetensors_get_metadata (st, RG_MODEL_CONFIG_KEY);
+  g_autoptr (GError) local = NULL;
+  if (json == NULL || !rg_model_config_from_json (json, &config, &local))
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_CORRUPT, "%s: %s", path,
+                   json == NULL ? "no model config in __metadata__ (not a Reelgen model file)"
+                                : local->message);
+      return FALSE;
+    }
+  /* read and check everything first: a partial copy would leave a mixed model */
+  guint n = rg_params_get_n (m->params);
+  g_autoptr (GPtrArray) from = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_tensor_unref);
   for (guint i = 0; i < n; i++)
     {
       const char *name = rg_params_get_name (m->params, i);
       if (!g_str_has_prefix (name, prefix))
         continue;
-      RgTensor *dst = rg_params_get_tensor (m->params, i), *found = NULL;
-      for (guint j = 0; j < rg_params_get_n (src->params) && found == NULL; j++)
-        if (strcmp (rg_params_get_name (src->params, j), name) == 0)
-          found = rg_params_get_tensor (src->params, j);
-      if (found == NULL || !rg_tensor_same_shape (found, dst))
+      RgTensor *dst = rg_params_get_tensor (m->params, i);
+      if (!rg_safetensors_contains (st, name))
         {
-          g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                       "%s: %s %s", path, name,
-                       found == NULL ? "is missing" : "has another shape than this model's");
+          g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT, "%s: %s is missing", path,
+                       name);
           return FALSE;
         }
-      g_ptr_array_add (from, found);
+      RgTensor *t = rg_safetensors_get_f32 (st, name, error);
+      if (t == NULL)
+        return FALSE;
+      g_ptr_array_add (from, t);
+      if (!rg_tensor_same_shape (t, dst))
+        {
+          g_autofree char *a = rg_tensor_shape_string (t);
+          g_autofree char *b = rg_tensor_shape_string (dst);
+          g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                       "%s: %s is %s, this model's is %s", path, name, a, b);
+          return FALSE;
+        }
     }
-  for (guint i = 0; i < n; i++)
-    if (g_str_has_prefix (rg_params_get_name (m->params, i), prefix))
-      rg_tensor_copy (rg_params_get_tensor (m->params, i), g_ptr_array_index (from, copied++));
-  if (copied == 0)
+  if (from->len == 0)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
                    "no weight of this model starts with \"%s\"", prefix);
       return FALSE;
     }
+  for (guint i = 0, k = 0; i < n; i++)
+    if (g_str_has_prefix (rg_params_get_name (m->params, i), prefix))
+      rg_tensor_copy (rg_params_get_tensor (m->params, i), g_ptr_array_index (from, k++));
   if (g_str_has_prefix ("tae.", prefix))
-    rg_model_set_latent_stats (m, src->config.tae.latent_mean, src->config.tae.latent_std);
+    rg_model_set_latent_stats (m, config.tae.latent_mean, config.tae.latent_std);
   return TRUE;
 }
 

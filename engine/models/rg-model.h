@@ -28,7 +28,8 @@ RgModel *rg_model_load (const char *path, GError **error);
  * written (training resumes from a checkpoint; the mapping is read-only). */
 RgModel *rg_model_load_writable (const char *path, GError **error);
 /* Copy every weight whose name starts with `prefix` (e.g. "tae.") from the
- * model file at path into this model (whose weights must be writable):
+ * model file at path — a whole family or a part file written by
+ * rg_model_save_part — into this model (whose weights must be writable):
  * training a DiT on a TAE trained before it. The file must hold each of
  * them with the same shape; nothing is changed when any is missing or
  * mis-shaped. The file's tae.latent_mean/std come along with "tae.". */
@@ -44,6 +45,13 @@ gboolean rg_model_save (RgModel *model, const char *path, RgDType dtype, GError 
 RgModel *rg_model_ref (RgModel *model);
 void     rg_model_unref (RgModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgModel, rg_model_unref)
+
+/* Store only the weights whose names start with prefix (a part file, e.g.
+ * "tae." for a shipped autoencoder), with the whole config in the
+ * metadata and "reelgen.part" naming the prefix. rg_model_load refuses a
+ * part file (it lacks the other weights); rg_model_load_part reads it. */
+gboolean rg_model_save_part (RgModel *model, const char *path, const char *prefix,
+                             RgDType dtype, GError **error);
 
 const RgModelConfig *rg_model_get_config (RgModel *model);
 /* Borrowed; valid while the model lives. */

@@ -306,13 +306,15 @@ rg_params_count (RgParams *p, const char *prefix)
 }
 
 gboolean
-rg_params_save (RgParams *p, const char *path, RgDType dtype, const char *const *metadata,
-                GError **error)
+rg_params_save (RgParams *p, const char *path, const char *prefix, RgDType dtype,
+                const char *const *metadata, GError **error)
 {
   g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
   for (guint i = 0; i < p->params->len; i++)
     {
       const Param *q = &g_array_index (p->params, Param, i);
+      if (prefix != NULL && !g_str_has_prefix (q->name, prefix))
+        continue;
       if (!rg_safetensors_writer_add (w, q->name, q->tensor, dtype, error))
         return FALSE;
     }

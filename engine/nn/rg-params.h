@@ -66,9 +66,10 @@ RgTensor   *rg_params_get_tensor (RgParams *p, guint i);
 /* Elements of every weight whose name starts with prefix (NULL: all). */
 int64_t     rg_params_count (RgParams *p, const char *prefix);
 
-/* Write every weight in `dtype` with the given metadata (key, value pairs,
- * NULL-terminated), atomically. */
-gboolean rg_params_save (RgParams *p, const char *path, RgDType dtype,
+/* Write every weight whose name starts with `prefix` (NULL: all) in
+ * `dtype` with the given metadata (key, value pairs, NULL-terminated),
+ * atomically. */
+gboolean rg_params_save (RgParams *p, const char *path, const char *prefix, RgDType dtype,
                          const char *const *metadata, GError **error);
 
 G_END_DECLS

@@ -264,7 +264,7 @@ test_packed_weights (void)
   g_autofree char *dir = g_dir_make_tmp ("test-nn-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "ffn.safetensors", NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (rg_params_save (p, path, RG_F32, NULL, &error));
+  g_assert_true (rg_params_save (p, path, NULL, RG_F32, NULL, &error));
   g_assert_no_error (error);
   {
     g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);

@@ -14,7 +14,8 @@
  *  - finite differences: for a handful of weights of both models the
  *    analytic gradient of the weight's largest-gradient element matches a
  *    central difference of L through the inference forwards (f32, so the
- *    tolerance is loose). Runs without torch.
+ *    tolerance is loose). Runs without torch. Also for the edit model's
+ *    task embedding and extra input channels.
  *  - torch: model_grad.py recomputes L with the models_ref.py forwards in
  *    float64 autograd; EVERY text.* and dit.* weight gradient must agree
  *    with NMSE ≤ 1e-6. Two configs: the context as wide as the DiT (the
@@ -35,7 +36,7 @@
 #define BATCH 2
 
 static void
-tiny_config (RgModelConfig *c, int context_width)
+tiny_config (RgModelConfig *c, int context_width, int n_tasks, int extra_in_channels)
 {
   g_assert_true (rg_model_config_preset ("nano-t2v", c, NULL));
   g_strlcpy (c->name, "tiny-grad", sizeof c->name);
@@ -56,6 +57,8 @@ tiny_config (RgModelConfig *c, int context_width)
   c->dit.heads = 2;
   c->dit.ffn = 128;
   c->dit.context_width = context_width;
+  c->dit.n_tasks = n_tasks;
+  c->dit.extra_in_channels = extra_in_channels;
   c->dit.pos_t = c->dit.pos_h = c->dit.pos_w = 4;
   c->dit.freq_dim = 32;
   g_autoptr (GError) error = NULL;
@@ -80,13 +83,16 @@ typedef struct {
   RgTensor     *ids, *lens; /* [B, L] i32, [B] i32 */
   RgTensor     *x, *t, *r;  /* latent, flow time, the loss's weights */
   RgTensor     *context, *v;
+  int32_t       task[BATCH];
 } Fixture;
 
+/* n_tasks, extra_in_channels: the edit model's task embedding and
+ * source-latent channels (0: the t2v model). */
 static void
-fixture_init (Fixture *f, int context_width)
+fixture_init (Fixture *f, int context_width, int n_tasks, int extra_in_channels)
 {
   g_autoptr (GError) error = NULL;
-  tiny_config (&f->config, context_width);
+  tiny_config (&f->config, context_width, n_tasks, extra_in_channels);
   f->model = rg_model_init (&f->config, 7, &error);
   g_assert_no_error (error);
   int64_t l = f->config.text.max_len;
@@ -107,14 +113,17 @@ fixture_init (Fixture *f, int context_width)
                          : i == len[b] - 1 ? RG_TEXT_EOS
                                           : RG_TEXT_PAD;
       }
-  int64_t xshape[5] = { BATCH, f->config.dit.in_channels, 3, 6, 4 };
+  int64_t xshape[5] = { BATCH, f->config.dit.in_channels + extra_in_channels, 3, 6, 4 };
+  int64_t vshape[5] = { BATCH, f->config.dit.in_channels, 3, 6, 4 };
   f->x = noise (1, 1.f, 5, xshape);
-  f->r = noise (2, 1.f, 5, xshape);
+  f->r = noise (2, 1.f, 5, vshape);
+  for (int b = 0; b < BATCH; b++)
+    f->task[b] = n_tasks > 0 ? (2 * b + 1) % n_tasks : 0;
   f->t = rg_tensor_f32_new (1, (int64_t) BATCH);
   rg_tensor_f32 (f->t)[0] = 0.3f;
   rg_tensor_f32 (f->t)[1] = 0.8f;
   f->context = rg_tensor_f32_new (3, (int64_t) BATCH, l, (int64_t) context_width);
-  f->v = rg_tensor_new (RG_F32, 5, xshape);
+  f->v = rg_tensor_new (RG_F32, 5, vshape);
 }
 
 static void
@@ -130,7 +139,8 @@ static RgDitInput
 dit_input (const Fixture *f)
 {
   return (RgDitInput){ .x = f->x, .t = f->t, .context = f->context,
-                       .context_len = f->lens->data };
+                       .context_len = f->lens->data,
+                       .task = f->config.dit.n_tasks > 0 ? f->task : NULL };
 }
 
 static double
@@ -176,6 +186,20 @@ train_step (Fixture *f, RgTextEncoderTape *tt, RgDitTape *dt, RgGrads *g)
   return loss;
 }
 
+/* The gradients of one training step on fresh tapes; *loss gets L. */
+static RgGrads *
+step_gradients (Fixture *f, double *loss)
+{
+  RgGrads *g = rg_grads_new (rg_model_get_params (f->model));
+  RgTextEncoder *te = rg_model_get_text_encoder (f->model);
+  g_autoptr (RgTextEncoderTape) tt = rg_text_encoder_tape_new (te);
+  g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f->model));
+  double l = train_step (f, tt, dt, g);
+  if (loss != NULL)
+    *loss = l;
+  return g;
+}
+
 static gboolean
 trained (const char *name)
 {
@@ -186,7 +210,7 @@ static void
 test_forward (void)
 {
   Fixture f = { 0 };
-  fixture_init (&f, 64);
+  fixture_init (&f, 64, 0, 0);
   double l_ref = loss_inference (&f);
   g_autoptr (RgTensor) ctx_ref = rg_tensor_clone (f.context);
   g_autoptr (RgTensor) v_ref = rg_tensor_clone (f.v);
@@ -253,6 +277,54 @@ weight_by_name (RgModel *m, const char *name)
   return NULL;
 }
 
+/* Central differences of L through the inference forwards against the
+ * analytic gradient, at the largest-gradient element of each named weight. */
+static void
+check_finite_differences (Fixture *f, const char *const *names, guint n)
+{
+  g_autoptr (RgGrads) g = step_gradients (f, NULL);
+
+  double worst = 0;
+  const char *worst_name = NULL;
+  for (guint k = 0; k < n; k++)
+    {
+      RgTensor *w = weight_by_name (f->model, names[k]);
+      g_autoptr (RgTensor) gw = rg_grads_of (g, w);
+      const float *ga = rg_tensor_f32 (gw);
+      int64_t at = 0;
+      for (int64_t j = 1; j < rg_tensor_numel (gw); j++)
+        if (fabsf (ga[j]) > fabsf (ga[at]))
+          at = j;
+      float *p = rg_tensor_f32 (w) + at;
+      float saved = *p;
+      /* a step relative to the weight's size; the difference actually
+       * taken (after rounding to f32) is the denominator */
+      float eps = 3e-3f * MAX (1.f, fabsf (saved));
+      float up = saved + eps, down = saved - eps;
+      *p = up;
+      double lu = loss_inference (f);
+      *p = down;
+      double ld = loss_inference (f);
+      *p = saved;
+      double fd = (lu - ld) / ((double) up - (double) down);
+      double an = ga[at];
+      /* f32 forwards: L carries ~1e-6 relative noise, the step's truncation
+       * error is O(eps²); measured errors stay below 1e-3 */
+      double err = fabs (fd - an) / (fabs (an) + 1e-2);
+      g_test_message ("%-40s [%5" G_GINT64_FORMAT "] analytic %+.6e  central %+.6e  rel %.2e",
+                      names[k], at, an, fd, err);
+      if (err > worst)
+        {
+          worst = err;
+          worst_name = names[k];
+        }
+      if (err > 1e-2)
+        g_error ("%s[%" G_GINT64_FORMAT "]: analytic %g, central difference %g", names[k], at,
+                 an, fd);
+    }
+  g_printerr ("finite differences: worst relative error %.2e (%s)\n", worst, worst_name);
+}
+
 static void
 test_finite_differences (void)
 {
@@ -271,49 +343,36 @@ test_finite_differences (void)
     "dit.final_proj.bias",
   };
   Fixture f = { 0 };
-  fixture_init (&f, 48);
-  g_autoptr (RgGrads) g = rg_grads_new (rg_model_get_params (f.model));
-  g_autoptr (RgTextEncoderTape) tt = rg_text_encoder_tape_new (rg_model_get_text_encoder (f.model));
-  g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f.model));
-  train_step (&f, tt, dt, g);
+  fixture_init (&f, 48, 0, 0);
+  check_finite_differences (&f, names, G_N_ELEMENTS (names));
+  fixture_clear (&f);
+}
 
-  double worst = 0;
-  const char *worst_name = NULL;
-  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
-    {
-      RgTensor *w = weight_by_name (f.model, names[k]);
-      g_autoptr (RgTensor) gw = rg_grads_of (g, w);
-      const float *ga = rg_tensor_f32 (gw);
-      int64_t at = 0;
-      for (int64_t j = 1; j < rg_tensor_numel (gw); j++)
-        if (fabsf (ga[j]) > fabsf (ga[at]))
-          at = j;
-      float *p = rg_tensor_f32 (w) + at;
-      float saved = *p;
-      /* a step relative to the weight's size; the difference actually
-       * taken (after rounding to f32) is the denominator */
-      float eps = 3e-3f * MAX (1.f, fabsf (saved));
-      float up = saved + eps, down = saved - eps;
-      *p = up;
-      double lu = loss_inference (&f);
-      *p = down;
-      double ld = loss_inference (&f);
-      *p = saved;
-      double fd = (lu - ld) / ((double) up - (double) down);
-      double an = ga[at];
-      double err = fabs (fd - an) / (fabs (an) + 1e-2);
-      g_test_message ("%-40s [%5" G_GINT64_FORMAT "] analytic %+.6e  central %+.6e  rel %.2e",
-                      names[k], at, an, fd, err);
-      if (err > worst)
-        {
-          worst = err;
-          worst_name = names[k];
-        }
-      if (err > 1e-2)
-        g_error ("%s[%" G_GINT64_FORMAT "]: analytic %g, central difference %g", names[k], at,
-                 an, fd);
-    }
-  g_printerr ("finite differences: worst relative error %.2e (%s)\n", worst, worst_name);
+/* The edit model's extras, which models_ref.py does not implement: the
+ * task embedding (added to the time embedding) and extra input channels
+ * (their patch_embed columns start at zero but still learn). */
+static void
+test_finite_differences_edit (void)
+{
+  static const char *const names[] = {
+    "dit.task_embed", "dit.patch_embed.weight", "dit.time_embed.fc2.weight", "text.proj.bias",
+  };
+  Fixture f = { 0 };
+  fixture_init (&f, 64, 3, 4);
+  check_finite_differences (&f, names, G_N_ELEMENTS (names));
+  /* the silent columns: gradient nonzero, so training can wake them */
+  RgTensor *w = weight_by_name (f.model, "dit.patch_embed.weight");
+  g_autoptr (RgGrads) g = step_gradients (&f, NULL);
+  g_autoptr (RgTensor) gw = rg_grads_of (g, w);
+  int64_t cols = w->shape[1], first_extra = (int64_t) f.config.dit.in_channels * 4;
+  double extra = 0;
+  for (int64_t r = 0; r < w->shape[0]; r++)
+    for (int64_t c = first_extra; c < cols; c++)
+      {
+        g_assert_cmpfloat (rg_tensor_f32 (w)[r * cols + c], ==, 0.f);
+        extra += fabsf (rg_tensor_f32 (gw)[r * cols + c]);
+      }
+  g_assert_cmpfloat (extra, >, 0);
   fixture_clear (&f);
 }
 
@@ -351,7 +410,7 @@ write_case (const char *dir, const TorchCase *tc, Fixture *f)
   g_autofree char *io_file = g_strdup_printf ("%s-io.safetensors", tc->tag);
   g_autofree char *model_path = g_build_filename (dir, model_file, NULL);
   g_autofree char *io_path = g_build_filename (dir, io_file, NULL);
-  fixture_init (f, tc->context_width);
+  fixture_init (f, tc->context_width, 0, 0);
   g_assert_true (rg_model_save (f->model, model_path, RG_F32, &error));
   g_assert_no_error (error);
   g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
@@ -393,11 +452,8 @@ test_torch (void)
   for (guint c = 0; ran && c < G_N_ELEMENTS (torch_cases); c++)
     {
       Fixture *f = &fx[c];
-      g_autoptr (RgGrads) g = rg_grads_new (rg_model_get_params (f->model));
-      g_autoptr (RgTextEncoderTape) tt
-        = rg_text_encoder_tape_new (rg_model_get_text_encoder (f->model));
-      g_autoptr (RgDitTape) dt = rg_dit_tape_new (rg_model_get_dit (f->model));
-      double loss = train_step (f, tt, dt, g);
+      double loss;
+      g_autoptr (RgGrads) g = step_gradients (f, &loss);
 
       g_autofree char *out_file = g_strdup_printf ("%s-grad.safetensors", torch_cases[c].tag);
       g_autofree char *out_path = g_build_filename (dir, out_file, NULL);
@@ -462,6 +518,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/reference/model-grad/forward", test_forward);
   g_test_add_func ("/reference/model-grad/finite-differences", test_finite_differences);
+  g_test_add_func ("/reference/model-grad/finite-differences-edit", test_finite_differences_edit);
   g_test_add_func ("/reference/model-grad/torch", test_torch);
   return g_test_run ();
 }

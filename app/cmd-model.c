@@ -266,8 +266,11 @@ model_info (int argc, char **argv)
 static int
 model_convert (int argc, char **argv)
 {
-  g_autofree char *output = NULL, *dtype_arg = NULL, *part = NULL;
+  g_autofree char *output = NULL, *dtype_arg = NULL, *part = NULL, *tae = NULL;
   GOptionEntry entries[] = {
+    { "tae", 0, 0, G_OPTION_ARG_FILENAME, &tae,
+      "Take the TAE's weights from this model or part file (e.g. a decoder fine-tuned with "
+      "the encoder frozen)", "FILE" },
     { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_arg, "Stored dtype: f32 (default), bf16, f16",
       "TYPE" },
     { "part", 0, 0, G_OPTION_ARG_STRING, &part,
@@ -297,8 +300,10 @@ model_convert (int argc, char **argv)
       return 2;
     }
   GError *error = NULL;
-  g_autoptr (RgModel) model = rg_model_load (argv[1], &error);
-  if (model == NULL || !rg_model_save_part (model, output, prefix, dtype, &error))
+  g_autoptr (RgModel) model = tae ? rg_model_load_writable (argv[1], &error)
+                                  : rg_model_load (argv[1], &error);
+  if (model == NULL || (tae != NULL && !rg_model_load_part (model, tae, "tae.", &error))
+      || !rg_model_save_part (model, output, prefix, dtype, &error))
     return rg_cli_fail ("model convert", error);
   printf ("wrote %s: %s%s%s, %" G_GINT64_FORMAT " parameters (%s)\n", output,
           rg_model_get_config (model)->name, part ? ", part " : "", part ? part : "",

@@ -291,8 +291,6 @@ rg_model_load_part (RgModel *m, const char *path, const char *prefix, GError **e
   for (guint i = 0, k = 0; i < n; i++)
     if (g_str_has_prefix (rg_params_get_name (m->params, i), prefix))
       rg_tensor_copy (rg_params_get_tensor (m->params, i), g_ptr_array_index (from, k++));
-  if (g_str_has_prefix ("tae.", prefix))
-    rg_model_set_latent_stats (m, config.tae.latent_mean, config.tae.latent_std);
   return TRUE;
 }
 

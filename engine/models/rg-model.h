@@ -32,7 +32,8 @@ RgModel *rg_model_load_writable (const char *path, GError **error);
  * rg_model_save_part — into this model (whose weights must be writable):
  * training a DiT on a TAE trained before it. The file must hold each of
  * them with the same shape; nothing is changed when any is missing or
- * mis-shaped. The file's tae.latent_mean/std come along with "tae.". */
+ * mis-shaped. The config (tae.latent_mean/std included) stays this
+ * model's: latent statistics belong to whoever measured them. */
 gboolean rg_model_load_part (RgModel *model, const char *path, const char *prefix,
                              GError **error);
 /* Set tae.latent_mean/std (measured on encoded training clips). */

@@ -100,6 +100,7 @@ static const Field fields[] = {
   FD ("l1_weight", l1_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("kl_weight", kl_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("opl_weight", opl_weight, 0.0, 100.0, RG_TRAIN_TAE),
+  FI ("freeze_encoder", freeze_encoder, 0, 1, RG_TRAIN_TAE),
   FD ("text_dropout", text_dropout, 0.0, 1.0, RG_TRAIN_T2V),
   FI ("dataset_clips", dataset_clips, 1, 1 << 24, RG_TRAIN_T2V),
   FD ("t_mean", t_mean, -10.0, 10.0, RG_TRAIN_T2V),
@@ -222,18 +223,19 @@ rg_train_config_load (const char *path, RgTrainConfig *c, GError **error)
             }
           continue;
         }
-      if (strcmp (key, "tae") == 0 && task == RG_TRAIN_T2V)
+      if ((strcmp (key, "tae") == 0 && task == RG_TRAIN_T2V) || strcmp (key, "init") == 0)
         {
+          char *dest = strcmp (key, "init") == 0 ? c->init_path : c->tae_path;
           if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-            return invalid (error, path, "\"tae\" is not a file name");
+            return invalid (error, path, "\"%s\" is not a file name", key);
           const char *file = json_node_get_string (node);
           /* relative to the config file, so configs can ship beside data */
           g_autofree char *dir = g_path_get_dirname (path);
           g_autofree char *full = g_path_is_absolute (file) ? g_strdup (file)
                                                             : g_build_filename (dir, file, NULL);
           if (strlen (full) >= sizeof c->tae_path)
-            return invalid (error, path, "\"tae\" is too long a path");
-          g_strlcpy (c->tae_path, full, sizeof c->tae_path);
+            return invalid (error, path, "\"%s\" is too long a path", key);
+          g_strlcpy (dest, full, sizeof c->tae_path);
           continue;
         }
       const Field *f = NULL;
@@ -271,13 +273,16 @@ rg_train_config_to_json (const RgTrainConfig *c)
         case DBL: json_builder_add_double_value (b, *(const double *) p); break;
         }
     }
-  if (c->task == RG_TRAIN_T2V)
-    {
-      /* the TAE is named by its base name: the run may move */
-      g_autofree char *base = g_path_get_basename (c->tae_path);
-      json_builder_set_member_name (b, "tae");
-      json_builder_add_string_value (b, base);
-    }
+  /* files are named by their base names: the run may move */
+  const char *files[2][2] = { { "tae", c->task == RG_TRAIN_T2V ? c->tae_path : "" },
+                              { "init", c->init_path } };
+  for (int i = 0; i < 2; i++)
+    if (files[i][1][0] != '\0')
+      {
+        g_autofree char *base = g_path_get_basename (files[i][1]);
+        json_builder_set_member_name (b, files[i][0]);
+        json_builder_add_string_value (b, base);
+      }
   g_autofree char *model = rg_model_config_to_json (&c->model);
   g_autoptr (JsonNode) mnode = json_from_string (model, NULL);
   json_builder_set_member_name (b, "model");

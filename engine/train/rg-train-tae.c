@@ -22,7 +22,14 @@
 #define OPL_R       3.0f
 #define N_VAL_CLIPS 4
 
-static const char *const trained[] = { "tae.", NULL };
+/* With freeze_encoder only the decoder learns: its latent space is then
+ * fixed, so a DiT can train on it while the decoder keeps improving (as
+ * Stable Diffusion's VAE decoder was fine-tuned after the fact). */
+static gboolean
+trains (const RgTrainConfig *config, const char *name)
+{
+  return g_str_has_prefix (name, config->freeze_encoder ? "tae.dec." : "tae.");
+}
 
 typedef struct {
   RgTaeTape *tape;
@@ -146,7 +153,8 @@ step (RgTrainRun *run, double *loss, GError **error)
   g_autoptr (RgTensor) xhat = rg_tensor_new (RG_F32, 5, x->shape);
 
   rg_tae_tape_reset (t->tape);
-  if (!rg_tae_encode_train (tae, t->tape, x, mean, logvar, error))
+  if (c->freeze_encoder ? !rg_tae_encode (tae, x, mean, logvar, NULL, error)
+                        : !rg_tae_encode_train (tae, t->tape, x, mean, logvar, error))
     return FALSE;
   int64_t nl = rg_tensor_numel (mean);
   rg_rng_normal (c->seed, RG_TRAIN_STREAM_POSTERIOR, (uint64_t) run->step * (uint64_t) nl,
@@ -194,7 +202,8 @@ step (RgTrainRun *run, double *loss, GError **error)
     }
   kl /= (double) nl;
   double opl = outlier_penalty (mean, (float) c->opl_weight, dmean);
-  rg_tae_encode_backward (tae, t->tape, run->grads, dmean, dlogvar);
+  if (!c->freeze_encoder)
+    rg_tae_encode_backward (tae, t->tape, run->grads, dmean, dlogvar);
   rg_tae_tape_reset (t->tape);
 
   *loss = mse + c->l1_weight * l1 + c->kl_weight * kl + c->opl_weight * opl;
@@ -269,4 +278,4 @@ finalize (RgTrainRun *run)
   run->task_data = NULL;
 }
 
-const RgTrainTaskClass rg_train_tae_task = { trained, prepare, step, sample, finalize };
+const RgTrainTaskClass rg_train_tae_task = { trains, prepare, step, sample, finalize };

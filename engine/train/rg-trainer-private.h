@@ -42,8 +42,8 @@ struct _RgTrainRun {
 };
 
 typedef struct {
-  /* Parameter-name prefixes this task trains. */
-  const char *const *trained;
+  /* Whether this run trains the parameter called `name`. */
+  gboolean (*trains) (const RgTrainConfig *config, const char *name);
   /* Before the first step (after weights are initialised or resumed):
    * load frozen parts, build datasets. */
   gboolean (*prepare) (RgTrainRun *run, GCancellable *cancellable, GError **error);

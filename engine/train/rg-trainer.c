@@ -67,15 +67,6 @@ task_class (RgTrainTask task)
   return task == RG_TRAIN_TAE ? &rg_train_tae_task : &rg_train_t2v_task;
 }
 
-static gboolean
-is_trained (const RgTrainTaskClass *k, const char *name)
-{
-  for (const char *const *p = k->trained; *p != NULL; p++)
-    if (g_str_has_prefix (name, *p))
-      return TRUE;
-  return FALSE;
-}
-
 /* Swap every trained weight with its EMA shadow (twice restores). */
 static void
 swap_ema (RgTrainRun *run)
@@ -151,6 +142,10 @@ set_up (RgTrainRun *run, const RgTrainTaskClass *k, Saver *s, gboolean resume, i
   run->model = rg_model_init (&c->model, c->seed ^ RG_TRAIN_STREAM_INIT, error);
   if (run->model == NULL)
     return FALSE;
+  /* before any checkpoint: a checkpoint holds only the trained weights,
+   * the frozen ones always come from here */
+  if (c->init_path[0] != '\0' && !rg_model_load_part (run->model, c->init_path, "", error))
+    return FALSE;
   run->grads = rg_grads_new (rg_model_get_params (run->model));
   RgAdamWConfig ac;
   rg_adamw_config_init (&ac);
@@ -162,7 +157,7 @@ set_up (RgTrainRun *run, const RgTrainTaskClass *k, Saver *s, gboolean resume, i
   for (guint i = 0; i < rg_model_get_n_weights (run->model); i++)
     {
       const char *name = rg_model_get_weight_name (run->model, i);
-      if (!is_trained (k, name))
+      if (!k->trains (c, name))
         continue;
       RgTensor *w = rg_model_get_weight (run->model, i);
       g_autoptr (RgTensor) g = rg_grads_of (run->grads, w);

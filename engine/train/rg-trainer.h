@@ -51,9 +51,11 @@ typedef struct {
   double        weight_decay, clip_grad, ema_decay;
   int64_t       checkpoint_every, sample_every;
   int           keep_checkpoints;
+  char          init_path[1024]; /* "init": start from these weights ("" = seeded init) */
   /* tae */
   int           crop_frames, crop_size; /* random crops; 0: whole clips */
   double        l1_weight, kl_weight, opl_weight;
+  int           freeze_encoder;  /* 1: train the decoder alone (its latent space is fixed) */
   /* t2v */
   char          tae_path[1024];  /* TAE weights (tae.*) from a tae run */
   double        text_dropout;

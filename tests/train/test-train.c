@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/rg-error.h"
+#include "models/rg-model.h"
 #include "train/rg-trainer.h"
 
 static char *tmp_dir;
@@ -165,6 +166,40 @@ test_tae (void)
   g_assert_true (g_file_test (sample, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Decoder fine-tuning: the encoder stays bit-identical to the init file,
+ * the decoder moves. */
+static void
+test_freeze_encoder (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_TAE);
+  g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
+  g_strlcpy (c.init_path, init, sizeof c.init_path);
+  c.freeze_encoder = 1;
+  train (&c, "tae-decoder", 5, FALSE);
+  g_autofree char *out = g_build_filename (tmp_dir, "tae-decoder", "model.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgModel) before = rg_model_load (init, &error);
+  g_autoptr (RgModel) after = rg_model_load (out, &error);
+  g_assert_no_error (error);
+  int enc_same = 0, dec_moved = 0;
+  for (guint i = 0; i < rg_model_get_n_weights (before); i++)
+    {
+      const char *name = rg_model_get_weight_name (before, i);
+      RgTensor *a = rg_model_get_weight (before, i), *b = rg_model_get_weight (after, i);
+      gboolean same = memcmp (a->data, b->data, rg_tensor_nbytes (a)) == 0;
+      if (g_str_has_prefix (name, "tae.enc."))
+        {
+          g_assert_true (same);
+          enc_same++;
+        }
+      else if (g_str_has_prefix (name, "tae.dec.") && !same)
+        dec_moved++;
+    }
+  g_assert_cmpint (enc_same, >, 10);
+  g_assert_cmpint (dec_moved, >, 10);
+}
+
 static void
 test_t2v (void)
 {
@@ -226,6 +261,7 @@ main (int argc, char **argv)
   tmp_dir = g_dir_make_tmp ("rg-train-XXXXXX", NULL);
   g_test_add_func ("/train/config-file", test_config_file);
   g_test_add_func ("/train/tae", test_tae);
+  g_test_add_func ("/train/tae/freeze-encoder", test_freeze_encoder);
   g_test_add_func ("/train/t2v", test_t2v);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);

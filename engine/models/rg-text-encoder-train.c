@@ -23,8 +23,9 @@ struct _RgTextEncoderTape {
   RgArena   *scratch; /* one block's backward temporaries */
   int        n_blocks;
   BlockTape *blocks;
-  RgTensor  *ids;     /* the token ids (a ref) */
+  RgTensor  *ids;     /* the token ids the blocks saw, [B, keep] */
   int32_t   *len;     /* arena copy of the lengths */
+  int64_t    max_len; /* the context's length (positions past keep are zeros) */
   RgTensor  *xf;      /* the last block's output: norm's input */
   RgTensor  *h;       /* proj's input */
   RgTensor  *p;       /* out_norm's input */
@@ -91,19 +92,13 @@ rg_text_encoder_forward_train (RgTextEncoder *te, RgTextEncoderTape *tape, const
     return FALSE;
   rg_text_encoder_tape_reset (tape);
   RgArena *a = tape->arena;
-  int64_t b = ids->shape[0], l = c->max_len, w = c->width;
-  tape->ids = rg_tensor_ref ((RgTensor *) ids);
+  int64_t b = ids->shape[0];
   tape->len = rg_arena_alloc (a, (gsize) b * sizeof (int32_t));
   memcpy (tape->len, len, (gsize) b * sizeof (int32_t));
+  tape->max_len = c->max_len;
 
-  RgTensor *x = rg_nn_new (a, 3, b, l, w);
-  {
-    int64_t flat_shape[1] = { b * l }, emb_shape[2] = { b * l, w };
-    g_autoptr (RgTensor) flat = rg_tensor_reshape ((RgTensor *) ids, 1, flat_shape);
-    g_autoptr (RgTensor) emb = rg_tensor_reshape (x, 2, emb_shape);
-    rg_embedding (te->embed, flat, emb);
-    rg_add_rows (x, te->pos, x);
-  }
+  /* the first keep = max(len) positions, as the inference pass */
+  RgTensor *x = rg_text_encoder_embed (te, a, ids, rg_text_encoder_keep (len, b), &tape->ids);
   for (int i = 0; i < c->layers; i++)
     {
       const RgTextBlock *blk = &te->blocks[i];
@@ -122,12 +117,7 @@ rg_text_encoder_forward_train (RgTextEncoder *te, RgTextEncoderTape *tape, const
   tape->xf = x;
   tape->h = rg_rmsnorm_forward (&te->norm, a, x);
   tape->p = rg_linear_forward (&te->proj, a, tape->h);
-  rg_layernorm (tape->p, te->out_norm.w, te->out_norm.b, te->out_norm.eps, context);
-  /* as the inference pass: padding positions are zeros */
-  float *out = rg_tensor_f32 (context);
-  for (int64_t i = 0; i < b; i++)
-    memset (out + (i * l + len[i]) * te->context_width, 0,
-            (gsize) ((l - len[i]) * te->context_width) * sizeof (float));
+  rg_text_encoder_write_context (te, a, tape->p, len, context);
   tape->done = TRUE;
   return TRUE;
 }
@@ -138,18 +128,24 @@ rg_text_encoder_backward (RgTextEncoder *te, RgTextEncoderTape *tape, RgGrads *g
 {
   const RgTextConfig *c = &te->cfg;
   g_return_if_fail (tape->done);
+  int64_t b = tape->p->shape[0], keep = tape->p->shape[1], cw = tape->p->shape[2];
   g_return_if_fail (dcontext->dtype == RG_F32 && rg_tensor_is_contiguous (dcontext)
-                    && rg_tensor_same_shape (dcontext, tape->p));
+                    && dcontext->ndim == 3 && dcontext->shape[0] == b
+                    && dcontext->shape[1] == tape->max_len && dcontext->shape[2] == cw);
   RgArena *a = tape->arena, *s = tape->scratch;
-  int64_t b = tape->p->shape[0], l = tape->p->shape[1], cw = tape->p->shape[2];
 
-  /* the zeroed padding positions do not depend on the weights */
-  g_autoptr (RgTensor) dctx = new_like (a, dcontext);
-  rg_tensor_copy (dctx, dcontext);
+  /* the gradient of out_norm's output: the zeroed padding positions do
+   * not depend on the weights, and positions past keep were never computed */
+  g_autoptr (RgTensor) dctx = new_like (a, tape->p);
+  const float *src = rg_tensor_f32 (dcontext);
   float *dc = rg_tensor_f32 (dctx);
   for (int64_t i = 0; i < b; i++)
-    memset (dc + (i * l + tape->len[i]) * cw, 0,
-            (gsize) ((l - tape->len[i]) * cw) * sizeof (float));
+    {
+      int64_t valid = tape->len[i];
+      memcpy (dc + i * keep * cw, src + i * tape->max_len * cw,
+              (gsize) (valid * cw) * sizeof (float));
+      memset (dc + (i * keep + valid) * cw, 0, (gsize) ((keep - valid) * cw) * sizeof (float));
+    }
 
   g_autoptr (RgTensor) dp = rg_nn_zeros_like (a, tape->p);
   rg_layernorm_layer_backward (&te->out_norm, g, tape->p, dctx, dp);
@@ -175,10 +171,11 @@ rg_text_encoder_backward (RgTextEncoder *te, RgTextEncoderTape *tape, RgGrads *g
       rg_arena_reset (s);
     }
 
-  /* x = embed[ids] + pos; the ids are data */
-  g_autoptr (RgTensor) dpos = rg_grads_of (g, te->pos);
+  /* x = embed[ids] + pos[:keep]; the ids are data */
+  g_autoptr (RgTensor) dpos_all = rg_grads_of (g, te->pos);
+  g_autoptr (RgTensor) dpos = rg_tensor_narrow (dpos_all, 0, 0, keep);
   rg_add_rows_backward (dx, NULL, dpos);
-  int64_t flat_shape[1] = { b * l }, emb_shape[2] = { b * l, c->width };
+  int64_t flat_shape[1] = { b * keep }, emb_shape[2] = { b * keep, c->width };
   g_autoptr (RgTensor) flat = rg_tensor_reshape (tape->ids, 1, flat_shape);
   g_autoptr (RgTensor) demb = rg_tensor_reshape (dx, 2, emb_shape);
   g_autoptr (RgTensor) dembed = rg_grads_of (g, te->embed);

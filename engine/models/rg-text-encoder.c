@@ -96,6 +96,55 @@ rg_text_encoder_check_input (const RgTextEncoder *te, const RgTensor *ids, const
   return TRUE;
 }
 
+int64_t
+rg_text_encoder_keep (const int32_t *len, int64_t batch)
+{
+  int64_t keep = 1;
+  for (int64_t i = 0; i < batch; i++)
+    keep = MAX (keep, len[i]);
+  return keep;
+}
+
+RgTensor *
+rg_text_encoder_embed (const RgTextEncoder *te, RgArena *arena, const RgTensor *ids,
+                       int64_t keep, RgTensor **ids_out)
+{
+  int64_t b = ids->shape[0], l = ids->shape[1], w = te->cfg.width;
+  int64_t kept_shape[2] = { b, keep };
+  g_autoptr (RgTensor) kept = rg_tensor_new_in (arena, RG_I32, 2, kept_shape);
+  for (int64_t i = 0; i < b; i++)
+    memcpy ((int32_t *) kept->data + i * keep, (const int32_t *) ids->data + i * l,
+            (gsize) keep * sizeof (int32_t));
+  RgTensor *x = rg_nn_new (arena, 3, b, keep, w);
+  int64_t flat_shape[1] = { b * keep }, emb_shape[2] = { b * keep, w };
+  g_autoptr (RgTensor) flat = rg_tensor_reshape (kept, 1, flat_shape);
+  g_autoptr (RgTensor) emb = rg_tensor_reshape (x, 2, emb_shape);
+  rg_embedding (te->embed, flat, emb);
+  g_autoptr (RgTensor) pos = rg_tensor_narrow (te->pos, 0, 0, keep);
+  rg_add_rows (x, pos, x);
+  if (ids_out != NULL)
+    *ids_out = g_steal_pointer (&kept);
+  return x;
+}
+
+void
+rg_text_encoder_write_context (const RgTextEncoder *te, RgArena *arena, const RgTensor *p,
+                               const int32_t *len, RgTensor *context)
+{
+  int64_t b = p->shape[0], keep = p->shape[1], l = context->shape[1], cw = te->context_width;
+  g_autoptr (RgTensor) y = rg_tensor_new_in (arena, RG_F32, 3, p->shape);
+  rg_layernorm (p, te->out_norm.w, te->out_norm.b, te->out_norm.eps, y);
+  /* padding positions carry nothing: cross-attention masks them anyway,
+   * and zeros make contexts of different lengths comparable */
+  float *out = rg_tensor_f32 (context);
+  const float *src = rg_tensor_f32 (y);
+  for (int64_t i = 0; i < b; i++)
+    {
+      memcpy (out + i * l * cw, src + i * keep * cw, (gsize) (len[i] * cw) * sizeof (float));
+      memset (out + (i * l + len[i]) * cw, 0, (gsize) ((l - len[i]) * cw) * sizeof (float));
+    }
+}
+
 gboolean
 rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *len,
                          RgTensor *context, GCancellable *cancellable, GError **error)
@@ -103,18 +152,11 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
   const RgTextConfig *c = &te->cfg;
   if (!rg_text_encoder_check_input (te, ids, len, context, error))
     return FALSE;
-  int64_t b = ids->shape[0], l = c->max_len, w = c->width;
-
   RgArena *arena = te->arena;
   rg_arena_reset (arena);
-  g_autoptr (RgTensor) x = rg_nn_new (arena, 3, b, l, w);
-  {
-    int64_t flat_shape[1] = { b * l }, emb_shape[2] = { b * l, w };
-    g_autoptr (RgTensor) flat = rg_tensor_reshape ((RgTensor *) ids, 1, flat_shape);
-    g_autoptr (RgTensor) emb = rg_tensor_reshape (x, 2, emb_shape);
-    rg_embedding (te->embed, flat, emb);
-    rg_add_rows (x, te->pos, x);
-  }
+  g_autoptr (RgTensor) x = rg_text_encoder_embed (te, arena, ids,
+                                                  rg_text_encoder_keep (len, ids->shape[0]),
+                                                  NULL);
   for (int i = 0; i < c->layers; i++)
     {
       if (!rg_model_check_cancel (cancellable, "text encoder", error))
@@ -129,13 +171,7 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
     }
   g_autoptr (RgTensor) h = rg_rmsnorm_forward (&te->norm, arena, x);
   g_autoptr (RgTensor) p = rg_linear_forward (&te->proj, arena, h);
-  rg_layernorm (p, te->out_norm.w, te->out_norm.b, te->out_norm.eps, context);
-  /* padding positions carry nothing: cross-attention masks them anyway,
-   * and zeros make contexts of different lengths comparable */
-  float *out = rg_tensor_f32 (context);
-  for (int64_t i = 0; i < b; i++)
-    memset (out + (i * l + len[i]) * te->context_width, 0,
-            (gsize) ((l - len[i]) * te->context_width) * sizeof (float));
+  rg_text_encoder_write_context (te, arena, p, len, context);
   return TRUE;
 }
 

@@ -20,8 +20,9 @@
  *    float64 autograd; EVERY text.* and dit.* weight gradient must agree
  *    with NMSE ≤ 1e-6. Two configs: the context as wide as the DiT (the
  *    cross-attention's q/k/v weights are packed, as in nano-t2v) and a
- *    narrower one (separate weights). Without torch the test skips
- *    locally and fails under CI=true. */
+ *    narrower one (separate weights) where one prompt fills max_len, so
+ *    nothing is trimmed. Without torch the test skips locally and fails
+ *    under CI=true. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -87,9 +88,12 @@ typedef struct {
 } Fixture;
 
 /* n_tasks, extra_in_channels: the edit model's task embedding and
- * source-latent channels (0: the t2v model). */
+ * source-latent channels (0: the t2v model). lens: the prompts' lengths
+ * (NULL: 7 and 12, both shorter than max_len, and different: padding in
+ * the text encoder, per-row kv_len in the DiT and a trimmed context). */
 static void
-fixture_init (Fixture *f, int context_width, int n_tasks, int extra_in_channels)
+fixture_init (Fixture *f, int context_width, int n_tasks, int extra_in_channels,
+              const int32_t *lens)
 {
   g_autoptr (GError) error = NULL;
   tiny_config (&f->config, context_width, n_tasks, extra_in_channels);
@@ -100,10 +104,8 @@ fixture_init (Fixture *f, int context_width, int n_tasks, int extra_in_channels)
   f->ids = rg_tensor_new (RG_I32, 2, id_shape);
   f->lens = rg_tensor_new (RG_I32, 1, len_shape);
   int32_t *ids = f->ids->data, *len = f->lens->data;
-  /* both shorter than max_len, and different: padding in the text
-   * encoder, per-row kv_len in the DiT and a trimmed context */
-  len[0] = 7;
-  len[1] = 12;
+  static const int32_t default_lens[BATCH] = { 7, 12 };
+  memcpy (len, lens != NULL ? lens : default_lens, sizeof default_lens);
   guint32 state = 12345;
   for (int64_t b = 0; b < BATCH; b++)
     for (int64_t i = 0; i < l; i++)
@@ -210,7 +212,7 @@ static void
 test_forward (void)
 {
   Fixture f = { 0 };
-  fixture_init (&f, 64, 0, 0);
+  fixture_init (&f, 64, 0, 0, NULL);
   double l_ref = loss_inference (&f);
   g_autoptr (RgTensor) ctx_ref = rg_tensor_clone (f.context);
   g_autoptr (RgTensor) v_ref = rg_tensor_clone (f.v);
@@ -343,7 +345,7 @@ test_finite_differences (void)
     "dit.final_proj.bias",
   };
   Fixture f = { 0 };
-  fixture_init (&f, 48, 0, 0);
+  fixture_init (&f, 48, 0, 0, NULL);
   check_finite_differences (&f, names, G_N_ELEMENTS (names));
   fixture_clear (&f);
 }
@@ -358,7 +360,7 @@ test_finite_differences_edit (void)
     "dit.task_embed", "dit.patch_embed.weight", "dit.time_embed.fc2.weight", "text.proj.bias",
   };
   Fixture f = { 0 };
-  fixture_init (&f, 64, 3, 4);
+  fixture_init (&f, 64, 3, 4, NULL);
   check_finite_differences (&f, names, G_N_ELEMENTS (names));
   /* the silent columns: gradient nonzero, so training can wake them */
   RgTensor *w = weight_by_name (f.model, "dit.patch_embed.weight");
@@ -395,11 +397,16 @@ nmse (const RgTensor *got, const RgTensor *want)
 typedef struct {
   const char *tag;
   int         context_width;
+  int32_t     lens[BATCH];
 } TorchCase;
 
 static const TorchCase torch_cases[] = {
-  { "packed", 64 }, /* context as wide as the DiT: cross-attn q/k/v packed */
-  { "narrow", 48 },
+  /* context as wide as the DiT: cross-attn q/k/v packed (as nano-t2v);
+   * both prompts padded, so the DiT attends to a trimmed context */
+  { "packed", 64, { 7, 12 } },
+  /* separate cross-attn weights; one prompt fills max_len (the text
+   * encoder and the DiT run on every position) */
+  { "narrow", 48, { 16, 5 } },
 };
 
 static void
@@ -410,7 +417,7 @@ write_case (const char *dir, const TorchCase *tc, Fixture *f)
   g_autofree char *io_file = g_strdup_printf ("%s-io.safetensors", tc->tag);
   g_autofree char *model_path = g_build_filename (dir, model_file, NULL);
   g_autofree char *io_path = g_build_filename (dir, io_file, NULL);
-  fixture_init (f, tc->context_width, 0, 0);
+  fixture_init (f, tc->context_width, 0, 0, tc->lens);
   g_assert_true (rg_model_save (f->model, model_path, RG_F32, &error));
   g_assert_no_error (error);
   g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();

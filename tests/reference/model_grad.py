@@ -15,6 +15,10 @@ mode by adding one entry to MODES):
   t2v  io: ids [B, L] i32, len [B] i32, x [B, C, T, H, W], t [B], r (x's
        shape with in_channels). loss = Σ dit(x, t, text(ids, len), len) · r.
        Trains text.* and dit.*.
+  tae  io: video [B, 3, T, H, W], latent [B, C, t, h, w], rm, rl (the
+       latent's shape), rd (the video's). loss = Σ mean·rm + Σ logvar·rl
+       + Σ decode(latent)·rd with (mean, logvar) = encode(video).
+       Trains tae.*.
 """
 import json
 import os
@@ -43,8 +47,16 @@ def loss_t2v(W, cfg, io):
     return (v * io["r"].double()).sum()
 
 
+def loss_tae(W, cfg, io):
+    mean, logvar = models_ref.tae_encode(W, cfg, io["video"].double())
+    decoded = models_ref.tae_decode(W, cfg, io["latent"].double())
+    return ((mean * io["rm"].double()).sum() + (logvar * io["rl"].double()).sum()
+            + (decoded * io["rd"].double()).sum())
+
+
 MODES = {
     "t2v": (loss_t2v, ("text.", "dit.")),
+    "tae": (loss_tae, ("tae.",)),
 }
 
 

@@ -1,9 +1,9 @@
 /* test-model-grad.c — gradients of the text encoder → DiT training pass.
  *
  * A tiny model family (DiT width 64, 2 blocks of 2 heads, text width 32,
- * 2 blocks) from a seed; random token ids for B = 2 prompts of different
- * lengths below max_len (so padding, kv_len masking and the DiT's
- * trimmed context are all exercised), a random latent on a 3×3×2 token
+ * 2 blocks) from a seed; random token ids for B = 2 prompts, by default
+ * of different lengths below max_len (so padding, kv_len masking and the
+ * DiT's trimmed context are all exercised), a random latent on a 3×3×2 token
  * grid (smaller than the positional tables), two flow times and a fixed
  * random R. The loss is L = Σ v·R with v = DiT(x, t, text(ids)).
  *
@@ -22,7 +22,8 @@
  *    cross-attention's q/k/v weights are packed, as in nano-t2v) and a
  *    narrower one (separate weights) where one prompt fills max_len, so
  *    nothing is trimmed. Without torch the test skips locally and fails
- *    under CI=true. */
+ *    under CI=true. The same oracle checks the TAE's training passes
+ *    (rg-tae-train.h): encode and decode gradients of every tae.* weight. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "core/rg-safetensors.h"
 #include "models/rg-dit-train.h"
 #include "models/rg-model.h"
+#include "models/rg-tae-train.h"
 #include "oracle-run.h"
 
 #define NMSE_LIMIT 1e-6
@@ -85,6 +87,9 @@ typedef struct {
   RgTensor     *x, *t, *r;  /* latent, flow time, the loss's weights */
   RgTensor     *context, *v;
   int32_t       task[BATCH];
+  /* the TAE case: a clip, a latent, and the loss's weights of the
+   * encoder's mean and logvar and of the decoded clip */
+  RgTensor     *video, *latent, *rm, *rl, *rd;
 } Fixture;
 
 /* n_tasks, extra_in_channels: the edit model's task embedding and
@@ -132,7 +137,8 @@ static void
 fixture_clear (Fixture *f)
 {
   g_clear_pointer (&f->model, rg_model_unref);
-  RgTensor **ts[] = { &f->ids, &f->lens, &f->x, &f->t, &f->r, &f->context, &f->v };
+  RgTensor **ts[] = { &f->ids, &f->lens, &f->x, &f->t, &f->r, &f->context, &f->v,
+                      &f->video, &f->latent, &f->rm, &f->rl, &f->rd };
   for (guint i = 0; i < G_N_ELEMENTS (ts); i++)
     g_clear_pointer (ts[i], rg_tensor_unref);
 }
@@ -146,12 +152,13 @@ dit_input (const Fixture *f)
 }
 
 static double
-dot_r (const Fixture *f)
+dot (const RgTensor *a, const RgTensor *b)
 {
-  const float *v = rg_tensor_f32 (f->v), *r = rg_tensor_f32 (f->r);
+  g_assert_cmpint (rg_tensor_numel (a), ==, rg_tensor_numel (b));
+  const float *x = rg_tensor_f32 (a), *y = rg_tensor_f32 (b);
   double s = 0;
-  for (int64_t i = 0; i < rg_tensor_numel (f->v); i++)
-    s += (double) v[i] * r[i];
+  for (int64_t i = 0; i < rg_tensor_numel (a); i++)
+    s += (double) x[i] * y[i];
   return s;
 }
 
@@ -165,7 +172,7 @@ loss_inference (Fixture *f)
   RgDitInput in = dit_input (f);
   g_assert_true (rg_dit_forward (rg_model_get_dit (f->model), &in, f->v, NULL, &error));
   g_assert_no_error (error);
-  return dot_r (f);
+  return dot (f->v, f->r);
 }
 
 /* One training step: forwards on the tapes, L, and both backwards
@@ -181,7 +188,7 @@ train_step (Fixture *f, RgTextEncoderTape *tt, RgDitTape *dt, RgGrads *g)
   RgDitInput in = dit_input (f);
   g_assert_true (rg_dit_forward_train (dit, dt, &in, f->v, &error));
   g_assert_no_error (error);
-  double loss = dot_r (f);
+  double loss = dot (f->v, f->r);
   g_autoptr (RgTensor) dcontext = rg_tensor_zeros (RG_F32, 3, f->context->shape);
   rg_dit_backward (dit, dt, g, f->r, dcontext);
   rg_text_encoder_backward (te, tt, g, dcontext);
@@ -394,8 +401,45 @@ nmse (const RgTensor *got, const RgTensor *want)
   return den > 0 ? num / den : num;
 }
 
+/* The TAE case's inputs: a 4-frame 16×16 clip and a latent of its shape. */
+static void
+tae_inputs (Fixture *f)
+{
+  int64_t lat[4];
+  g_assert_true (rg_model_config_latent_shape (&f->config, 4, 16, 16, lat, NULL));
+  int64_t vshape[5] = { 1, 3, 4, 16, 16 }, zshape[5] = { 1, lat[0], lat[1], lat[2], lat[3] };
+  f->video = noise (3, 0.5f, 5, vshape);
+  f->latent = noise (4, 1.f, 5, zshape);
+  f->rm = noise (5, 1.f, 5, zshape);
+  f->rl = noise (6, 1.f, 5, zshape);
+  f->rd = noise (7, 1.f, 5, vshape);
+}
+
+/* L = Σ mean·rm + Σ logvar·rl + Σ decode(latent)·rd through the TAE's
+ * training passes (rg-tae-train.h); returns the gradients. */
+static RgGrads *
+tae_gradients (Fixture *f, double *loss)
+{
+  g_autoptr (GError) error = NULL;
+  RgTae *tae = rg_model_get_tae (f->model);
+  RgGrads *g = rg_grads_new (rg_model_get_params (f->model));
+  g_autoptr (RgTaeTape) tape = rg_tae_tape_new (tae);
+  g_autoptr (RgTensor) mean = rg_tensor_new (RG_F32, 5, f->latent->shape);
+  g_autoptr (RgTensor) logvar = rg_tensor_new (RG_F32, 5, f->latent->shape);
+  g_autoptr (RgTensor) decoded = rg_tensor_new (RG_F32, 5, f->video->shape);
+  g_assert_true (rg_tae_encode_train (tae, tape, f->video, mean, logvar, &error));
+  rg_tae_encode_backward (tae, tape, g, f->rm, f->rl);
+  g_assert_true (rg_tae_decode_train (tae, tape, f->latent, decoded, &error));
+  g_assert_no_error (error);
+  rg_tae_decode_backward (tae, tape, g, f->rd, NULL);
+  *loss = dot (mean, f->rm) + dot (logvar, f->rl) + dot (decoded, f->rd);
+  return g;
+}
+
 typedef struct {
   const char *tag;
+  const char *mode;   /* model_grad.py's: what the loss runs through */
+  const char *prefix; /* the weights it trains */
   int         context_width;
   int32_t     lens[BATCH];
 } TorchCase;
@@ -403,11 +447,23 @@ typedef struct {
 static const TorchCase torch_cases[] = {
   /* context as wide as the DiT: cross-attn q/k/v packed (as nano-t2v);
    * both prompts padded, so the DiT attends to a trimmed context */
-  { "packed", 64, { 7, 12 } },
+  { "packed", "t2v", "text. dit.", 64, { 7, 12 } },
   /* separate cross-attn weights; one prompt fills max_len (the text
    * encoder and the DiT run on every position) */
-  { "narrow", 48, { 16, 5 } },
+  { "narrow", "t2v", "text. dit.", 48, { 16, 5 } },
+  /* the TAE's encoder and decoder */
+  { "tae", "tae", "tae.", 64, { 7, 12 } },
 };
+
+static gboolean
+case_trains (const TorchCase *tc, const char *name)
+{
+  g_auto (GStrv) prefixes = g_strsplit (tc->prefix, " ", -1);
+  for (int i = 0; prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (name, prefixes[i]))
+      return TRUE;
+  return FALSE;
+}
 
 static void
 write_case (const char *dir, const TorchCase *tc, Fixture *f)
@@ -418,6 +474,7 @@ write_case (const char *dir, const TorchCase *tc, Fixture *f)
   g_autofree char *model_path = g_build_filename (dir, model_file, NULL);
   g_autofree char *io_path = g_build_filename (dir, io_file, NULL);
   fixture_init (f, tc->context_width, 0, 0, tc->lens);
+  tae_inputs (f);
   g_assert_true (rg_model_save (f->model, model_path, RG_F32, &error));
   g_assert_no_error (error);
   g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
@@ -425,12 +482,63 @@ write_case (const char *dir, const TorchCase *tc, Fixture *f)
     const char *name;
     RgTensor   *t;
   } io[] = {
+    /* t2v */
     { "ids", f->ids }, { "len", f->lens }, { "x", f->x }, { "t", f->t }, { "r", f->r },
+    /* tae */
+    { "video", f->video }, { "latent", f->latent }, { "rm", f->rm }, { "rl", f->rl },
+    { "rd", f->rd },
   };
   for (guint i = 0; i < G_N_ELEMENTS (io); i++)
     g_assert_true (rg_safetensors_writer_add (w, io[i].name, io[i].t, io[i].t->dtype, NULL));
   g_assert_true (rg_safetensors_writer_save (w, io_path, &error));
   g_assert_no_error (error);
+}
+
+/* Every trained weight's gradient in g against the reference file. */
+static void
+compare_case (const TorchCase *tc, Fixture *f, RgGrads *g, double loss, const char *out_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgSafetensors) ref = rg_safetensors_open (out_path, &error);
+  g_assert_no_error (error);
+  g_autoptr (RgTensor) ref_loss = rg_safetensors_get_f32 (ref, "loss", &error);
+  g_assert_no_error (error);
+  double want_loss = rg_tensor_f32 (ref_loss)[0];
+  g_test_message ("%s: loss %.9g, reference %.9g", tc->tag, loss, want_loss);
+  g_assert_cmpfloat (fabs (loss - want_loss), <=, 1e-4 * MAX (1.0, fabs (want_loss)));
+
+  /* the worst per model part (text, dit, tae) */
+  static const char *const parts[] = { "text.", "dit.", "tae." };
+  double worst[G_N_ELEMENTS (parts)] = { 0 };
+  const char *worst_name[G_N_ELEMENTS (parts)] = { NULL };
+  int compared = 0;
+  RgModel *m = f->model;
+  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+    {
+      const char *name = rg_model_get_weight_name (m, i);
+      if (!case_trains (tc, name))
+        continue;
+      g_autoptr (RgTensor) got = rg_grads_of (g, rg_model_get_weight (m, i));
+      g_autoptr (RgTensor) want = rg_safetensors_get_f32 (ref, name, &error);
+      g_assert_no_error (error);
+      double e = nmse (got, want);
+      g_test_message ("%s %-40s NMSE %.3e", tc->tag, name, e);
+      for (guint k = 0; k < G_N_ELEMENTS (parts); k++)
+        if (g_str_has_prefix (name, parts[k]) && !(e <= worst[k]))
+          {
+            worst[k] = e;
+            worst_name[k] = name;
+          }
+      if (!(e <= NMSE_LIMIT))
+        g_error ("%s: gradient of %s has NMSE %.3e > %.0e", tc->tag, name, e, NMSE_LIMIT);
+      compared++;
+    }
+  g_autoptr (GString) line = g_string_new (NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (parts); k++)
+    if (worst_name[k] != NULL)
+      g_string_append_printf (line, "; worst %s %.3e (%s)", parts[k], worst[k], worst_name[k]);
+  g_printerr ("model-grad %s: %d gradients%s\n", tc->tag, compared, line->str);
+  g_assert_cmpint (compared, >, 10);
 }
 
 static void
@@ -443,12 +551,12 @@ test_torch (void)
   GString *manifest = g_string_new ("{\"cases\": [");
   for (guint c = 0; c < G_N_ELEMENTS (torch_cases); c++)
     {
-      write_case (dir, &torch_cases[c], &fx[c]);
+      const TorchCase *tc = &torch_cases[c];
+      write_case (dir, tc, &fx[c]);
       g_string_append_printf (manifest,
-                              "%s{\"mode\": \"t2v\", \"model\": \"%s-model.safetensors\", "
+                              "%s{\"mode\": \"%s\", \"model\": \"%s-model.safetensors\", "
                               "\"io\": \"%s-io.safetensors\", \"out\": \"%s-grad.safetensors\"}",
-                              c > 0 ? ", " : "", torch_cases[c].tag, torch_cases[c].tag,
-                              torch_cases[c].tag);
+                              c > 0 ? ", " : "", tc->mode, tc->tag, tc->tag, tc->tag);
     }
   g_string_append (manifest, "]}\n");
   g_autofree char *manifest_path = g_build_filename (dir, "manifest.json", NULL);
@@ -456,63 +564,26 @@ test_torch (void)
   g_string_free (manifest, TRUE);
 
   gboolean ran = rg_oracle_run ("model_grad.py", dir);
-  for (guint c = 0; ran && c < G_N_ELEMENTS (torch_cases); c++)
-    {
-      Fixture *f = &fx[c];
-      double loss;
-      g_autoptr (RgGrads) g = step_gradients (f, &loss);
-
-      g_autofree char *out_file = g_strdup_printf ("%s-grad.safetensors", torch_cases[c].tag);
-      g_autofree char *out_path = g_build_filename (dir, out_file, NULL);
-      g_autoptr (RgSafetensors) ref = rg_safetensors_open (out_path, &error);
-      g_assert_no_error (error);
-      g_autoptr (RgTensor) ref_loss = rg_safetensors_get_f32 (ref, "loss", &error);
-      g_assert_no_error (error);
-      double want_loss = rg_tensor_f32 (ref_loss)[0];
-      g_test_message ("%s: loss %.9g, reference %.9g", torch_cases[c].tag, loss, want_loss);
-      g_assert_cmpfloat (fabs (loss - want_loss), <=, 1e-4 * MAX (1.0, fabs (want_loss)));
-
-      double worst[2] = { 0, 0 };
-      const char *worst_name[2] = { NULL, NULL };
-      int compared = 0;
-      RgModel *m = f->model;
-      for (guint i = 0; i < rg_model_get_n_weights (m); i++)
-        {
-          const char *name = rg_model_get_weight_name (m, i);
-          if (!trained (name))
-            continue;
-          g_autoptr (RgTensor) got = rg_grads_of (g, rg_model_get_weight (m, i));
-          g_autoptr (RgTensor) want = rg_safetensors_get_f32 (ref, name, &error);
-          g_assert_no_error (error);
-          double e = nmse (got, want);
-          int part = g_str_has_prefix (name, "dit.");
-          g_test_message ("%s %-40s NMSE %.3e", torch_cases[c].tag, name, e);
-          if (!(e <= worst[part]))
-            {
-              worst[part] = e;
-              worst_name[part] = name;
-            }
-          if (!(e <= NMSE_LIMIT))
-            g_error ("%s: gradient of %s has NMSE %.3e > %.0e", torch_cases[c].tag, name, e,
-                     NMSE_LIMIT);
-          compared++;
-        }
-      g_printerr ("model-grad %s: %d gradients; worst NMSE text %.3e (%s), dit %.3e (%s)\n",
-                  torch_cases[c].tag, compared, worst[0], worst_name[0], worst[1],
-                  worst_name[1]);
-      g_assert_cmpint (compared, >, 40);
-      g_unlink (out_path);
-    }
   for (guint c = 0; c < G_N_ELEMENTS (torch_cases); c++)
     {
+      const TorchCase *tc = &torch_cases[c];
+      g_autofree char *out_file = g_strdup_printf ("%s-grad.safetensors", tc->tag);
+      g_autofree char *out_path = g_build_filename (dir, out_file, NULL);
+      if (ran)
+        {
+          double loss;
+          g_autoptr (RgGrads) g = strcmp (tc->mode, "tae") == 0 ? tae_gradients (&fx[c], &loss)
+                                                                 : step_gradients (&fx[c], &loss);
+          compare_case (tc, &fx[c], g, loss, out_path);
+        }
       const char *files[] = { "model", "io" };
       for (guint k = 0; k < G_N_ELEMENTS (files); k++)
         {
-          g_autofree char *file = g_strdup_printf ("%s-%s.safetensors", torch_cases[c].tag,
-                                                   files[k]);
+          g_autofree char *file = g_strdup_printf ("%s-%s.safetensors", tc->tag, files[k]);
           g_autofree char *path = g_build_filename (dir, file, NULL);
           g_unlink (path);
         }
+      g_unlink (out_path);
       fixture_clear (&fx[c]);
     }
   g_unlink (manifest_path);

@@ -5,6 +5,9 @@
 #include "models/rg-tae.h"
 #include "nn/rg-nn.h"
 
+/* The log-variance channels' initial bias (see rg_tae_new). */
+#define RG_TAE_LOGVAR_INIT (-6.0f)
+
 struct _RgTae {
   RgTaeConfig   cfg;
   /* encoder */

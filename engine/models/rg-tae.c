@@ -41,6 +41,11 @@ rg_tae_new (const RgModelConfig *config, RgParams *p)
   rg_groupnorm_init (&tae->enc_norm, p, "tae.enc.norm_out", c->channels[last], c->groups, eps);
   rg_conv25_init (&tae->enc_out, p, "tae.enc.conv_out", c->channels[last],
                   2 * c->latent_channels, 1, 1);
+  /* The posterior starts nearly deterministic (σ ≈ e^-3): through unit
+   * noise the decoder learns nothing until the encoder has inflated its
+   * means far beyond it, which is slow and leaves oversized latents. */
+  rg_params_fill (p, tae->enc_out.bt, c->latent_channels, c->latent_channels,
+                  RG_TAE_LOGVAR_INIT);
 
   rg_conv25_init (&tae->dec_in, p, "tae.dec.conv_in", c->latent_channels, c->channels[last], 1,
                   1);

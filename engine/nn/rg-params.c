@@ -191,6 +191,17 @@ rg_params_zero_columns (RgParams *p, RgTensor *w, int64_t col, int64_t n)
     memset (x + r * w->shape[1] + col, 0, (gsize) n * sizeof (float));
 }
 
+void
+rg_params_fill (RgParams *p, RgTensor *w, int64_t start, int64_t n, float value)
+{
+  if (p->loading || w == NULL)
+    return;
+  g_return_if_fail (start >= 0 && start + n <= rg_tensor_numel (w));
+  float *x = rg_tensor_f32 (w);
+  for (int64_t i = start; i < start + n; i++)
+    x[i] = value;
+}
+
 /* A packed copy replaces a view of the checkpoint's read-only mapping: hand
  * back the pages lying wholly inside the view, so that those weights are
  * not resident twice (they are clean file pages, re-read if ever touched

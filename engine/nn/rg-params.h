@@ -46,6 +46,11 @@ RgTensor *rg_params_take2 (RgParams *p, const char *prefix, const char *leaf, Rg
  * edit model's extra input channels start silent). No-op in load mode. */
 void rg_params_zero_columns (RgParams *p, RgTensor *w, int64_t col, int64_t n);
 
+/* Set elements [start, start + n) of a weight declared in init mode to
+ * value (a bias that must start somewhere else than its random init).
+ * No-op in load mode. */
+void rg_params_fill (RgParams *p, RgTensor *w, int64_t start, int64_t n, float value);
+
 /* Make n 2-D weights of p with the same column count share one storage:
  * a new [Σ rows, cols] tensor holds them stacked along dim 0, and each
  * parts[i] (and p's entry for it) becomes a view of its rows there. One

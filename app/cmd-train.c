@@ -1,6 +1,7 @@
 /* cmd-train.c — `reelgen train`: train the nano models on ShapesWorld.
  *
  *   reelgen train tae|t2v [--config FILE] --steps N --out DIR [--resume]
+ *                         [--init FILE] [--tae FILE]
  *
  * The loop lives in engine/train/rg-trainer.h; this file turns options into
  * a config and progress into a status line (step, loss, it/s, ETA) on a
@@ -65,7 +66,7 @@ on_message (const char *line, gpointer data)
 int
 rg_cmd_train_main (int argc, char **argv)
 {
-  g_autofree char *config_path = NULL, *out = NULL;
+  g_autofree char *config_path = NULL, *out = NULL, *init = NULL, *tae = NULL;
   gint64 steps = 0;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
@@ -75,6 +76,11 @@ rg_cmd_train_main (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
       "Run directory: log, checkpoints, samples, model", "DIR" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in DIR", NULL },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init,
+      "Start from the weights of this model file (overrides the config's \"init\")", "FILE" },
+    { "tae", 0, 0, G_OPTION_ARG_FILENAME, &tae,
+      "t2v: the trained TAE (a tae run's model.safetensors or a TAE part file; overrides the "
+      "config's \"tae\")", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("tae|t2v — train a model");
@@ -103,15 +109,20 @@ rg_cmd_train_main (int argc, char **argv)
   rg_train_config_init (&config, task);
   if (config_path != NULL && !rg_train_config_load (config_path, &config, &error))
     return rg_cli_fail ("train", g_steal_pointer (&error));
+  if (init != NULL)
+    g_strlcpy (config.init_path, init, sizeof config.init_path);
+  if (tae != NULL)
+    g_strlcpy (config.tae_path, tae, sizeof config.tae_path);
   if (config.task != task)
     {
       g_printerr ("reelgen train: %s is a %s config, not %s\n", config_path,
                   rg_train_task_name (config.task), rg_train_task_name (task));
       return 2;
     }
-  if (task == RG_TRAIN_T2V && config_path == NULL)
+  if (task == RG_TRAIN_T2V && config.tae_path[0] == '\0')
     {
-      g_printerr ("reelgen train t2v: --config is required (it names the trained TAE)\n");
+      g_printerr ("reelgen train t2v: name the trained TAE (--tae FILE or \"tae\" in the "
+                  "config)\n");
       return 2;
     }
 

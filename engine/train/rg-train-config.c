@@ -164,8 +164,6 @@ check (const RgTrainConfig *c, const char *path, GError **error)
         return invalid (error, path, "crop_size %d must be a multiple of %d and at most %d",
                         c->crop_size, fs, side);
     }
-  if (c->task == RG_TRAIN_T2V && c->tae_path[0] == '\0')
-    return invalid (error, path, "a t2v run needs \"tae\": the TAE weights of a tae run");
   return TRUE;
 }
 

@@ -170,6 +170,12 @@ prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
   T2vTask *t = g_new0 (T2vTask, 1);
   run->task_data = t;
   t->order_epoch = -1;
+  if (c->tae_path[0] == '\0')
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "a t2v run needs a trained TAE (\"tae\" in the config, or --tae)");
+      return FALSE;
+    }
   if (!rg_model_load_part (run->model, c->tae_path, "tae.", error))
     return FALSE;
   g_autofree char *sha = rg_file_sha256 (c->tae_path, NULL, error);

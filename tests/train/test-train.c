@@ -210,7 +210,14 @@ test_t2v (void)
   c.sample_every = 3;
   check_resume (&c, "t2v-resume", 6, 4);
 
-  /* a missing TAE is a clear error before anything is written */
+  /* a missing TAE is a clear error before any step */
+  g_autofree char *dir0 = g_build_filename (tmp_dir, "t2v-no-tae-given", NULL);
+  RgTrainConfig none = c;
+  none.tae_path[0] = '\0';
+  g_autoptr (GError) error0 = NULL;
+  g_assert_false (rg_train_run (&none, dir0, 4, FALSE, NULL, NULL, NULL, &error0));
+  g_assert_error (error0, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error0->message, "TAE"));
   g_strlcpy (c.tae_path, "/nonexistent/tae.safetensors", sizeof c.tae_path);
   g_autofree char *dir = g_build_filename (tmp_dir, "t2v-no-tae", NULL);
   g_autoptr (GError) error = NULL;
@@ -230,7 +237,6 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"lr\": \"fast\"}", "lr" },
     { "{\"task\": \"tae\", \"learning_rate\": 0.1}", "learning_rate" },
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
-    { "{\"task\": \"t2v\"}", "tae" },
     { "{\"task\": \"video\"}", "video" },
     { "[1, 2]", "object" },
   };

@@ -499,8 +499,8 @@ profile_t2v (RgModel *model, int64_t steps, Phases *ph, GError **error)
 
 /* Phase table of each task: C (driven here) beside PyTorch (train_ref.py). */
 static int
-profile (const RgModelConfig *config, const char *model_path, const char *py, const char *script, const char *threads,
-         int64_t steps)
+profile (const RgModelConfig *config, const char *model_path, const char *py,
+         const char *script, const char *threads, int64_t steps)
 {
   g_autoptr (GError) error = NULL;
   for (int k = 0; k < 2; k++)

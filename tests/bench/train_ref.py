@@ -65,7 +65,8 @@ CLIP_GRAD = 1.0
 EMA_DECAY = 0.999
 
 # ShapesWorld-like captions (engine/train/rg-shapes-caption.c writes the real
-# ones; these have the same alphabet and a similar length, 50–70 bytes).
+# ones; these have the same alphabet and a similar length, ~60 bytes).
+SIZES = ["small", "large", "tiny", "big"]
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"]
 SHAPES = ["circle", "square", "triangle", "star", "ring"]
 MOTIONS = ["bouncing", "drifting left", "moving up", "sliding right", "growing slowly",
@@ -76,9 +77,8 @@ BACKGROUNDS = ["a blue background", "a gradient sky", "grass under a pale sky",
 
 def caption(g):
     pick = lambda xs: xs[int(torch.randint(len(xs), (1,), generator=g))]  # noqa: E731
-    return "two small %s %ss and a %s %s %s over %s FPS-8" % (
-        pick(COLOURS), pick(SHAPES), pick(COLOURS), pick(SHAPES), pick(MOTIONS),
-        pick(BACKGROUNDS))
+    return "a %s %s %s %s over %s FPS-8" % (
+        pick(SIZES), pick(COLOURS), pick(SHAPES), pick(MOTIONS), pick(BACKGROUNDS))
 
 
 def tokenize(text, max_len):
@@ -225,9 +225,8 @@ def main():
     cpu_seconds = time.process_time() - cpu_start
     timed = steps - WARMUP_STEPS
     result = {"task": task, "batch": c["batch"], "steps": steps, "timed_steps": timed,
-                      "seconds": seconds, "samples_per_s": timed * c["batch"] / seconds,
-              "cpu_seconds": cpu_seconds,
-                      "loss_first": losses[0], "loss_last": losses[-1],
+              "seconds": seconds, "samples_per_s": timed * c["batch"] / seconds,
+              "cpu_seconds": cpu_seconds, "loss_first": losses[0], "loss_last": losses[-1],
               "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     if profile:
         result["phases_ms"] = {k: round(1e3 * v / timed, 1) for k, v in ph.total.items()}

@@ -2,9 +2,13 @@
  *
  * A parallel_for publishes a task (fn, ctx, n, chunk) and a generation
  * number; workers grab chunk indices with an atomic counter, so uneven
- * chunks balance themselves. The caller works too and then waits for the
- * done count. Only one parallel_for runs on the pool at a time (a mutex);
- * a second caller thread simply waits its turn. */
+ * chunks balance themselves. The caller works too; when it runs out of
+ * chunks it withdraws the task and waits only for the workers that joined
+ * it. A worker the scheduler wakes late (a busy machine) then finds no task
+ * and goes back to sleep instead of making the caller wait for its wake-up:
+ * small parallel_fors cost no more than running alone. Which thread runs a
+ * chunk never changes its result. Only one parallel_for runs on the pool at
+ * a time (a mutex); a second caller thread simply waits its turn. */
 #include "rg-parallel.h"
 
 #include <cblas.h>
@@ -20,7 +24,7 @@ typedef struct {
   int64_t     chunk;
   int64_t     n_chunks;
   gint64      next;      /* atomic: next chunk index */
-  gint        remaining; /* atomic: workers still busy with this task */
+  gint        active;    /* workers inside run_chunks (under pool_lock) */
 } Task;
 
 static GMutex   pool_lock;   /* protects generation/task/pool setup */
@@ -71,10 +75,13 @@ worker_main (gpointer data)
         }
       seen = generation;
       Task *t = current_task;
+      if (t == NULL)
+        continue; /* woke after the caller finished it alone */
+      t->active++;
       g_mutex_unlock (&pool_lock);
       run_chunks (t);
       g_mutex_lock (&pool_lock);
-      if (--t->remaining == 0)
+      if (--t->active == 0)
         g_cond_signal (&pool_done);
     }
   return NULL;
@@ -156,7 +163,6 @@ rg_parallel_for (int64_t n, int64_t grain, RgRangeFunc fn, void *ctx)
   t.n_chunks = (n + t.chunk - 1) / t.chunk;
 
   g_mutex_lock (&pool_lock);
-  t.remaining = n_threads - 1;
   current_task = &t;
   generation++;
   g_cond_broadcast (&pool_wake);
@@ -166,10 +172,12 @@ rg_parallel_for (int64_t n, int64_t grain, RgRangeFunc fn, void *ctx)
   run_chunks (&t);
   g_private_set (&in_pool_key, NULL);
 
+  /* every chunk is claimed: withdraw the task, then wait for the workers
+   * still running one */
   g_mutex_lock (&pool_lock);
-  while (t.remaining > 0)
-    g_cond_wait (&pool_done, &pool_lock);
   current_task = NULL;
+  while (t.active > 0)
+    g_cond_wait (&pool_done, &pool_lock);
   g_mutex_unlock (&pool_lock);
   g_mutex_unlock (&run_lock);
 }

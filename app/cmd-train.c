@@ -32,16 +32,24 @@ format_eta (double s, char *buf, gsize n)
   g_snprintf (buf, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
 }
 
+/* Ctrl-C reaches the run through its cancellable, checked at each step
+ * and between the clips of a dataset being encoded. */
+static void
+check_interrupt (Status *st)
+{
+  if (rg_cli_interrupted () && !g_cancellable_is_cancelled (st->cancellable))
+    {
+      g_printerr ("%sstopping…\n", st->line_open ? "\n" : "");
+      st->line_open = FALSE;
+      g_cancellable_cancel (st->cancellable);
+    }
+}
+
 static void
 on_progress (const RgTrainProgress *p, gpointer data)
 {
   Status *st = data;
-  if (rg_cli_interrupted () && !g_cancellable_is_cancelled (st->cancellable))
-    {
-      g_printerr ("%sstopping: writing a checkpoint…\n", st->line_open ? "\n" : "");
-      st->line_open = FALSE;
-      g_cancellable_cancel (st->cancellable);
-    }
+  check_interrupt (st);
   char eta[32];
   format_eta (p->eta_s, eta, sizeof eta);
   if (st->tty)
@@ -59,6 +67,7 @@ static void
 on_message (const char *line, gpointer data)
 {
   Status *st = data;
+  check_interrupt (st);
   g_printerr ("%s%s\n", st->line_open ? "\r\033[K" : "", line);
   st->line_open = FALSE;
 }

@@ -105,8 +105,13 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
   gint64 start = g_get_monotonic_time ();
   for (int64_t i = 0; i < n; i++)
     {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, RG_ERROR, RG_ERROR_CANCELLED,
+                       "stopped while encoding the dataset (%" G_GINT64_FORMAT " of %"
+                       G_GINT64_FORMAT " clips; no step was taken)", i, n);
+          return FALSE;
+        }
       RgShapesScene scene;
       seeds[i] = rg_train_scene_seed (c->seed, (uint64_t) i);
       if (!rg_shapes_scene_sample (&run->world, seeds[i], &scene, error))
@@ -118,7 +123,7 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
           RG_F32, 5, one, rg_tensor_f32 (latents) + i * per, NULL, NULL);
       if (!rg_tae_encode (tae, video, mean, NULL, cancellable, error))
         return FALSE;
-      if ((i + 1) % 256 == 0 || i + 1 == n)
+      if ((i + 1) % 64 == 0 || i + 1 == n)
         {
           double el = (double) (g_get_monotonic_time () - start) / 1e6;
           rg_train_message (run, "encoding the dataset: %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT

@@ -151,8 +151,10 @@ set_up (RgTrainRun *run, const RgTrainTaskClass *k, Saver *s, gboolean resume, i
   rg_adamw_config_init (&ac);
   ac.weight_decay = c->weight_decay;
   run->optim = rg_adamw_new (&ac, error);
+  if (run->optim == NULL)
+    return FALSE;
   run->ema = rg_ema_new (c->ema_decay, TRUE, error);
-  if (run->optim == NULL || run->ema == NULL)
+  if (run->ema == NULL)
     return FALSE;
   for (guint i = 0; i < rg_model_get_n_weights (run->model); i++)
     {

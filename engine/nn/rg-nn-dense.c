@@ -19,9 +19,8 @@ rg_nn_new (RgArena *arena, int ndim, ...)
   return rg_tensor_new_in (arena, RG_F32, ndim, shape);
 }
 
-/* A tensor shaped like x with the last dim replaced. */
-static RgTensor *
-like_last (RgArena *arena, const RgTensor *x, int64_t last)
+RgTensor *
+rg_nn_like_last (RgArena *arena, const RgTensor *x, int64_t last)
 {
   int64_t shape[RG_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++)
@@ -42,7 +41,7 @@ rg_linear_init (RgLinear *l, RgParams *p, const char *prefix, int64_t in, int64_
 RgTensor *
 rg_linear_forward (const RgLinear *l, RgArena *arena, const RgTensor *x)
 {
-  RgTensor *y = like_last (arena, x, l->w->shape[0]);
+  RgTensor *y = rg_nn_like_last (arena, x, l->w->shape[0]);
   rg_linear (x, l->w, l->b, y);
   return y;
 }
@@ -83,16 +82,27 @@ swiglu_rows (void *data, int64_t begin, int64_t end)
 }
 
 RgTensor *
-rg_swiglu_forward (const RgSwiGLU *f, RgArena *arena, const RgTensor *x)
+rg_swiglu_hidden (const RgSwiGLU *f, RgArena *arena, const RgTensor *x, RgTensor **gu_out)
 {
   int64_t hidden = f->gate.w->shape[0];
   /* one GEMM for gate and up: the input is packed once, not twice */
-  g_autoptr (RgTensor) gu = like_last (arena, x, 2 * hidden);
+  RgTensor *gu = rg_nn_like_last (arena, x, 2 * hidden);
   rg_linear (x, f->gate_up, NULL, gu);
-  g_autoptr (RgTensor) act = like_last (arena, x, hidden);
+  RgTensor *act = rg_nn_like_last (arena, x, hidden);
   SwigluRows c = { rg_tensor_f32 (gu), rg_tensor_f32 (act), hidden };
   rg_parallel_for (rg_tensor_numel (act) / hidden, MAX ((int64_t) 1, 16384 / hidden),
                    swiglu_rows, &c);
+  if (gu_out != NULL)
+    *gu_out = gu;
+  else
+    rg_tensor_unref (gu);
+  return act;
+}
+
+RgTensor *
+rg_swiglu_forward (const RgSwiGLU *f, RgArena *arena, const RgTensor *x)
+{
+  g_autoptr (RgTensor) act = rg_swiglu_hidden (f, arena, x, NULL);
   return rg_linear_forward (&f->down, arena, act);
 }
 
@@ -107,7 +117,7 @@ rg_rmsnorm_init (RgRmsNorm *n, RgParams *p, const char *prefix, int64_t dim, gbo
 RgTensor *
 rg_rmsnorm_forward (const RgRmsNorm *n, RgArena *arena, const RgTensor *x)
 {
-  RgTensor *y = like_last (arena, x, x->shape[x->ndim - 1]);
+  RgTensor *y = rg_nn_like_last (arena, x, x->shape[x->ndim - 1]);
   rg_rmsnorm (x, n->w, n->eps, y);
   return y;
 }
@@ -123,7 +133,7 @@ rg_layernorm_init (RgLayerNorm *n, RgParams *p, const char *prefix, int64_t dim,
 RgTensor *
 rg_layernorm_forward (const RgLayerNorm *n, RgArena *arena, const RgTensor *x)
 {
-  RgTensor *y = like_last (arena, x, x->shape[x->ndim - 1]);
+  RgTensor *y = rg_nn_like_last (arena, x, x->shape[x->ndim - 1]);
   rg_layernorm (x, n->w, n->b, n->eps, y);
   return y;
 }

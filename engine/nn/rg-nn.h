@@ -38,6 +38,11 @@ typedef struct {
 void      rg_swiglu_init (RgSwiGLU *f, RgParams *p, const char *prefix, int64_t dim,
                           int64_t hidden);
 RgTensor *rg_swiglu_forward (const RgSwiGLU *f, RgArena *arena, const RgTensor *x);
+/* Its hidden activation silu(gate(x))·up(x) [..., hidden], before down;
+ * with gu_out, also the packed gate|up projection it came from (what the
+ * training pass keeps; the caller unrefs it). */
+RgTensor *rg_swiglu_hidden (const RgSwiGLU *f, RgArena *arena, const RgTensor *x,
+                            RgTensor **gu_out);
 
 /* ---- normalisation ---- */
 
@@ -152,5 +157,7 @@ void rg_add_rows (const RgTensor *x, const RgTensor *pos, RgTensor *y);
 
 /* Arena-allocated f32 tensor: rg_tensor_new_in with the shape as arguments. */
 RgTensor *rg_nn_new (RgArena *arena, int ndim, ...);
+/* An arena f32 tensor shaped like x with the last dim replaced. */
+RgTensor *rg_nn_like_last (RgArena *arena, const RgTensor *x, int64_t last);
 
 G_END_DECLS

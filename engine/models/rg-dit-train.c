@@ -101,27 +101,21 @@ rg_dit_tape_free (RgDitTape *tape)
   g_free (tape);
 }
 
-static RgTensor *
-new_like (RgArena *arena, const RgTensor *t)
-{
-  return rg_tensor_new_in (arena, RG_F32, t->ndim, t->shape);
-}
-
 /* One block, as run_block in rg-dit.c (same ops in the same order, so the
  * output is bit-identical), returning the block's output. */
 static RgTensor *
 block_forward (const RgDitBlock *blk, BlockTape *bt, RgArena *a, const RgTensor *x,
                const RgTensor *pos, const RgTensor *mod, const RgDitInput *in)
 {
-  bt->x0 = new_like (a, x);
+  bt->x0 = rg_nn_new_like (a, x);
   rg_add_rows (x, pos, bt->x0);
   rg_adaln_split (a, mod, blk->mod_table, RG_DIT_N_MOD, bt->m);
 
   bt->n1 = rg_rmsnorm_forward (&blk->norm1, a, bt->x0);
-  g_autoptr (RgTensor) h1 = new_like (a, bt->n1);
+  g_autoptr (RgTensor) h1 = rg_nn_new_like (a, bt->n1);
   rg_modulate (bt->n1, bt->m[0], bt->m[1], h1);
   bt->a1 = rg_attention_layer_forward_train (&blk->self_attn, a, h1, NULL, NULL, &bt->self_attn);
-  bt->x1 = new_like (a, bt->x0);
+  bt->x1 = rg_nn_new_like (a, bt->x0);
   rg_tensor_copy (bt->x1, bt->x0);
   rg_gate_add (bt->x1, bt->m[2], bt->a1);
 
@@ -129,14 +123,14 @@ block_forward (const RgDitBlock *blk, BlockTape *bt, RgArena *a, const RgTensor 
   g_autoptr (RgTensor) a2 = rg_attention_layer_forward_train (&blk->cross_attn, a, n2,
                                                               in->context, in->context_len,
                                                               &bt->cross_attn);
-  bt->x2 = new_like (a, bt->x1);
+  bt->x2 = rg_nn_new_like (a, bt->x1);
   rg_add (bt->x1, a2, bt->x2);
 
   bt->n3 = rg_rmsnorm_forward (&blk->norm3, a, bt->x2);
-  g_autoptr (RgTensor) h3 = new_like (a, bt->n3);
+  g_autoptr (RgTensor) h3 = rg_nn_new_like (a, bt->n3);
   rg_modulate (bt->n3, bt->m[3], bt->m[4], h3);
   bt->f = rg_swiglu_forward_train (&blk->ffn, a, h3, &bt->ffn);
-  RgTensor *y = new_like (a, bt->x2);
+  RgTensor *y = rg_nn_new_like (a, bt->x2);
   rg_tensor_copy (y, bt->x2);
   rg_gate_add (y, bt->m[5], bt->f);
   return y;
@@ -193,7 +187,7 @@ rg_dit_forward_train (RgDit *dit, RgDitTape *tape, const RgDitInput *in, RgTenso
   rg_adaln_split (a, final_mod, NULL, 2, tape->fm);
   tape->xf = x;
   tape->nf = rg_rmsnorm_forward (&dit->final_norm, a, x);
-  tape->hf = new_like (a, tape->nf);
+  tape->hf = rg_nn_new_like (a, tape->nf);
   rg_modulate (tape->nf, tape->fm[0], tape->fm[1], tape->hf);
   g_autoptr (RgTensor) out = rg_linear_forward (&dit->final_proj, a, tape->hf);
   rg_unpatchify (out, c->patch_h, c->patch_w, v);

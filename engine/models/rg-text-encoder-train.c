@@ -76,12 +76,6 @@ rg_text_encoder_tape_free (RgTextEncoderTape *tape)
   g_free (tape);
 }
 
-static RgTensor *
-new_like (RgArena *arena, const RgTensor *t)
-{
-  return rg_tensor_new_in (arena, RG_F32, t->ndim, t->shape);
-}
-
 gboolean
 rg_text_encoder_forward_train (RgTextEncoder *te, RgTextEncoderTape *tape, const RgTensor *ids,
                                const int32_t *len, RgTensor *context, GError **error)
@@ -107,11 +101,11 @@ rg_text_encoder_forward_train (RgTextEncoder *te, RgTextEncoderTape *tape, const
       g_autoptr (RgTensor) h = rg_rmsnorm_forward (&blk->attn_norm, a, x);
       g_autoptr (RgTensor) at = rg_attention_layer_forward_train (&blk->attn, a, h, NULL,
                                                                   tape->len, &bt->attn);
-      bt->x1 = new_like (a, x);
+      bt->x1 = rg_nn_new_like (a, x);
       rg_add (x, at, bt->x1);
       g_autoptr (RgTensor) h2 = rg_rmsnorm_forward (&blk->ffn_norm, a, bt->x1);
       g_autoptr (RgTensor) f = rg_swiglu_forward_train (&blk->ffn, a, h2, &bt->ffn);
-      x = new_like (a, x);
+      x = rg_nn_new_like (a, x);
       rg_add (bt->x1, f, x);
     }
   tape->xf = x;
@@ -136,7 +130,7 @@ rg_text_encoder_backward (RgTextEncoder *te, RgTextEncoderTape *tape, RgGrads *g
 
   /* the gradient of out_norm's output: the zeroed padding positions do
    * not depend on the weights, and positions past keep were never computed */
-  g_autoptr (RgTensor) dctx = new_like (a, tape->p);
+  g_autoptr (RgTensor) dctx = rg_nn_new_like (a, tape->p);
   const float *src = rg_tensor_f32 (dcontext);
   float *dc = rg_tensor_f32 (dctx);
   for (int64_t i = 0; i < b; i++)

@@ -23,6 +23,8 @@ G_BEGIN_DECLS
 
 /* A zeroed arena tensor shaped like t (scratch for a gradient). */
 RgTensor *rg_nn_zeros_like (RgArena *arena, const RgTensor *t);
+/* The same without clearing it (a gradient written, not accumulated). */
+RgTensor *rg_nn_new_like (RgArena *arena, const RgTensor *t);
 
 /* ---- normalisation ---- */
 

@@ -7,9 +7,15 @@
 #include "ops/rg-ops-grad.h"
 
 RgTensor *
+rg_nn_new_like (RgArena *arena, const RgTensor *t)
+{
+  return rg_tensor_new_in (arena, RG_F32, t->ndim, t->shape);
+}
+
+RgTensor *
 rg_nn_zeros_like (RgArena *arena, const RgTensor *t)
 {
-  RgTensor *z = rg_tensor_new_in (arena, RG_F32, t->ndim, t->shape);
+  RgTensor *z = rg_nn_new_like (arena, t);
   memset (z->data, 0, rg_tensor_nbytes (z));
   return z;
 }

@@ -1,6 +1,8 @@
 /* oracle-run.c — runs a PyTorch oracle script beside these tests. */
 #include "oracle-run.h"
 
+#include <math.h>
+
 #include <sys/wait.h>
 
 gboolean
@@ -41,4 +43,20 @@ rg_oracle_run (const char *script_name, const char *dir)
       return FALSE;
     }
   return TRUE;
+}
+
+double
+rg_oracle_nmse (const RgTensor *got, const RgTensor *want)
+{
+  g_assert_true (rg_tensor_same_shape (got, want));
+  const float *a = rg_tensor_f32 (got), *b = rg_tensor_f32 (want);
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < rg_tensor_numel (got); i++)
+    {
+      if (!isfinite (a[i]))
+        return INFINITY; /* NaN fails */
+      num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
+      den += (double) b[i] * b[i];
+    }
+  return den > 0 ? num / den : num;
 }

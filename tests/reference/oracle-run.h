@@ -9,4 +9,11 @@
 
 #include <glib.h>
 
+#include "core/rg-tensor.h"
+
 gboolean rg_oracle_run (const char *script_name, const char *dir);
+
+/* Σ(got − want)² / Σ want² over two f32 tensors of one shape (the plain
+ * squared error when want is all zero); +∞ as soon as got holds a NaN or
+ * infinity, so a broken result can never pass a bound. */
+double rg_oracle_nmse (const RgTensor *got, const RgTensor *want);

@@ -385,22 +385,6 @@ test_finite_differences_edit (void)
   fixture_clear (&f);
 }
 
-static double
-nmse (const RgTensor *got, const RgTensor *want)
-{
-  g_assert_true (rg_tensor_same_shape (got, want));
-  const float *a = rg_tensor_f32 (got), *b = rg_tensor_f32 (want);
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < rg_tensor_numel (got); i++)
-    {
-      if (!isfinite (a[i]))
-        return INFINITY; /* NaN fails */
-      num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
-      den += (double) b[i] * b[i];
-    }
-  return den > 0 ? num / den : num;
-}
-
 /* The TAE case's inputs: a 4-frame 16×16 clip and a latent of its shape. */
 static void
 tae_inputs (Fixture *f)
@@ -521,7 +505,7 @@ compare_case (const TorchCase *tc, Fixture *f, RgGrads *g, double loss, const ch
       g_autoptr (RgTensor) got = rg_grads_of (g, rg_model_get_weight (m, i));
       g_autoptr (RgTensor) want = rg_safetensors_get_f32 (ref, name, &error);
       g_assert_no_error (error);
-      double e = nmse (got, want);
+      double e = rg_oracle_nmse (got, want);
       g_test_message ("%s %-40s NMSE %.3e", tc->tag, name, e);
       for (guint k = 0; k < G_N_ELEMENTS (parts); k++)
         if (g_str_has_prefix (name, parts[k]) && !(e <= worst[k]))

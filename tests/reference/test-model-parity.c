@@ -14,6 +14,7 @@
 #include "core/rg-rng.h"
 #include "core/rg-safetensors.h"
 #include "models/rg-model.h"
+#include "oracle-run.h"
 
 #define NMSE_LIMIT 1e-6
 
@@ -47,22 +48,6 @@ noise (uint64_t seed, float scale, int ndim, const int64_t *shape)
   for (int64_t i = 0; i < rg_tensor_numel (t); i++)
     p[i] *= scale;
   return t;
-}
-
-static double
-nmse (const RgTensor *got, const RgTensor *want)
-{
-  g_assert_true (rg_tensor_same_shape (got, want));
-  const float *a = rg_tensor_f32 (got), *b = rg_tensor_f32 (want);
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < rg_tensor_numel (got); i++)
-    {
-      if (!isfinite (a[i]))
-        return INFINITY; /* NaN fails */
-      num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
-      den += (double) b[i] * b[i];
-    }
-  return den > 0 ? num / den : num;
 }
 
 static void
@@ -167,7 +152,7 @@ test_parity (void)
     {
       g_autoptr (RgTensor) want = rg_safetensors_get_f32 (ref, outs[i].name, &error);
       g_assert_no_error (error);
-      double e = nmse (outs[i].c, want);
+      double e = rg_oracle_nmse (outs[i].c, want);
       g_test_message ("%-8s NMSE %.3e (limit %.0e)", outs[i].name, e, NMSE_LIMIT);
       g_printerr ("parity %-8s NMSE %.3e\n", outs[i].name, e);
       g_assert_cmpfloat (e, <=, NMSE_LIMIT);

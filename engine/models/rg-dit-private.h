@@ -28,9 +28,15 @@ struct _RgDit {
   RgRmsNorm   final_norm;
   RgLinear    final_mod;  /* D → 2D */
   RgLinear    final_proj;
+  RgLinear    text_pool;  /* context_width → D when cfg.pooled_text, else unset */
   RgArena    *pass, *layer;
   gsize       peak;
 };
+
+/* pooled[b] = the mean of context[b] over its valid tokens (all of them
+ * when context_len is NULL; zeros for an empty context): text_pool's input.
+ * pooled is [B, context_width]. */
+void rg_dit_pool_text (const RgDitInput *in, RgTensor *pooled);
 
 /* The input and output checks of rg_dit_forward (RG_ERROR_INVALID_ARGUMENT). */
 gboolean rg_dit_check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v,

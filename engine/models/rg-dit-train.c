@@ -38,6 +38,8 @@ struct _RgDitTape {
   RgTensor        *patches; /* patch_embed's input */
   RgTensor        *temb;    /* time (+ task) embedding, SiLU's input */
   RgTensor        *cond;    /* SiLU(temb): t_mod's and final_mod's input */
+  RgTensor        *pooled;  /* text_pool's input (pooled_text), else NULL */
+  const int32_t   *context_len; /* the caller's, for the pooled gradient */
   RgTimeEmbedSaved time;
   int32_t         *task;    /* arena copy of the task ids, or NULL */
   RgTensor        *fm[2];   /* final shift, scale */
@@ -78,8 +80,8 @@ rg_dit_tape_reset (RgDitTape *tape)
 {
   for (int i = 0; i < tape->n_blocks; i++)
     clear_block (&tape->blocks[i]);
-  RgTensor **acts[] = { &tape->patches, &tape->temb, &tape->cond, &tape->fm[0], &tape->fm[1],
-                        &tape->xf, &tape->nf, &tape->hf };
+  RgTensor **acts[] = { &tape->patches, &tape->temb, &tape->cond, &tape->pooled, &tape->fm[0],
+                        &tape->fm[1], &tape->xf, &tape->nf, &tape->hf };
   for (guint i = 0; i < G_N_ELEMENTS (acts); i++)
     g_clear_pointer (acts[i], rg_tensor_unref);
   rg_time_embed_saved_clear (&tape->time);
@@ -172,6 +174,21 @@ rg_dit_forward_train (RgDit *dit, RgDitTape *tape, const RgDitInput *in, RgTenso
         for (int64_t j = 0; j < d; j++)
           te[i * d + j] += tab[in->task[i] * d + j];
     }
+  if (c->pooled_text)
+    {
+      tape->pooled = rg_nn_new (a, 2, b, (int64_t) c->context_width);
+      rg_dit_pool_text (in, tape->pooled);
+      g_autoptr (RgTensor) tp = rg_linear_forward (&dit->text_pool, a, tape->pooled);
+      rg_add (tape->temb, tp, tape->temb);
+      if (in->context_len)
+        {
+          int32_t *len = rg_arena_alloc (a, (gsize) b * sizeof (int32_t));
+          memcpy (len, in->context_len, (gsize) b * sizeof (int32_t));
+          tape->context_len = len;
+        }
+      else
+        tape->context_len = NULL;
+    }
   tape->cond = rg_nn_new (a, 2, b, d);
   rg_silu (tape->temb, tape->cond);
   g_autoptr (RgTensor) mod = rg_linear_forward (&dit->t_mod, a, tape->cond);
@@ -246,6 +263,32 @@ block_backward (const RgDitBlock *blk, const BlockTape *bt, RgGrads *g, RgArena 
     rg_tensor_unref (dm[k]);
 }
 
+/* temb += text_pool(mean of the valid context tokens): each valid token
+ * gets 1/len of the pooled vector's gradient. */
+static void
+pooled_backward (RgDit *dit, RgDitTape *tape, RgGrads *g, const RgTensor *dtemb,
+                 RgTensor *dcontext)
+{
+  RgArena *a = tape->arena;
+  g_autoptr (RgTensor) dpooled = dcontext ? rg_nn_zeros_like (a, tape->pooled) : NULL;
+  rg_linear_layer_backward (&dit->text_pool, g, tape->pooled, dtemb, dpooled);
+  if (dcontext == NULL)
+    return;
+  int64_t b = dcontext->shape[0], l = dcontext->shape[1], w = dcontext->shape[2];
+  const float *dp = rg_tensor_f32 (dpooled);
+  float *dc = rg_tensor_f32 (dcontext);
+  for (int64_t i = 0; i < b; i++)
+    {
+      int64_t len = tape->context_len ? tape->context_len[i] : l;
+      if (len == 0)
+        continue;
+      float inv = 1.0f / (float) len;
+      for (int64_t k = 0; k < len; k++)
+        for (int64_t j = 0; j < w; j++)
+          dc[(i * l + k) * w + j] += dp[i * w + j] * inv;
+    }
+}
+
 void
 rg_dit_backward (RgDit *dit, RgDitTape *tape, RgGrads *g, const RgTensor *dv, RgTensor *dcontext)
 {
@@ -305,5 +348,7 @@ rg_dit_backward (RgDit *dit, RgDitTape *tape, RgGrads *g, const RgTensor *dv, Rg
         for (int64_t j = 0; j < d; j++)
           dt[tape->task[i] * d + j] += src[i * d + j];
     }
+  if (c->pooled_text)
+    pooled_backward (dit, tape, g, dtemb, dcontext);
   rg_time_embed_backward (&dit->time_embed, g, a, &tape->time, dtemb);
 }

@@ -13,6 +13,8 @@
  * after every block, so memory does not grow with depth. */
 #include "models/rg-dit-private.h"
 
+#include <string.h>
+
 #include "core/rg-error.h"
 #include "models/rg-model-private.h"
 
@@ -61,6 +63,13 @@ rg_dit_new (const RgModelConfig *config, RgParams *p)
   rg_linear_init (&dit->final_mod, p, "dit.final_mod", c->width, 2 * (int64_t) c->width, TRUE);
   rg_linear_init (&dit->final_proj, p, "dit.final_proj", c->width,
                   (int64_t) c->in_channels * patch, TRUE);
+  /* last, so the other weights draw the same values as in a model without
+   * it; starts silent, like the edit channels */
+  if (c->pooled_text)
+    {
+      rg_linear_init (&dit->text_pool, p, "dit.text_pool", c->context_width, c->width, TRUE);
+      rg_params_zero_columns (p, dit->text_pool.w, 0, c->context_width);
+    }
   dit->pass = rg_arena_new (16 << 20);
   dit->layer = rg_arena_new (16 << 20);
   return dit;
@@ -136,6 +145,27 @@ rg_dit_check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v, G
   return TRUE;
 }
 
+void
+rg_dit_pool_text (const RgDitInput *in, RgTensor *pooled)
+{
+  const RgTensor *ctx = in->context;
+  int64_t b = ctx->shape[0], l = ctx->shape[1], w = ctx->shape[2];
+  const float *src = rg_tensor_f32 ((RgTensor *) ctx);
+  float *dst = rg_tensor_f32 (pooled);
+  for (int64_t i = 0; i < b; i++)
+    {
+      int64_t len = in->context_len ? in->context_len[i] : l;
+      float *row = dst + i * w;
+      memset (row, 0, (gsize) w * sizeof (float));
+      for (int64_t k = 0; k < len; k++)
+        for (int64_t j = 0; j < w; j++)
+          row[j] += src[(i * l + k) * w + j];
+      float inv = len > 0 ? 1.0f / (float) len : 0.0f;
+      for (int64_t j = 0; j < w; j++)
+        row[j] *= inv;
+    }
+}
+
 static void
 run_block (const RgDitBlock *blk, RgArena *arena, RgTensor *x, const RgTensor *pos,
            const RgTensor *mod, const RgDitInput *in)
@@ -193,6 +223,13 @@ rg_dit_forward (RgDit *dit, const RgDitInput *in, RgTensor *v, GCancellable *can
       for (int64_t i = 0; i < b; i++)
         for (int64_t j = 0; j < d; j++)
           te[i * d + j] += tab[in->task[i] * d + j];
+    }
+  if (c->pooled_text)
+    {
+      g_autoptr (RgTensor) pooled = rg_nn_new (pass, 2, b, (int64_t) c->context_width);
+      rg_dit_pool_text (in, pooled);
+      g_autoptr (RgTensor) tp = rg_linear_forward (&dit->text_pool, pass, pooled);
+      rg_add (temb, tp, temb);
     }
   g_autoptr (RgTensor) cond = rg_nn_new (pass, 2, b, d);
   rg_silu (temb, cond);

@@ -38,7 +38,8 @@ static const IntField tae_fields[] = {
 };
 static const IntField dit_fields[] = {
   F (RgDitConfig, in_channels), F_OPT (RgDitConfig, extra_in_channels),
-  F_OPT (RgDitConfig, n_tasks), F (RgDitConfig, width),
+  F_OPT (RgDitConfig, n_tasks), F_OPT (RgDitConfig, pooled_text),
+  F (RgDitConfig, width),
   F (RgDitConfig, layers),      F (RgDitConfig, heads),
   F (RgDitConfig, ffn),         F (RgDitConfig, context_width),
   F (RgDitConfig, patch_t),     F (RgDitConfig, patch_h),
@@ -108,7 +109,7 @@ rg_model_config_preset (const char *name, RgModelConfig *out, GError **error)
       out->dit = (RgDitConfig){ .in_channels = 16, .width = 256, .layers = 6, .heads = 4,
                                 .ffn = 512, .context_width = 256, .patch_t = 1, .patch_h = 2,
                                 .patch_w = 2, .pos_t = 16, .pos_h = 16, .pos_w = 16,
-                                .freq_dim = 256 };
+                                .freq_dim = 256, .pooled_text = 1 };
     }
   else if (g_strcmp0 (name, "moviegen-1b") == 0)
     moviegen (out, name, 1536, 28, 4096);
@@ -216,6 +217,8 @@ rg_model_config_validate (const RgModelConfig *c, GError **error)
   if (d->in_channels != a->latent_channels)
     return invalid (error, "dit.in_channels %d differs from tae.latent_channels %d",
                     d->in_channels, a->latent_channels);
+  if (d->pooled_text > 1)
+    return invalid (error, "dit.pooled_text is %d, expected 0 or 1", d->pooled_text);
   if (d->patch_t != 1)
     return invalid (error, "dit.patch_t is %d; only 1×ph×pw patches are supported",
                     d->patch_t);

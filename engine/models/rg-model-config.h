@@ -57,11 +57,17 @@ typedef struct {
 /* Video DiT. The latent [C, T, H, W] is patchified 1×ph×pw into tokens;
  * factorized positional tables cover up to pos_t × pos_h × pos_w tokens.
  * extra_in_channels (edit model: a source latent concatenated on channels,
- * zero-initialized) and n_tasks (a learned task embedding) default to 0. */
+ * zero-initialized), n_tasks (a learned task embedding) and pooled_text
+ * default to 0. pooled_text = 1 adds a projection of the text context's
+ * mean over its valid tokens to the time embedding, as Imagen and SD3 add a
+ * pooled text vector: every adaLN then carries the prompt, a direct path
+ * that a from-scratch text encoder learns far sooner than selective
+ * cross-attention (the nano model ignored its prompts without it). */
 typedef struct {
   int in_channels;        /* latent channels predicted */
   int extra_in_channels;
   int n_tasks;
+  int pooled_text;        /* 0 or 1 */
   int width;
   int layers;
   int heads;

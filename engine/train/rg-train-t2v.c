@@ -4,7 +4,8 @@
  * The TAE is frozen, so each training clip is encoded once: `dataset_clips`
  * scenes of the train split are rendered and encoded (posterior means) at
  * the start and cached in DIR/dataset.safetensors with their scene seeds
- * (a resumed run reuses the cache when the TAE file is the same). Their
+ * (a resumed run reuses the cache when the TAE file is the same; a run
+ * with more clips than the cache encodes only the new ones). Their
  * overall mean and standard deviation become tae.latent_mean/std, and the
  * DiT sees (z − mean) / std: data at the noise's unit scale.
  *
@@ -57,13 +58,17 @@ dataset_path (RgTrainRun *run)
   return g_build_filename (run->out_dir, "dataset.safetensors", NULL);
 }
 
-/* The cached dataset, if it was made by this TAE with this many clips. */
-static gboolean
-load_cache (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lshape)
+/* The cached latents, if this TAE made them: all `dataset_clips` of them,
+ * or a prefix of the set (scene seeds are a pure function of the seed and
+ * the index, so a run with more clips re-encodes only the new ones). Their
+ * count goes to *cached (0 without a usable cache). */
+static RgTensor *
+load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t *cached)
 {
+  *cached = 0;
   g_autofree char *path = dataset_path (run);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return FALSE;
+    return NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);
   const char *sha = st ? rg_safetensors_get_metadata (st, "tae.sha256") : NULL;
@@ -71,26 +76,28 @@ load_cache (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lsh
     {
       rg_train_message (run, "rebuilding %s: %s", path,
                         st == NULL ? error->message : "it was encoded by another TAE");
-      return FALSE;
+      return NULL;
     }
   g_autoptr (RgTensor) lat = rg_safetensors_get_f32 (st, "latents", &error);
   g_autoptr (RgTensor) seeds = lat ? rg_safetensors_get (st, "scene_seeds", &error) : NULL;
-  int64_t want[5] = { run->config->dataset_clips, lshape[0], lshape[1], lshape[2], lshape[3] };
-  g_autoptr (RgTensor) w = rg_tensor_new_borrowed (RG_F32, 5, want, NULL, NULL, NULL);
-  if (seeds == NULL || !rg_tensor_same_shape (lat, w) || seeds->dtype != RG_I64
-      || seeds->ndim != 1 || seeds->shape[0] != want[0])
+  int64_t n = lat ? lat->shape[0] : 0;
+  gboolean ok = seeds != NULL && lat->ndim == 5 && seeds->dtype == RG_I64 && seeds->ndim == 1
+                && seeds->shape[0] == n && memcmp (lat->shape + 1, lshape, 4 * sizeof (int64_t)) == 0;
+  for (int64_t i = 0; ok && i < n; i++)
+    ok = ((const uint64_t *) seeds->data)[i] == rg_train_scene_seed (run->config->seed, (uint64_t) i);
+  if (!ok)
     {
       rg_train_message (run, "rebuilding %s: %s", path,
-                        error ? error->message : "its shape does not match this config");
-      return FALSE;
+                        error ? error->message : "its latents or scenes do not match this config");
+      return NULL;
     }
-  t->latents = rg_tensor_clone (lat);
-  t->scene_seeds = g_memdup2 (seeds->data, (gsize) want[0] * sizeof (uint64_t));
-  t->n = want[0];
-  rg_train_message (run, "dataset: %" G_GINT64_FORMAT " cached latents from %s", t->n, path);
-  return TRUE;
+  *cached = MIN (n, run->config->dataset_clips);
+  rg_train_message (run, "dataset: %" G_GINT64_FORMAT " cached latents from %s", *cached, path);
+  return g_steal_pointer (&lat);
 }
 
+/* The dataset: cached latents where there are any, the rest encoded now
+ * (and the whole set cached again when anything was new). */
 static gboolean
 build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lshape,
                GCancellable *cancellable, GError **error)
@@ -101,10 +108,17 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
   int64_t shape[5] = { n, lshape[0], lshape[1], lshape[2], lshape[3] };
   g_autoptr (RgTensor) latents = rg_tensor_new (RG_F32, 5, shape);
   g_autofree uint64_t *seeds = g_new (uint64_t, n);
+  int64_t cached;
+  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached);
+  if (cached > 0)
+    memcpy (rg_tensor_f32 (latents), rg_tensor_f32 (cache), (gsize) (cached * per) * sizeof (float));
   int64_t one[5] = { 1, lshape[0], lshape[1], lshape[2], lshape[3] };
   gint64 start = g_get_monotonic_time ();
   for (int64_t i = 0; i < n; i++)
     {
+      seeds[i] = rg_train_scene_seed (c->seed, (uint64_t) i);
+      if (i < cached)
+        continue;
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, RG_ERROR, RG_ERROR_CANCELLED,
@@ -113,7 +127,6 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
           return FALSE;
         }
       RgShapesScene scene;
-      seeds[i] = rg_train_scene_seed (c->seed, (uint64_t) i);
       if (!rg_shapes_scene_sample (&run->world, seeds[i], &scene, error))
         return FALSE;
       g_autoptr (RgTensor) clip = rg_shapes_render (&scene);
@@ -123,22 +136,26 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
           RG_F32, 5, one, rg_tensor_f32 (latents) + i * per, NULL, NULL);
       if (!rg_tae_encode (tae, video, mean, NULL, cancellable, error))
         return FALSE;
-      if ((i + 1) % 64 == 0 || i + 1 == n)
+      int64_t done = i + 1 - cached;
+      if (done % 64 == 0 || i + 1 == n)
         {
           double el = (double) (g_get_monotonic_time () - start) / 1e6;
           rg_train_message (run, "encoding the dataset: %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                            " clips, ETA %.0f s", i + 1, n, el / (double) (i + 1) * (double) (n - i - 1));
+                            " clips, ETA %.0f s", i + 1, n, el / (double) done * (double) (n - i - 1));
         }
     }
-  g_autoptr (RgTensor) seed_t = rg_tensor_new_borrowed (RG_I64, 1, &n, seeds, NULL, NULL);
-  g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
-  g_autofree char *path = dataset_path (run);
-  if (!rg_safetensors_writer_add (w, "latents", latents, RG_F32, error)
-      || !rg_safetensors_writer_add (w, "scene_seeds", seed_t, RG_I64, error))
-    return FALSE;
-  rg_safetensors_writer_set_metadata (w, "tae.sha256", tae_sha);
-  if (!rg_safetensors_writer_save (w, path, error))
-    return FALSE;
+  if (cached < n)
+    {
+      g_autoptr (RgTensor) seed_t = rg_tensor_new_borrowed (RG_I64, 1, &n, seeds, NULL, NULL);
+      g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
+      g_autofree char *path = dataset_path (run);
+      if (!rg_safetensors_writer_add (w, "latents", latents, RG_F32, error)
+          || !rg_safetensors_writer_add (w, "scene_seeds", seed_t, RG_I64, error))
+        return FALSE;
+      rg_safetensors_writer_set_metadata (w, "tae.sha256", tae_sha);
+      if (!rg_safetensors_writer_save (w, path, error))
+        return FALSE;
+    }
   t->latents = g_steal_pointer (&latents);
   t->scene_seeds = g_steal_pointer (&seeds);
   t->n = n;
@@ -190,8 +207,7 @@ prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
   if (!rg_model_config_latent_shape (&c->model, c->model.video.frames, c->model.video.height,
                                      c->model.video.width, lshape, error))
     return FALSE;
-  if (!load_cache (run, t, sha, lshape)
-      && !build_dataset (run, t, sha, lshape, cancellable, error))
+  if (!build_dataset (run, t, sha, lshape, cancellable, error))
     return FALSE;
   normalise (run, t);
   t->text_tape = rg_text_encoder_tape_new (rg_model_get_text_encoder (run->model));

@@ -42,6 +42,15 @@ remove_tmp (const char *path)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* json with the first `from` replaced by `to`. */
+static char *
+json_with (const char *json, const char *from, const char *to)
+{
+  const char *at = strstr (json, from);
+  g_assert_nonnull (at);
+  return g_strdup_printf ("%.*s%s%s", (int) (at - json), json, to, at + strlen (from));
+}
+
 static void
 test_presets (void)
 {
@@ -65,6 +74,17 @@ test_presets (void)
   g_assert_cmpint (lat[1], ==, 4);
   g_assert_cmpint (lat[2], ==, 8);
   g_assert_cmpint (lat[3], ==, 8);
+  g_assert_cmpint (c.dit.pooled_text, ==, 1);
+  /* files written before pooled_text existed load with it off */
+  {
+    g_autofree char *json = rg_model_config_to_json (&c);
+    g_autofree char *old = json_with (json, "\"pooled_text\" : 1,", "");
+    RgModelConfig back;
+    g_autoptr (GError) error = NULL;
+    g_assert_true (rg_model_config_from_json (old, &back, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (back.dit.pooled_text, ==, 0);
+  }
   g_assert_true (rg_model_config_preset ("moviegen-30b", &c, NULL));
   g_assert_cmpint (c.dit.layers, ==, 48);
   g_assert_cmpint (c.dit.width, ==, 6144);
@@ -93,9 +113,7 @@ nano_json_with (const char *from, const char *to)
   RgModelConfig c;
   g_assert_true (rg_model_config_preset ("nano-t2v", &c, NULL));
   g_autofree char *json = rg_model_config_to_json (&c);
-  const char *at = strstr (json, from);
-  g_assert_nonnull (at);
-  return g_strdup_printf ("%.*s%s%s", (int) (at - json), json, to, at + strlen (from));
+  return json_with (json, from, to);
 }
 
 static void
@@ -115,6 +133,7 @@ test_config_errors (void)
     { "\"pos_t\" : 16", "\"pos_t\" : 2", "exceeds the positional tables" },
     { "\"in_channels\" : 16", "\"in_channels\" : 8", "differs from tae.latent_channels" },
     { "\"name\" : \"nano-t2v\",", "", "\"name\" is missing" },
+    { "\"pooled_text\" : 1", "\"pooled_text\" : 2", "dit.pooled_text is 2, expected 0 or 1" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

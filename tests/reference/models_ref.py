@@ -204,6 +204,13 @@ def dit_forward(W, cfg, x, t, ctx, ctx_len):
            + W["dit.pos.w"][None, None, :gw]).reshape(T * gh * gw, D)
     temb = timestep_embedding(t * 1000.0, d["freq_dim"])
     temb = linear(W, "dit.time_embed.fc2", F.silu(linear(W, "dit.time_embed.fc1", temb)))
+    if d.get("pooled_text"):
+        # the mean of the valid context tokens, projected, joins the time embedding
+        L = ctx.shape[1]
+        n = ctx_len if ctx_len is not None else torch.full((B,), L)
+        valid = (torch.arange(L)[None, :] < n[:, None]).to(ctx.dtype)[..., None]
+        pooled = (ctx * valid).sum(1) / n.clamp(min=1)[:, None].to(ctx.dtype)
+        temb = temb + linear(W, "dit.text_pool", pooled)
     cond = F.silu(temb)
     mod = linear(W, "dit.t_mod", cond).view(B, 6, D)
     h = tok

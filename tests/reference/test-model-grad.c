@@ -92,6 +92,16 @@ typedef struct {
   RgTensor     *video, *latent, *rm, *rl, *rd;
 } Fixture;
 
+static RgTensor *
+weight_by_name (RgModel *m, const char *name)
+{
+  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
+      return rg_model_get_weight (m, i);
+  g_error ("no weight %s", name);
+  return NULL;
+}
+
 /* n_tasks, extra_in_channels: the edit model's task embedding and
  * source-latent channels (0: the t2v model). lens: the prompts' lengths
  * (NULL: 7 and 12, both shorter than max_len, and different: padding in
@@ -104,6 +114,15 @@ fixture_init (Fixture *f, int context_width, int n_tasks, int extra_in_channels,
   tiny_config (&f->config, context_width, n_tasks, extra_in_channels);
   f->model = rg_model_init (&f->config, 7, &error);
   g_assert_no_error (error);
+  /* the pooled-text projection starts at zero, which would hide its
+   * gradient into the context: give it values */
+  if (f->config.dit.pooled_text)
+    {
+      RgTensor *w = weight_by_name (f->model, "dit.text_pool.weight");
+      rg_rng_normal (11, 0, 0, rg_tensor_f32 (w), rg_tensor_numel (w));
+      for (int64_t i = 0; i < rg_tensor_numel (w); i++)
+        rg_tensor_f32 (w)[i] *= 0.1f;
+    }
   int64_t l = f->config.text.max_len;
   int64_t id_shape[2] = { BATCH, l }, len_shape[1] = { BATCH };
   f->ids = rg_tensor_new (RG_I32, 2, id_shape);
@@ -276,16 +295,6 @@ test_forward (void)
   fixture_clear (&f);
 }
 
-static RgTensor *
-weight_by_name (RgModel *m, const char *name)
-{
-  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
-    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
-      return rg_model_get_weight (m, i);
-  g_error ("no weight %s", name);
-  return NULL;
-}
-
 /* Central differences of L through the inference forwards against the
  * analytic gradient, at the largest-gradient element of each named weight. */
 static void
@@ -349,7 +358,7 @@ test_finite_differences (void)
     "dit.blocks.0.self_attn.q_norm.weight", "dit.blocks.1.cross_attn.k.weight",
     "dit.blocks.1.cross_attn.k_norm.weight", "dit.blocks.1.norm2.weight",
     "dit.blocks.1.ffn.up.weight", "dit.blocks.1.ffn.down.weight", "dit.final_mod.weight",
-    "dit.final_proj.bias",
+    "dit.final_proj.bias", "dit.text_pool.weight", "dit.text_pool.bias",
   };
   Fixture f = { 0 };
   fixture_init (&f, 48, 0, 0, NULL);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/rg-error.h"
+#include "core/rg-safetensors.h"
 #include "models/rg-model.h"
 #include "train/rg-trainer.h"
 
@@ -29,7 +30,8 @@ tiny_model (RgModelConfig *m)
   m->tae.temporal_down = 1;
   m->dit = (RgDitConfig){ .in_channels = 4, .width = 32, .layers = 2, .heads = 2, .ffn = 64,
                           .context_width = 32, .patch_t = 1, .patch_h = 2, .patch_w = 2,
-                          .pos_t = 8, .pos_h = 8, .pos_w = 8, .freq_dim = 32 };
+                          .pos_t = 8, .pos_h = 8, .pos_w = 8, .freq_dim = 32,
+                          .pooled_text = 1 };
   g_assert_true (rg_model_config_validate (m, NULL));
 }
 
@@ -103,8 +105,9 @@ train (const RgTrainConfig *c, const char *name, int64_t steps, gboolean resume)
 {
   g_autofree char *dir = g_build_filename (tmp_dir, name, NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (rg_train_run (c, dir, steps, resume, NULL, NULL, NULL, &error));
+  gboolean ok = rg_train_run (c, dir, steps, resume, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
 }
 
 /* Over a run the loss of the last steps is well below that of the first. */
@@ -226,6 +229,67 @@ test_t2v (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/tae.safetensors"));
 }
 
+static RgTensor *
+dataset_tensor (const char *run, const char *name)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, run, "dataset.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);
+  g_assert_no_error (error);
+  RgTensor *t = rg_safetensors_get (st, name, &error);
+  g_assert_no_error (error);
+  return rg_tensor_clone (t);
+}
+
+static void
+copy_dataset (const char *from, const char *to)
+{
+  g_autofree char *src = g_build_filename (tmp_dir, from, "dataset.safetensors", NULL);
+  g_autofree char *dir = g_build_filename (tmp_dir, to, NULL);
+  g_autofree char *dst = g_build_filename (dir, "dataset.safetensors", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
+}
+
+/* A run with more clips than its cached dataset encodes only the new ones:
+ * the cached latents are kept bit for bit and the new set is cached; one
+ * with fewer uses a prefix. */
+static void
+test_t2v_dataset_grows (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  train (&c, "t2v-small-set", 2, FALSE);
+  copy_dataset ("t2v-small-set", "t2v-larger-set");
+  copy_dataset ("t2v-small-set", "t2v-fewer");
+  c.dataset_clips = 12;
+  train (&c, "t2v-larger-set", 2, FALSE);
+  g_autoptr (RgTensor) small = dataset_tensor ("t2v-small-set", "latents");
+  g_autoptr (RgTensor) large = dataset_tensor ("t2v-larger-set", "latents");
+  g_autoptr (RgTensor) small_seeds = dataset_tensor ("t2v-small-set", "scene_seeds");
+  g_autoptr (RgTensor) large_seeds = dataset_tensor ("t2v-larger-set", "scene_seeds");
+  g_assert_cmpint (small->shape[0], ==, 8);
+  g_assert_cmpint (large->shape[0], ==, 12);
+  g_assert_cmpmem (small->data, rg_tensor_nbytes (small), large->data, rg_tensor_nbytes (small));
+  g_assert_cmpmem (small_seeds->data, rg_tensor_nbytes (small_seeds), large_seeds->data,
+                   rg_tensor_nbytes (small_seeds));
+  /* the new clips are other scenes, really encoded */
+  int64_t per = rg_tensor_numel (small) / 8;
+  const float *l = rg_tensor_f32 (large);
+  double diff = 0;
+  for (int64_t i = 0; i < per; i++)
+    diff += fabsf (l[8 * per + i] - l[7 * per + i]);
+  g_assert_cmpfloat (diff, >, 0);
+
+  c.dataset_clips = 4;
+  train (&c, "t2v-fewer", 2, FALSE);
+  g_autoptr (RgTensor) kept = dataset_tensor ("t2v-fewer", "latents");
+  g_assert_cmpint (kept->shape[0], ==, 8);
+}
+
 static void
 test_config_file (void)
 {
@@ -269,6 +333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/tae", test_tae);
   g_test_add_func ("/train/tae/freeze-encoder", test_freeze_encoder);
   g_test_add_func ("/train/t2v", test_t2v);
+  g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

@@ -80,7 +80,7 @@ bench_shapes (int argc, char **argv)
   int n_prompts = params.n_prompts, steps = params.steps, n_recon = params.n_recon;
   double guidance = params.guidance;
   gint64 seed = 0;
-  gboolean keep = FALSE;
+  gboolean keep = FALSE, roundtrip = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
       "Checkpoint (the shipped nano-t2v model, else a random untrained one)", "FILE" },
@@ -101,6 +101,9 @@ bench_shapes (int argc, char **argv)
       "Write shapesbench.txt and shapesbench.json (and kept clips) here", "DIR" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write the JSON here (- for stdout)", "FILE" },
     { "keep-clips", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep the generated clips (in --out)", NULL },
+    { "tae-roundtrip", 0, 0, G_OPTION_ARG_NONE, &roundtrip,
+      "Grade the TAE's reconstruction of each prompt's own scene instead of generating (the "
+      "ceiling the TAE sets)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx
@@ -120,6 +123,8 @@ bench_shapes (int argc, char **argv)
     usage = "give one --prompt for each --clip";
   else if (keep && !out)
     usage = "--keep-clips needs --out DIR";
+  else if (roundtrip && (prompts || clips || keep))
+    usage = "--tae-roundtrip grades the split's own scenes: no --prompt, --clip or --keep-clips";
   if (usage)
     {
       g_printerr ("reelgen bench shapes: %s (see reelgen bench shapes --help)\n", usage);
@@ -136,6 +141,7 @@ bench_shapes (int argc, char **argv)
   params.guidance = (float)guidance;
   params.n_recon = n_recon;
   params.keep_dir = keep ? out : NULL;
+  params.tae_roundtrip = roundtrip;
 
   GError *error = NULL;
   RgShapesBenchModel model;

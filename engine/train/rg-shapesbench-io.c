@@ -103,12 +103,18 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
   g_string_append_printf (s, "ShapesBench — model: %s\n", model->description);
   if (model->random_init)
     g_string_append (s, "WARNING: untrained weights: these scores measure noise, not a model\n");
-  g_string_append_printf (
-      s, "%u prompts (%s), %d steps, guidance %.1f, seed %" G_GUINT64_FORMAT "\n\n", r->items->len,
-      !r->default_prompts                          ? "given"
-      : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "held-out split"
-                                                   : "train split",
-      r->params.steps, r->params.guidance, r->params.seed);
+  const char *split = !r->default_prompts                          ? "given"
+                      : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "held-out split"
+                                                                   : "train split";
+  if (r->tae_roundtrip)
+    g_string_append_printf (s,
+                            "%u scenes (%s), seed %" G_GUINT64_FORMAT ": the TAE's reconstruction "
+                            "of each prompt's own scene, not a generation\n\n",
+                            r->items->len, split, r->params.seed);
+  else
+    g_string_append_printf (s, "%u prompts (%s), %d steps, guidance %.1f, seed %" G_GUINT64_FORMAT
+                            "\n\n", r->items->len, split, r->params.steps, r->params.guidance,
+                            r->params.seed);
   g_string_append (s, "attribute     right / asked   accuracy\n");
   for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
     {
@@ -131,7 +137,9 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
     clip_seconds += ((const RgShapesBenchItem *)g_ptr_array_index (r->items, i))->seconds;
   g_string_append_printf (s, "\n%.1f s in all, %.2f s per clip (%s)\n", r->seconds,
                           r->items->len ? clip_seconds / r->items->len : 0.0,
-                          r->from_files ? "loading" : "generation");
+                          r->from_files      ? "loading"
+                          : r->tae_roundtrip ? "TAE round trip"
+                                             : "generation");
   return g_string_free (s, FALSE);
 }
 
@@ -206,7 +214,9 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
               !r->default_prompts                          ? "given"
               : r->params.split == RG_SHAPES_SPLIT_HELDOUT ? "heldout"
                                                            : "train");
-  rg_json_add_string (b, "clips", r->from_files ? "given" : "generated");
+  rg_json_add_string (b, "clips", r->from_files      ? "given"
+                                  : r->tae_roundtrip ? "tae-roundtrip"
+                                                     : "generated");
   rg_json_add_int (b, "seed", (gint64)r->params.seed);
   rg_json_add_int (b, "steps", r->params.steps);
   rg_json_add_double (b, "guidance", r->params.guidance);

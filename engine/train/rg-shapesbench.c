@@ -161,6 +161,34 @@ model_shapes_config (RgModel *model, RgShapesSplit split, RgShapesConfig *cfg, G
   return TRUE;
 }
 
+/* Scene `seed` of cfg rendered, and its TAE reconstruction from the
+ * posterior mean (both [1, 3, T, H, W] in [-1, 1]). */
+static gboolean
+tae_roundtrip (RgModel *model, const RgShapesConfig *cfg, guint64 seed, RgTensor **truth_out,
+               RgTensor **decoded_out, GCancellable *cancellable, GError **error)
+{
+  const RgModelConfig *mc = rg_model_get_config (model);
+  int64_t lat[5] = { 1 };
+  if (!rg_model_config_latent_shape (mc, cfg->frames, cfg->height, cfg->width, lat + 1, error))
+    return FALSE;
+  int64_t vid[5] = { 1, 3, cfg->frames, cfg->height, cfg->width };
+  RgShapesScene scene;
+  if (!rg_shapes_scene_sample (cfg, seed, &scene, error))
+    return FALSE;
+  g_autoptr (RgTensor) rendered = rg_shapes_render (&scene);
+  g_autoptr (RgTensor) truth = rg_tensor_reshape (rendered, 5, vid);
+  g_autoptr (RgTensor) mean = rg_tensor_new (RG_F32, 5, lat);
+  g_autoptr (RgTensor) decoded = rg_tensor_new (RG_F32, 5, vid);
+  RgTae *tae = rg_model_get_tae (model);
+  if (!rg_tae_encode (tae, truth, mean, NULL, cancellable, error)
+      || !rg_tae_decode (tae, mean, decoded, cancellable, error))
+    return FALSE;
+  if (truth_out)
+    *truth_out = g_steal_pointer (&truth);
+  *decoded_out = g_steal_pointer (&decoded);
+  return TRUE;
+}
+
 gboolean
 rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean, double *psnr_min,
                     double *ssim_mean, GCancellable *cancellable, GError **error)
@@ -168,28 +196,15 @@ rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean, doub
   RgShapesConfig cfg;
   if (!model_shapes_config (model, RG_SHAPES_SPLIT_HELDOUT, &cfg, error))
     return FALSE;
-  const RgModelConfig *mc = rg_model_get_config (model);
-  int64_t lat[5] = { 1 };
-  if (!rg_model_config_latent_shape (mc, cfg.frames, cfg.height, cfg.width, lat + 1, error))
-    return FALSE;
-  int64_t vid[5] = { 1, 3, cfg.frames, cfg.height, cfg.width };
-  g_autoptr (RgTensor) mean = rg_tensor_new (RG_F32, 5, lat);
-  g_autoptr (RgTensor) decoded = rg_tensor_new (RG_F32, 5, vid);
-  RgTae *tae = rg_model_get_tae (model);
-
   double psnr_sum = 0, ssim_sum = 0, worst = INFINITY;
   for (int i = 0; i < n; i++)
     {
-      RgShapesScene scene;
-      if (!rg_shapes_scene_sample (&cfg, seed + i, &scene, error))
-        return FALSE;
-      g_autoptr (RgTensor) truth = rg_shapes_render (&scene);
-      g_autoptr (RgTensor) batch = rg_tensor_reshape (truth, 5, vid);
+      g_autoptr (RgTensor) truth = NULL;
+      g_autoptr (RgTensor) decoded = NULL;
       double psnr, ssim;
-      if (!rg_tae_encode (tae, batch, mean, NULL, cancellable, error)
-          || !rg_tae_decode (tae, mean, decoded, cancellable, error)
-          || !rg_grade_psnr (batch, decoded, &psnr, error)
-          || !rg_grade_ssim (batch, decoded, &ssim, error))
+      if (!tae_roundtrip (model, &cfg, seed + i, &truth, &decoded, cancellable, error)
+          || !rg_grade_psnr (truth, decoded, &psnr, error)
+          || !rg_grade_ssim (truth, decoded, &ssim, error))
         return FALSE;
       psnr_sum += psnr;
       ssim_sum += ssim;
@@ -199,6 +214,23 @@ rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean, doub
   *ssim_mean = n > 0 ? ssim_sum / n : NAN;
   *psnr_min = n > 0 ? worst : NAN;
   return TRUE;
+}
+
+/* The TAE's reconstruction of the prompt's own scene, as [3, T, H, W]:
+ * what a DiT that sampled the training distribution exactly would show. */
+static RgTensor *
+roundtrip_clip (const RgShapesBenchModel *model, const RgShapesConfig *cfg, guint64 seed,
+                GCancellable *cancellable, GError **error)
+{
+  g_autoptr (RgTensor) decoded = NULL;
+  if (!tae_roundtrip (model->model, cfg, seed, NULL, &decoded, cancellable, error))
+    return NULL;
+  int64_t vid[4] = { 3, decoded->shape[2], decoded->shape[3], decoded->shape[4] };
+  RgTensor *video = rg_tensor_reshape (decoded, 4, vid);
+  float *p = rg_tensor_f32 (video);
+  for (int64_t i = 0; i < rg_tensor_numel (video); i++)
+    p[i] = CLAMP (p[i], -1.0f, 1.0f);
+  return video;
 }
 
 /* One prompt's clip: generated in memory (and kept as MP4 when asked). */
@@ -253,6 +285,7 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
     .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN
   };
   result->from_files = params->clips != NULL;
+  result->tae_roundtrip = params->tae_roundtrip;
   result->params.prompts = result->params.clips = NULL;
   result->params.keep_dir = NULL;
   result->items = g_ptr_array_new_with_free_func ((GDestroyNotify)item_free);
@@ -260,9 +293,16 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
 
   g_auto (GStrv) defaults = NULL;
   const char *const *prompts = params->prompts;
+  RgShapesConfig cfg;
+  if (params->tae_roundtrip && (prompts != NULL || params->clips != NULL))
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "ShapesBench: the TAE round trip grades the split's own scenes, not given "
+                   "prompts or clips");
+      goto fail;
+    }
   if (prompts == NULL)
     {
-      RgShapesConfig cfg;
       if (!model_shapes_config (model->model, params->split, &cfg, error)
           || (defaults
               = rg_shapesbench_default_prompts (&cfg, params->seed, params->n_prompts, error))
@@ -298,7 +338,8 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
         }
     }
 
-  const char *what = params->clips ? "grading" : "generating";
+  const char *what = params->clips ? "grading" : params->tae_roundtrip ? "reconstructing"
+                                                                      : "generating";
   report (progress, user_data, what, 0, n, NULL);
   for (int i = 0; i < n; i++)
     {
@@ -315,6 +356,8 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
           item->clip = g_strdup (params->clips[i]);
           video = rg_shapesbench_load_clip (item->clip, error);
         }
+      else if (params->tae_roundtrip)
+        video = roundtrip_clip (model, &cfg, item->seed, cancellable, error);
       else
         video = generate (model, params, item->prompt, item->seed, gen_callbacks, user_data,
                           cancellable, &item->clip, error);

@@ -14,7 +14,10 @@
  * decoded and compared with the original by PSNR and SSIM.
  *
  * A clip may also be given as a file instead of being generated (`clips`):
- * the same grading then judges any video against its prompt. */
+ * the same grading then judges any video against its prompt. With
+ * `tae_roundtrip` each default prompt's own scene is encoded and decoded by
+ * the model's TAE and graded: the score of a DiT that sampled its training
+ * latents perfectly, so a table shows how much of a gap is the TAE's. */
 #pragma once
 
 #include <gio/gio.h>
@@ -37,6 +40,9 @@ typedef struct
   int steps;                  /* Euler steps */
   float guidance;
   int n_recon;          /* held-out scenes for the TAE metrics; 0 skips */
+  gboolean tae_roundtrip; /* grade the TAE's reconstruction of each default
+                           * prompt's own scene instead of a generation: the
+                           * ceiling the TAE sets for any DiT */
   const char *keep_dir; /* NULL, or where each generated clip is kept as MP4 */
 } RgShapesBenchParams;
 
@@ -78,6 +84,7 @@ typedef struct
   RgShapesBenchParams params; /* as run; prompts, clips and keep_dir not kept */
   gboolean default_prompts;   /* captions of the split's scenes */
   gboolean from_files;        /* the clips were given, not generated */
+  gboolean tae_roundtrip;     /* the clips are TAE reconstructions of the scenes */
   GPtrArray *items;           /* RgShapesBenchItem * */
   RgShapesBenchScore colour, shape, count, motion, backdrop;
   int n_recon;

@@ -36,14 +36,23 @@ typedef struct {
   RgTensor  *val[N_VAL_CLIPS]; /* held-out clips [1, 3, T, H, W] */
 } TaeTask;
 
-/* One clip of the train split, at a data position. */
+/* One clip of the train split, at a data position, and its scene. */
 static RgTensor *
-render_clip (const RgShapesConfig *world, uint64_t seed, uint64_t position, GError **error)
+render_clip (const RgShapesConfig *world, uint64_t seed, uint64_t position,
+             RgShapesScene *scene, GError **error)
 {
-  RgShapesScene scene;
-  if (!rg_shapes_scene_sample (world, rg_train_scene_seed (seed, position), &scene, error))
+  if (!rg_shapes_scene_sample (world, rg_train_scene_seed (seed, position), scene, error))
     return NULL;
-  return rg_shapes_render (&scene);
+  return rg_shapes_render (scene);
+}
+
+/* A crop origin along one axis of length n for a crop of size c: centred
+ * on `at` give or take a quarter of the crop, inside the clip. */
+static int
+origin_near (RgRng *rng, float at, int c, int n)
+{
+  int o = (int) lroundf (at) - c / 2 + rg_rng_range (rng, -c / 4, c / 4 + 1);
+  return CLAMP (o, 0, n - c);
 }
 
 static gboolean
@@ -81,15 +90,30 @@ crop_batch (RgTrainRun *run, GError **error)
   for (int b = 0; b < c->batch; b++)
     {
       uint64_t position = run->data_position++;
-      g_autoptr (RgTensor) clip = render_clip (&run->world, c->seed, position, error);
+      RgShapesScene scene;
+      g_autoptr (RgTensor) clip = render_clip (&run->world, c->seed, position, &scene, error);
       if (clip == NULL)
         return NULL;
       RgRng rng;
       rg_rng_init (&rng, c->seed, RG_TRAIN_STREAM_CROP + (position << 8));
       int T = (int) clip->shape[1], H = (int) clip->shape[2], W = (int) clip->shape[3];
       int t0 = rg_rng_range (&rng, 0, T - cf + 1);
-      int y0 = rg_rng_range (&rng, 0, H - ch + 1);
-      int x0 = rg_rng_range (&rng, 0, W - cw + 1);
+      int y0, x0;
+      /* Most of a random crop is backdrop, which the TAE learns first;
+       * the shapes' edges and colours are what it gets wrong, so a share
+       * of the crops follows a shape (at the crop's middle frame). */
+      if (c->shape_crops > 0 && scene.n_shapes > 0 && rg_rng_double (&rng) < c->shape_crops)
+        {
+          const RgShapesShape *s = &scene.shapes[rg_rng_range (&rng, 0, scene.n_shapes)];
+          int mid = t0 + cf / 2;
+          y0 = origin_near (&rng, s->y[mid], ch, H);
+          x0 = origin_near (&rng, s->x[mid], cw, W);
+        }
+      else
+        {
+          y0 = rg_rng_range (&rng, 0, H - ch + 1);
+          x0 = rg_rng_range (&rng, 0, W - cw + 1);
+        }
       const float *src = rg_tensor_f32 (clip);
       for (int k = 0; k < 3; k++)
         for (int f = 0; f < cf; f++)

@@ -54,6 +54,7 @@ typedef struct {
   char          init_path[1024]; /* "init": start from these weights ("" = seeded init) */
   /* tae */
   int           crop_frames, crop_size; /* random crops; 0: whole clips */
+  double        shape_crops;     /* the share of crops centred (±¼ crop) on a shape */
   double        l1_weight, kl_weight, opl_weight;
   int           freeze_encoder;  /* 1: train the decoder alone (its latent space is fixed) */
   /* t2v */

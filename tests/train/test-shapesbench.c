@@ -365,6 +365,15 @@ test_cli_refusals (void)
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 2);
   g_assert_nonnull (strstr (err2, "--prompt"));
+
+  g_autofree char *err3 = NULL;
+  g_autofree char *out3 = run_cli_full (
+      (const char *const[]){ "bench", "shapes", "--tae-roundtrip", "--prompt", "a red circle",
+                             NULL },
+      &status, &err3);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err3, "--tae-roundtrip"));
 }
 
 int

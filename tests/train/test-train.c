@@ -179,6 +179,7 @@ test_freeze_encoder (void)
   g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
   g_strlcpy (c.init_path, init, sizeof c.init_path);
   c.freeze_encoder = 1;
+  c.shape_crops = 0.5; /* as nano-tae-decoder.json: half the crops follow a shape */
   train (&c, "tae-decoder", 5, FALSE);
   g_autofree char *out = g_build_filename (tmp_dir, "tae-decoder", "model.safetensors", NULL);
   g_autoptr (GError) error = NULL;
@@ -301,6 +302,7 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"lr\": \"fast\"}", "lr" },
     { "{\"task\": \"tae\", \"learning_rate\": 0.1}", "learning_rate" },
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
+    { "{\"task\": \"tae\", \"shape_crops\": 1.5}", "shape_crops" },
     { "{\"task\": \"video\"}", "video" },
     { "[1, 2]", "object" },
   };

@@ -237,9 +237,9 @@ dataset_tensor (const char *run, const char *name)
   g_autoptr (GError) error = NULL;
   g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);
   g_assert_no_error (error);
-  RgTensor *t = rg_safetensors_get (st, name, &error);
+  g_autoptr (RgTensor) t = rg_safetensors_get (st, name, &error);
   g_assert_no_error (error);
-  return rg_tensor_clone (t);
+  return rg_tensor_clone (t); /* the view borrows the mapped file */
 }
 
 static void

@@ -31,6 +31,7 @@ static const IntField video_fields[] = {
 static const IntField text_fields[] = {
   F (RgTextConfig, vocab),  F (RgTextConfig, max_len), F (RgTextConfig, width),
   F (RgTextConfig, layers), F (RgTextConfig, heads),   F (RgTextConfig, ffn),
+  F_OPT (RgTextConfig, word_buckets),
 };
 static const IntField tae_fields[] = {
   F (RgTaeConfig, image_channels), F (RgTaeConfig, latent_channels),
@@ -103,6 +104,9 @@ rg_model_config_preset (const char *name, RgModelConfig *out, GError **error)
     {
       nano_parts (out);
       g_strlcpy (out->name, name, sizeof out->name);
+      /* 4096 word/bigram buckets (0.5M weights): ShapesWorld's captions
+       * have a few hundred distinct words and pairs */
+      out->text.word_buckets = 4096;
       /* ≈ 6M parameters: 6 blocks of width 256 (4 heads of 64) see only
        * 4×4×4 = 64 tokens, so depth buys little; a 2× SwiGLU keeps CPU
        * training steps short. */

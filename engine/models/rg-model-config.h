@@ -26,7 +26,13 @@ typedef struct {
 } RgVideoConfig;
 
 /* Byte-level (ByT5-style) bidirectional text encoder. Token ids: 0 pad,
- * 1 end-of-text, 2 unknown, byte b → b + 3; so vocab is 259. */
+ * 1 end-of-text, 2 unknown, byte b → b + 3; so vocab is 259.
+ * word_buckets > 0 (optional, 0 by default) adds to each byte's embedding
+ * learned embeddings of its word and of its word with the one before,
+ * hashed into that many buckets (fastText's n-gram features;
+ * rg_text_word_buckets). A from-scratch byte model sees a prompt as a bag of
+ * letters at first; words and word pairs ("red circle", "blue background")
+ * give the DiT something to bind to from the first step. */
 typedef struct {
   int vocab;
   int max_len;       /* tokens, end-of-text included */
@@ -34,6 +40,7 @@ typedef struct {
   int layers;
   int heads;
   int ffn;           /* SwiGLU hidden size */
+  int word_buckets;  /* hashed word/bigram embeddings; 0: bytes only */
 } RgTextConfig;
 
 /* 2.5D temporal autoencoder. Level 0 runs at full resolution; each further

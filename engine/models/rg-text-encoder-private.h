@@ -18,6 +18,7 @@ struct _RgTextEncoder {
   RgTextConfig cfg;
   int          context_width;
   RgTensor    *embed, *pos; /* [vocab, W], [max_len, W] */
+  RgTensor    *word_embed;  /* [word_buckets, W], or NULL */
   RgTextBlock *blocks;
   RgRmsNorm    norm;
   RgLinear     proj;
@@ -38,10 +39,12 @@ gboolean rg_text_encoder_check_input (const RgTextEncoder *te, const RgTensor *i
  * shorter than max_len, and the encoder's cost is linear to quadratic in
  * its length). */
 int64_t   rg_text_encoder_keep (const int32_t *len, int64_t batch);
-/* Token embedding plus positions of ids[:, :keep] → x [B, keep, W]; *ids_out
- * (may be NULL) gets those ids packed, [B, keep] i32, for a backward. */
+/* Token embedding plus positions (plus word features) of ids[:, :keep] →
+ * x [B, keep, W]; *ids_out (may be NULL) gets those ids packed, [B, keep]
+ * i32, and *words_out (may be NULL; NULL without word features) their word
+ * and bigram buckets, [B, keep, 2] i32, for a backward. */
 RgTensor *rg_text_encoder_embed (const RgTextEncoder *te, RgArena *arena, const RgTensor *ids,
-                                 int64_t keep, RgTensor **ids_out);
+                                 int64_t keep, RgTensor **ids_out, RgTensor **words_out);
 /* context [B, max_len, C] = out_norm(p [B, keep, C]) at the valid
  * positions of each prompt, zeros elsewhere. */
 void      rg_text_encoder_write_context (const RgTextEncoder *te, RgArena *arena,

@@ -24,6 +24,7 @@ struct _RgTextEncoderTape {
   int        n_blocks;
   BlockTape *blocks;
   RgTensor  *ids;     /* the token ids the blocks saw, [B, keep] */
+  RgTensor  *words;   /* their word/bigram buckets [B, keep, 2], or NULL */
   int32_t   *len;     /* arena copy of the lengths */
   int64_t    max_len; /* the context's length (positions past keep are zeros) */
   RgTensor  *xf;      /* the last block's output: norm's input */
@@ -55,6 +56,7 @@ rg_text_encoder_tape_reset (RgTextEncoderTape *tape)
       rg_swiglu_saved_clear (&bt->ffn);
     }
   g_clear_pointer (&tape->ids, rg_tensor_unref);
+  g_clear_pointer (&tape->words, rg_tensor_unref);
   g_clear_pointer (&tape->xf, rg_tensor_unref);
   g_clear_pointer (&tape->h, rg_tensor_unref);
   g_clear_pointer (&tape->p, rg_tensor_unref);
@@ -92,7 +94,8 @@ rg_text_encoder_forward_train (RgTextEncoder *te, RgTextEncoderTape *tape, const
   tape->max_len = c->max_len;
 
   /* the first keep = max(len) positions, as the inference pass */
-  RgTensor *x = rg_text_encoder_embed (te, a, ids, rg_text_encoder_keep (len, b), &tape->ids);
+  RgTensor *x = rg_text_encoder_embed (te, a, ids, rg_text_encoder_keep (len, b), &tape->ids,
+                                        &tape->words);
   for (int i = 0; i < c->layers; i++)
     {
       const RgTextBlock *blk = &te->blocks[i];
@@ -174,4 +177,22 @@ rg_text_encoder_backward (RgTextEncoder *te, RgTextEncoderTape *tape, RgGrads *g
   g_autoptr (RgTensor) demb = rg_tensor_reshape (dx, 2, emb_shape);
   g_autoptr (RgTensor) dembed = rg_grads_of (g, te->embed);
   rg_embedding_backward (flat, demb, dembed);
+  if (te->word_embed != NULL)
+    {
+      /* each token's word and bigram rows get its gradient */
+      g_autoptr (RgTensor) dword = rg_grads_of (g, te->word_embed);
+      float *dw = rg_tensor_f32 (dword);
+      const float *dxp = rg_tensor_f32 (dx);
+      const int32_t *wd = tape->words->data;
+      for (int64_t i = 0; i < b * keep; i++)
+        for (int f = 0; f < 2; f++)
+          {
+            int32_t bucket = wd[i * 2 + f];
+            if (bucket < 0)
+              continue;
+            float *row = dw + (int64_t) bucket * c->width;
+            for (int64_t j = 0; j < c->width; j++)
+              row[j] += dxp[i * c->width + j];
+          }
+    }
 }

@@ -33,6 +33,10 @@ rg_text_encoder_new (const RgModelConfig *config, RgParams *p)
   rg_rmsnorm_init (&te->norm, p, "text.norm", c->width, TRUE, config->norm_eps);
   rg_linear_init (&te->proj, p, "text.proj", c->width, te->context_width, TRUE);
   rg_layernorm_init (&te->out_norm, p, "text.out_norm", te->context_width, 1e-5f);
+  /* last, so the other weights draw the values they draw without it */
+  if (c->word_buckets > 0)
+    te->word_embed = rg_params_take2 (p, "text", "word_embed", RG_INIT_NORMAL, 1.f,
+                                      c->word_buckets, c->width);
   te->arena = rg_arena_new (4 << 20);
   return te;
 }
@@ -105,9 +109,67 @@ rg_text_encoder_keep (const int32_t *len, int64_t batch)
   return keep;
 }
 
+static gboolean
+is_word_byte (int byte)
+{
+  return (byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z')
+         || (byte >= 'A' && byte <= 'Z') || byte == '-' || byte >= 0x80;
+}
+
+#define FNV_OFFSET 2166136261u
+#define FNV_PRIME 16777619u
+
+static guint32
+fnv1a (guint32 h, const int32_t *ids, int64_t from, int64_t to)
+{
+  for (int64_t i = from; i < to; i++)
+    {
+      int byte = ids[i] - RG_TEXT_BYTE_OFFSET; /* 0..255: ASCII-lowercased */
+      h = (h ^ (guint32) (byte >= 'A' && byte <= 'Z' ? byte + 32 : byte)) * FNV_PRIME;
+    }
+  return h;
+}
+
+void
+rg_text_word_buckets (const RgTextConfig *config, const int32_t *ids, int64_t n, int32_t *uni,
+                      int32_t *bi)
+{
+  guint32 buckets = (guint32) config->word_buckets;
+  int64_t prev_from = -1, prev_to = -1;
+  for (int64_t i = 0; i < n;)
+    {
+      int byte = ids[i] >= RG_TEXT_BYTE_OFFSET ? ids[i] - RG_TEXT_BYTE_OFFSET : -1;
+      if (byte < 0 || !is_word_byte (byte))
+        {
+          uni[i] = bi[i] = -1;
+          i++;
+          continue;
+        }
+      int64_t end = i;
+      while (end < n && ids[end] >= RG_TEXT_BYTE_OFFSET
+             && is_word_byte (ids[end] - RG_TEXT_BYTE_OFFSET))
+        end++;
+      int32_t u = (int32_t) (fnv1a (FNV_OFFSET, ids, i, end) % buckets), b = -1;
+      if (prev_from >= 0)
+        {
+          guint32 h = fnv1a (FNV_OFFSET, ids, prev_from, prev_to);
+          h = (h ^ (guint32) ' ') * FNV_PRIME;
+          b = (int32_t) (fnv1a (h, ids, i, end) % buckets);
+        }
+      for (int64_t k = i; k < end; k++)
+        {
+          uni[k] = u;
+          bi[k] = b;
+        }
+      prev_from = i;
+      prev_to = end;
+      i = end;
+    }
+}
+
 RgTensor *
 rg_text_encoder_embed (const RgTextEncoder *te, RgArena *arena, const RgTensor *ids,
-                       int64_t keep, RgTensor **ids_out)
+                       int64_t keep, RgTensor **ids_out, RgTensor **words_out)
 {
   int64_t b = ids->shape[0], l = ids->shape[1], w = te->cfg.width;
   int64_t kept_shape[2] = { b, keep };
@@ -122,6 +184,37 @@ rg_text_encoder_embed (const RgTextEncoder *te, RgArena *arena, const RgTensor *
   rg_embedding (te->embed, flat, emb);
   g_autoptr (RgTensor) pos = rg_tensor_narrow (te->pos, 0, 0, keep);
   rg_add_rows (x, pos, x);
+  if (te->word_embed != NULL)
+    {
+      int64_t words_shape[3] = { b, keep, 2 };
+      g_autoptr (RgTensor) words = rg_tensor_new_in (arena, RG_I32, 3, words_shape);
+      int32_t *wd = words->data;
+      g_autofree int32_t *uni = g_new (int32_t, keep);
+      g_autofree int32_t *bi = g_new (int32_t, keep);
+      const float *table = rg_tensor_f32 (te->word_embed);
+      float *xp = rg_tensor_f32 (x);
+      for (int64_t i = 0; i < b; i++)
+        {
+          rg_text_word_buckets (&te->cfg, (const int32_t *) kept->data + i * keep, keep, uni, bi);
+          for (int64_t k = 0; k < keep; k++)
+            {
+              wd[(i * keep + k) * 2] = uni[k];
+              wd[(i * keep + k) * 2 + 1] = bi[k];
+              float *row = xp + (i * keep + k) * w;
+              for (int f = 0; f < 2; f++)
+                {
+                  int32_t bucket = f == 0 ? uni[k] : bi[k];
+                  if (bucket < 0)
+                    continue;
+                  const float *e = table + (int64_t) bucket * w;
+                  for (int64_t j = 0; j < w; j++)
+                    row[j] += e[j];
+                }
+            }
+        }
+      if (words_out != NULL)
+        *words_out = g_steal_pointer (&words);
+    }
   if (ids_out != NULL)
     *ids_out = g_steal_pointer (&kept);
   return x;
@@ -156,7 +249,7 @@ rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *
   rg_arena_reset (arena);
   g_autoptr (RgTensor) x = rg_text_encoder_embed (te, arena, ids,
                                                   rg_text_encoder_keep (len, ids->shape[0]),
-                                                  NULL);
+                                                  NULL, NULL);
   for (int i = 0; i < c->layers; i++)
     {
       if (!rg_model_check_cancel (cancellable, "text encoder", error))

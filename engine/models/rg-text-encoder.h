@@ -26,6 +26,16 @@ typedef struct _RgTextEncoder RgTextEncoder;
  * UTF-8 is not an error here: each byte is still a token. */
 int rg_text_tokenize (const RgTextConfig *config, const char *utf8, int32_t *ids);
 
+/* Word features (config->word_buckets > 0): for each of the n token ids,
+ * the bucket of the word the token belongs to (uni) and of that word
+ * together with the word before it (bi), or -1 where there is none: tokens
+ * outside words (spaces, punctuation, end-of-text, padding) and the first
+ * word's bigram. A word is a run of ASCII letters and digits, '-' and
+ * non-ASCII bytes, lowercased; buckets are FNV-1a hashes modulo
+ * word_buckets. tests/reference/models_ref.py computes the same. */
+void rg_text_word_buckets (const RgTextConfig *config, const int32_t *ids, int64_t n,
+                           int32_t *uni, int32_t *bi);
+
 /* ids [B, max_len] int32 with per-row lengths len[B] → context
  * [B, max_len, dit.context_width]. Not reentrant (one arena per encoder). */
 gboolean rg_text_encoder_forward (RgTextEncoder *te, const RgTensor *ids, const int32_t *len,

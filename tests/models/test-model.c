@@ -495,6 +495,38 @@ test_forward_errors (void)
   g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
 }
 
+/* Word features: the tokens of a word share its bucket whatever its case,
+ * its bigram names the word before, and tokens outside words get none. */
+static void
+test_text_word_buckets (void)
+{
+  RgModelConfig c;
+  g_assert_true (rg_model_config_preset ("nano-t2v", &c, NULL));
+  g_assert_cmpint (c.text.word_buckets, ==, 4096);
+  int32_t a[128], b[128], ua[128], ba[128], ub[128], bb[128];
+  int na = rg_text_tokenize (&c.text, "a red circle, on RED", a);
+  g_assert_cmpint (rg_text_tokenize (&c.text, "two red circles", b), ==, 16);
+  rg_text_word_buckets (&c.text, a, c.text.max_len, ua, ba);
+  rg_text_word_buckets (&c.text, b, c.text.max_len, ub, bb);
+  /* "a red circle, on RED": a=0, red=2..4, circle=6..11, ','=12, on=14..15, RED=17..19 */
+  g_assert_cmpint (na, ==, 21);
+  g_assert_cmpint (ua[0], >=, 0);
+  g_assert_cmpint (ba[0], ==, -1); /* the first word has no bigram */
+  g_assert_cmpint (ua[1], ==, -1); /* space */
+  g_assert_cmpint (ua[2], ==, ua[4]);
+  g_assert_cmpint (ba[2], ==, ba[3]);
+  g_assert_cmpint (ua[12], ==, -1); /* comma */
+  g_assert_cmpint (ua[17], ==, ua[2]); /* RED is red */
+  g_assert_cmpint (ba[17], !=, ba[2]); /* "on red" is not "a red" */
+  g_assert_cmpint (ub[4], ==, ua[2]);  /* red in another prompt */
+  g_assert_cmpint (bb[4], !=, ba[2]);  /* "two red" */
+  g_assert_cmpint (ua[6], !=, ub[8]);  /* circle is not circles */
+  for (int i = na - 1; i < c.text.max_len; i++) /* end-of-text and padding */
+    g_assert_cmpint (ua[i], ==, -1);
+  for (int i = 0; i < c.text.max_len; i++)
+    g_assert_cmpint (MAX (ua[i], ba[i]), <, 4096);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -504,6 +536,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/init-deterministic", test_init_deterministic);
   g_test_add_func ("/model/save-load-forward", test_save_load_forward);
   g_test_add_func ("/model/text/batch-independent", test_text_batch_independent);
+  g_test_add_func ("/model/text/word-buckets", test_text_word_buckets);
   g_test_add_func ("/model/load-errors", test_load_errors);
   g_test_add_func ("/model/forward-errors", test_forward_errors);
   return g_test_run ();

@@ -107,11 +107,57 @@ def swiglu(W, prefix, x):
 
 # ---- text encoder ----------------------------------------------------------
 
+BYTE_OFFSET = 3
+
+
+def _word_byte(b):
+    return (48 <= b <= 57) or (65 <= b <= 90) or (97 <= b <= 122) or b == 45 or b >= 128
+
+
+def _fnv1a(h, data):
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def word_buckets(row, buckets):
+    """Per token: (word bucket, bigram bucket) or -1, as rg_text_word_buckets."""
+    n = len(row)
+    uni, bi = [-1] * n, [-1] * n
+    prev = None
+    i = 0
+    while i < n:
+        if row[i] < BYTE_OFFSET or not _word_byte(row[i] - BYTE_OFFSET):
+            i += 1
+            continue
+        end = i
+        while end < n and row[end] >= BYTE_OFFSET and _word_byte(row[end] - BYTE_OFFSET):
+            end += 1
+        word = bytes(row[k] - BYTE_OFFSET for k in range(i, end)).lower()
+        u = _fnv1a(2166136261, word) % buckets
+        b = -1 if prev is None else _fnv1a(2166136261, prev + b" " + word) % buckets
+        for k in range(i, end):
+            uni[k], bi[k] = u, b
+        prev = word
+        i = end
+    return uni, bi
+
+
 def text_encoder(W, cfg, ids, lens):
     t = cfg["text"]
     eps = cfg["norm_eps"]
     L = ids.shape[1]
     x = W["text.embed"][ids.long()] + W["text.pos"][:L]
+    if t.get("word_buckets"):
+        table = W["text.word_embed"]
+        rows = []
+        for row in ids.tolist():
+            uni, bi = word_buckets(row, t["word_buckets"])
+            feats = [(table[u] if u >= 0 else torch.zeros_like(table[0]))
+                     + (table[b] if b >= 0 else torch.zeros_like(table[0]))
+                     for u, b in zip(uni, bi)]
+            rows.append(torch.stack(feats))
+        x = x + torch.stack(rows)
     for i in range(t["layers"]):
         p = "text.blocks.%d" % i
         h = rmsnorm(x, W[p + ".attn_norm.weight"], eps)

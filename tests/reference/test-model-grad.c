@@ -358,7 +358,7 @@ test_finite_differences (void)
     "dit.blocks.0.self_attn.q_norm.weight", "dit.blocks.1.cross_attn.k.weight",
     "dit.blocks.1.cross_attn.k_norm.weight", "dit.blocks.1.norm2.weight",
     "dit.blocks.1.ffn.up.weight", "dit.blocks.1.ffn.down.weight", "dit.final_mod.weight",
-    "dit.final_proj.bias", "dit.text_pool.weight", "dit.text_pool.bias",
+    "dit.final_proj.bias", "dit.text_pool.weight", "dit.text_pool.bias", "text.word_embed",
   };
   Fixture f = { 0 };
   fixture_init (&f, 48, 0, 0, NULL);

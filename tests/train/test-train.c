@@ -22,7 +22,7 @@ tiny_model (RgModelConfig *m)
   g_assert_true (rg_model_config_preset ("nano-t2v", m, NULL));
   m->video = (RgVideoConfig){ .frames = 8, .height = 32, .width = 32, .fps = 8 };
   m->text = (RgTextConfig){ .vocab = 259, .max_len = 96, .width = 32, .layers = 1, .heads = 2,
-                            .ffn = 64 };
+                            .ffn = 64, .word_buckets = 256 };
   m->tae.levels = 3;
   m->tae.channels[0] = m->tae.channels[1] = m->tae.channels[2] = 8;
   m->tae.groups = 4;

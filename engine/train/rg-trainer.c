@@ -143,8 +143,12 @@ set_up (RgTrainRun *run, const RgTrainTaskClass *k, Saver *s, gboolean resume, i
   if (run->model == NULL)
     return FALSE;
   /* before any checkpoint: a checkpoint holds only the trained weights,
-   * the frozen ones always come from here */
-  if (c->init_path[0] != '\0' && !rg_model_load_part (run->model, c->init_path, "", error))
+   * the frozen ones always come from here. A TAE run takes only the TAE
+   * from the file, so any model file holding one will do (also one of an
+   * older layout of the text encoder or DiT). */
+  if (c->init_path[0] != '\0'
+      && !rg_model_load_part (run->model, c->init_path, c->task == RG_TRAIN_TAE ? "tae." : "",
+                              error))
     return FALSE;
   run->grads = rg_grads_new (rg_model_get_params (run->model));
   RgAdamWConfig ac;

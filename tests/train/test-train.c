@@ -169,6 +169,16 @@ test_tae (void)
   g_assert_true (g_file_test (sample, G_FILE_TEST_IS_REGULAR));
 }
 
+static RgTensor *
+weight_named (RgModel *m, const char *name)
+{
+  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
+      return rg_model_get_weight (m, i);
+  g_error ("no weight %s", name);
+  return NULL;
+}
+
 /* Decoder fine-tuning: the encoder stays bit-identical to the init file,
  * the decoder moves. */
 static void
@@ -179,7 +189,10 @@ test_freeze_encoder (void)
   g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
   g_strlcpy (c.init_path, init, sizeof c.init_path);
   c.freeze_encoder = 1;
-  c.shape_crops = 0.5; /* as nano-tae-decoder.json: half the crops follow a shape */
+  c.shape_crops = 0.5; /* as nano-tae-decoder-shapes.json: half the crops follow a shape */
+  /* a TAE run takes only the TAE from its init file: a DiT of another
+   * layout there (here: without the pooled-text projection) is no matter */
+  c.model.dit.pooled_text = 0;
   train (&c, "tae-decoder", 5, FALSE);
   g_autofree char *out = g_build_filename (tmp_dir, "tae-decoder", "model.safetensors", NULL);
   g_autoptr (GError) error = NULL;
@@ -190,7 +203,9 @@ test_freeze_encoder (void)
   for (guint i = 0; i < rg_model_get_n_weights (before); i++)
     {
       const char *name = rg_model_get_weight_name (before, i);
-      RgTensor *a = rg_model_get_weight (before, i), *b = rg_model_get_weight (after, i);
+      if (!g_str_has_prefix (name, "tae."))
+        continue;
+      RgTensor *a = rg_model_get_weight (before, i), *b = weight_named (after, name);
       gboolean same = memcmp (a->data, b->data, rg_tensor_nbytes (a)) == 0;
       if (g_str_has_prefix (name, "tae.enc."))
         {

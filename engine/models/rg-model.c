@@ -227,6 +227,15 @@ rg_model_get_weight_name (RgModel *m, guint i)
 }
 
 RgTensor *
+rg_model_find_weight (RgModel *m, const char *name)
+{
+  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
+    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
+      return rg_model_get_weight (m, i);
+  return NULL;
+}
+
+RgTensor *
 rg_model_get_weight (RgModel *m, guint i)
 {
   return rg_params_get_tensor (m->params, i);

@@ -68,6 +68,8 @@ int64_t rg_model_count_params (RgModel *model, const char *part);
 guint       rg_model_get_n_weights (RgModel *model);
 const char *rg_model_get_weight_name (RgModel *model, guint i);
 RgTensor   *rg_model_get_weight (RgModel *model, guint i);
+/* The weight called name, or NULL when the model has none. */
+RgTensor   *rg_model_find_weight (RgModel *model, const char *name);
 /* The weight registry itself (training builds its gradient store from it,
  * rg-grads.h). Borrowed. */
 RgParams   *rg_model_get_params (RgModel *model);

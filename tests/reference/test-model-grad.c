@@ -95,11 +95,10 @@ typedef struct {
 static RgTensor *
 weight_by_name (RgModel *m, const char *name)
 {
-  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
-    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
-      return rg_model_get_weight (m, i);
-  g_error ("no weight %s", name);
-  return NULL;
+  RgTensor *w = rg_model_find_weight (m, name);
+  if (w == NULL)
+    g_error ("no weight %s", name);
+  return w;
 }
 
 /* n_tasks, extra_in_channels: the edit model's task embedding and

@@ -172,11 +172,10 @@ test_tae (void)
 static RgTensor *
 weight_named (RgModel *m, const char *name)
 {
-  for (guint i = 0; i < rg_model_get_n_weights (m); i++)
-    if (strcmp (rg_model_get_weight_name (m, i), name) == 0)
-      return rg_model_get_weight (m, i);
-  g_error ("no weight %s", name);
-  return NULL;
+  RgTensor *w = rg_model_find_weight (m, name);
+  if (w == NULL)
+    g_error ("no weight %s", name);
+  return w;
 }
 
 /* Decoder fine-tuning: the encoder stays bit-identical to the init file,

@@ -33,10 +33,12 @@ struct _RgDit {
   gsize       peak;
 };
 
-/* pooled[b] = the mean of context[b] over its valid tokens (all of them
- * when context_len is NULL; zeros for an empty context): text_pool's input.
- * pooled is [B, context_width]. */
-void rg_dit_pool_text (const RgDitInput *in, RgTensor *pooled);
+/* With cfg.pooled_text: temb [B, D] += text_pool(the mean of each
+ * context row over its valid tokens: all of them when context_len is NULL,
+ * zeros for an empty one), and the pooled [B, context_width] (text_pool's
+ * input, in arena) is returned. NULL, and temb untouched, without it. */
+RgTensor *rg_dit_add_pooled_text (const RgDit *dit, RgArena *arena, const RgDitInput *in,
+                                  RgTensor *temb);
 
 /* The input and output checks of rg_dit_forward (RG_ERROR_INVALID_ARGUMENT). */
 gboolean rg_dit_check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v,

@@ -174,12 +174,9 @@ rg_dit_forward_train (RgDit *dit, RgDitTape *tape, const RgDitInput *in, RgTenso
         for (int64_t j = 0; j < d; j++)
           te[i * d + j] += tab[in->task[i] * d + j];
     }
-  if (c->pooled_text)
+  tape->pooled = rg_dit_add_pooled_text (dit, a, in, tape->temb);
+  if (tape->pooled)
     {
-      tape->pooled = rg_nn_new (a, 2, b, (int64_t) c->context_width);
-      rg_dit_pool_text (in, tape->pooled);
-      g_autoptr (RgTensor) tp = rg_linear_forward (&dit->text_pool, a, tape->pooled);
-      rg_add (tape->temb, tp, tape->temb);
       if (in->context_len)
         {
           int32_t *len = rg_arena_alloc (a, (gsize) b * sizeof (int32_t));

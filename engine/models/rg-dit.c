@@ -145,11 +145,14 @@ rg_dit_check_input (const RgDit *dit, const RgDitInput *in, const RgTensor *v, G
   return TRUE;
 }
 
-void
-rg_dit_pool_text (const RgDitInput *in, RgTensor *pooled)
+RgTensor *
+rg_dit_add_pooled_text (const RgDit *dit, RgArena *arena, const RgDitInput *in, RgTensor *temb)
 {
+  if (!dit->cfg.pooled_text)
+    return NULL;
   const RgTensor *ctx = in->context;
   int64_t b = ctx->shape[0], l = ctx->shape[1], w = ctx->shape[2];
+  RgTensor *pooled = rg_nn_new (arena, 2, b, w);
   const float *src = rg_tensor_f32 ((RgTensor *) ctx);
   float *dst = rg_tensor_f32 (pooled);
   for (int64_t i = 0; i < b; i++)
@@ -164,6 +167,9 @@ rg_dit_pool_text (const RgDitInput *in, RgTensor *pooled)
       for (int64_t j = 0; j < w; j++)
         row[j] *= inv;
     }
+  g_autoptr (RgTensor) projected = rg_linear_forward (&dit->text_pool, arena, pooled);
+  rg_add (temb, projected, temb);
+  return pooled;
 }
 
 static void
@@ -224,13 +230,7 @@ rg_dit_forward (RgDit *dit, const RgDitInput *in, RgTensor *v, GCancellable *can
         for (int64_t j = 0; j < d; j++)
           te[i * d + j] += tab[in->task[i] * d + j];
     }
-  if (c->pooled_text)
-    {
-      g_autoptr (RgTensor) pooled = rg_nn_new (pass, 2, b, (int64_t) c->context_width);
-      rg_dit_pool_text (in, pooled);
-      g_autoptr (RgTensor) tp = rg_linear_forward (&dit->text_pool, pass, pooled);
-      rg_add (temb, tp, temb);
-    }
+  g_autoptr (RgTensor) pooled = rg_dit_add_pooled_text (dit, pass, in, temb);
   g_autoptr (RgTensor) cond = rg_nn_new (pass, 2, b, d);
   rg_silu (temb, cond);
   g_autoptr (RgTensor) mod = rg_linear_forward (&dit->t_mod, pass, cond);

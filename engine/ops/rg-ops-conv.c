@@ -7,7 +7,8 @@
  * kw] and [O, C, kt] are already that row-major [O, C·taps] matrix, and the
  * output slice of a chunk of frames is a strided [O, positions] matrix
  * inside y [B, O, T, H, W], so neither side is repacked. Chunks are sized
- * to keep col around 16 MB. A 1×1 stride-1 conv2d skips col altogether. */
+ * to keep col around 16 MB. A 1×1 stride-1 conv2d skips col altogether,
+ * and so does a stride-1 conv1d (see "shifted taps" below). */
 #include "ops/rg-ops-cpu.h"
 
 #include <cblas.h>
@@ -178,6 +179,98 @@ rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, i
   g_free (col);
 }
 
+/* ---- conv1d along time, stride 1: shifted taps ----
+ *
+ * With stride 1, tap k of output frame t reads input frame t + k − pad.
+ * Over the output frames whose source lies inside the clip, that is one
+ * GEMM of w_k [O, C] with x[b] shifted by whole frames — a strided view of
+ * x itself — so the kt-fold im2col copy (and, backward, its col2im fold)
+ * disappears. The frames whose source lies past an end (pad of them per
+ * side) read the clamped border frame when replicating, one P-column GEMM
+ * each, and nothing with zero padding. */
+
+/* Output frames [t, t + n) of tap k read source frames [src, src + n). */
+typedef struct {
+  int64_t k, t, n, src;
+} TapRun;
+
+/* Every GEMM of a stride-1, odd-kernel temporal conv over t_len frames:
+ * per tap the run whose sources lie inside the clip, then, replicating,
+ * each frame past an end on its own, reading the border frame it clamps
+ * to. A tap of offset d has at most |d| ≤ kt/2 such frames. */
+static TapRun *
+tap_runs (int64_t kt, int64_t t_len, gboolean replicate, int64_t *n_runs)
+{
+  TapRun *runs = g_new (TapRun, kt * (1 + kt / 2));
+  int64_t n = 0;
+  for (int64_t k = 0; k < kt; k++)
+    {
+      int64_t d = k - kt / 2;
+      int64_t lo = CLAMP (-d, (int64_t) 0, t_len), hi = CLAMP (t_len - d, lo, t_len);
+      if (hi > lo)
+        runs[n++] = (TapRun){ k, lo, hi - lo, lo + d };
+      for (int64_t t = 0; replicate && t < lo; t++)
+        runs[n++] = (TapRun){ k, t, 1, 0 };
+      for (int64_t t = hi; replicate && t < t_len; t++)
+        runs[n++] = (TapRun){ k, t, 1, t_len - 1 };
+    }
+  *n_runs = n;
+  return runs;
+}
+
+/* w [O, C, kt] → [kt][O][C]: one row-major [O, C] matrix per tap. */
+static float *
+split_taps (const float *w, int64_t o_ch, int64_t c_in, int64_t kt)
+{
+  float *wk = g_new (float, kt * o_ch * c_in);
+  for (int64_t o = 0; o < o_ch; o++)
+    for (int64_t c = 0; c < c_in; c++)
+      for (int64_t k = 0; k < kt; k++)
+        wk[(k * o_ch + o) * c_in + c] = w[(o * c_in + c) * kt + k];
+  return wk;
+}
+
+/* y[b] [O, T·P] = Σ over runs of w_k · x[b] shifted (+ bias). The centre
+ * tap's one run covers every frame, so it writes y (with the bias) and
+ * the other taps' runs add onto it. */
+static void
+conv1d_time_shifted (const float *x, const float *wk, const float *bias, const TapRun *runs,
+                     int64_t n_runs, int64_t c_in, int64_t o_ch, int64_t t_len, int64_t p,
+                     int64_t kt, float *y)
+{
+  int64_t ld = t_len * p, centre = kt / 2, wsize = o_ch * c_in;
+  gemm_into (wk + centre * wsize, bias, x, ld, o_ch, c_in, ld, y, ld);
+  for (int64_t r = 0; r < n_runs; r++)
+    if (runs[r].k != centre)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) o_ch, (int) (runs[r].n * p),
+                   (int) c_in, 1.0f, wk + runs[r].k * wsize, (int) c_in, x + runs[r].src * p,
+                   (int) ld, 1.0f, y + runs[r].t * p, (int) ld);
+}
+
+/* Its adjoint for one sample, run by run: dw_k += dy · x shiftedᵀ into
+ * dwk [kt][O][C], and dx shifted += w_kᵀ · dy (a border frame's gradient
+ * lands on the frame it copied). */
+static void
+conv1d_time_shifted_backward (const float *x, const float *wk, const float *dy,
+                              const TapRun *runs, int64_t n_runs, int64_t c_in, int64_t o_ch,
+                              int64_t t_len, int64_t p, float *dx, float *dwk)
+{
+  int64_t ld = t_len * p, wsize = o_ch * c_in;
+  for (int64_t r = 0; r < n_runs; r++)
+    {
+      const float *dyr = dy + runs[r].t * p;
+      int n = (int) (runs[r].n * p);
+      if (dwk != NULL)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) c_in, n, 1.0f,
+                     dyr, (int) ld, x + runs[r].src * p, (int) ld, 1.0f, dwk + runs[r].k * wsize,
+                     (int) c_in);
+      if (dx != NULL)
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) c_in, n, (int) o_ch, 1.0f,
+                     wk + runs[r].k * wsize, (int) c_in, dyr, (int) ld, 1.0f,
+                     dx + runs[r].src * p, (int) ld);
+    }
+}
+
 /* ---- conv1d along time ---- */
 
 typedef struct {
@@ -242,6 +335,17 @@ rg_cpu_conv1d_time (const RgTensor *x, const RgTensor *w, const RgTensor *b, int
       float *yp = rg_tensor_f32 (y);
       for (int64_t i = 0; i < batch * o_ch * ldc; i++)
         yp[i] = bp ? bp[(i / ldc) % o_ch] : 0.0f;
+      return;
+    }
+
+  if (stride == 1 && c.kt % 2 == 1)
+    {
+      int64_t n_runs;
+      g_autofree TapRun *runs = tap_runs (c.kt, c.t_len, c.replicate, &n_runs);
+      g_autofree float *wk = split_taps (wp, o_ch, c_in, c.kt);
+      for (int64_t bi = 0; bi < batch; bi++)
+        conv1d_time_shifted (rg_tensor_f32 (x) + bi * c_in * c.t_len * c.p, wk, bp, runs, n_runs,
+                             c_in, o_ch, c.t_len, c.p, c.kt, rg_tensor_f32 (y) + bi * o_ch * ldc);
       return;
     }
 
@@ -463,6 +567,28 @@ rg_cpu_conv1d_time_backward (const RgTensor *x, const RgTensor *w, int stride, R
     bias_grad (dyp, batch, o_ch, ldc, rg_tensor_f32 (db));
   if (taps == 0 || (dx == NULL && dw == NULL))
     return;
+
+  if (stride == 1 && c.kt % 2 == 1)
+    {
+      int64_t n_runs, wsize = o_ch * c_in;
+      g_autofree TapRun *runs = tap_runs (c.kt, c.t_len, c.replicate, &n_runs);
+      g_autofree float *wk = split_taps (wp, o_ch, c_in, c.kt);
+      g_autofree float *dwk = dw ? g_new0 (float, c.kt * wsize) : NULL;
+      for (int64_t bi = 0; bi < batch; bi++)
+        conv1d_time_shifted_backward (rg_tensor_f32 (x) + bi * c_in * c.t_len * c.p, wk,
+                                      dyp + bi * o_ch * ldc, runs, n_runs, c_in, o_ch, c.t_len,
+                                      c.p, dx ? rg_tensor_f32 (dx) + bi * c_in * c.t_len * c.p : NULL,
+                                      dwk);
+      if (dw != NULL)
+        {
+          float *dwp = rg_tensor_f32 (dw);
+          for (int64_t o = 0; o < o_ch; o++)
+            for (int64_t ci = 0; ci < c_in; ci++)
+              for (int64_t k = 0; k < c.kt; k++)
+                dwp[(o * c_in + ci) * c.kt + k] += dwk[(k * o_ch + o) * c_in + ci];
+        }
+      return;
+    }
 
   int64_t t_chunk = CLAMP (CONV_COL_FLOATS / (taps * c.p), (int64_t) 1, t_out);
   float *col = dw ? g_new (float, taps * t_chunk * c.p) : NULL;

@@ -278,6 +278,19 @@ grad_cases_build (GRand *rng, gboolean big)
   gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (1, 3, 1, 4, 5));
   gc_in (c, rng, "w", TRUE, 0.5, GC_SHAPE (2, 3, 1, 3));
 
+  /* a temporal kernel longer than the clip: every tap but the centre has
+   * frames past an end (the stride-1 shifted-tap path's border runs) */
+  for (int rep = 0; rep < 2; rep++)
+    {
+      c = gc_new (cases, GC_CONV1D, rep ? "k5 over 2 frames, replicate" : "k5 over 2 frames, zeros",
+                  GC_SHAPE (2, 3, 2, 2, 2));
+      c->pad = rep ? RG_PAD_REPLICATE : RG_PAD_ZEROS;
+      c->stride = 1;
+      gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 4, 2, 2, 2));
+      gc_in (c, rng, "w", TRUE, 0.3, GC_SHAPE (3, 4, 5));
+      gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (3));
+    }
+
   c = gc_new (cases, GC_UPSAMPLE, "2x2x3", GC_SHAPE (2, 3, 4, 6, 9));
   c->ft = 2;
   c->fh = 2;

@@ -361,11 +361,15 @@ add_video_cases (void)
       add_conv1d_case (1, 5, 16, 4, 4, 3, 3, 2, pad, FALSE);
       add_conv1d_case (2, 3, 33, 1, 1, 4, 5, 1, pad, TRUE); /* plain conv1d over [B, C, L] */
       add_conv1d_case (1, 2, 7, 2, 3, 3, 4, 2, pad, TRUE);  /* even kernel */
+      add_conv1d_case (1, 2, 7, 2, 3, 3, 4, 1, pad, FALSE); /* even kernel, stride 1: im2col */
+      add_conv1d_case (2, 3, 2, 2, 3, 4, 5, 1, pad, TRUE);  /* kernel longer than the clip */
+      add_conv1d_case (1, 3, 5, 2, 2, 4, 1, 1, pad, TRUE);  /* one tap */
     }
   add_conv_case (2, 6, 3, 5, 7, 4, 1, 1, 1, RG_PAD_ZEROS, TRUE); /* 1×1: the direct GEMM */
   /* big enough that im2col works in several chunks of frames (16 MB of col each) */
   add_conv_case (1, 16, 9, 64, 64, 8, 3, 3, 1, RG_PAD_REPLICATE, TRUE);
   add_conv1d_case (1, 32, 40, 32, 32, 4, 5, 1, RG_PAD_REPLICATE, TRUE);
+  add_conv1d_case (1, 32, 80, 32, 32, 4, 5, 2, RG_PAD_REPLICATE, TRUE); /* strided: im2col chunks */
 
   Case *c = case_new ("upsample_nearest", TOL_EXACT, "2x2x2");
   rg_upsample_nearest (input (c, "x", 1, SHAPE (2, 3, 2, 3, 5)), 2, 2, 2,

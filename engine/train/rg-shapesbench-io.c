@@ -130,8 +130,10 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
   if (r->n_recon > 0)
     g_string_append_printf (s,
                             "\nTAE on %d held-out scenes: PSNR mean %.2f dB (worst %.2f), "
-                            "SSIM mean %.4f\n",
-                            r->n_recon, r->psnr_mean, r->psnr_min, r->ssim_mean);
+                            "SSIM mean %.4f; decoder stability %.2f dB (10 %% latent noise "
+                            "against the clean decode)\n",
+                            r->n_recon, r->psnr_mean, r->psnr_min, r->ssim_mean,
+                            r->stability_psnr);
   double clip_seconds = 0;
   for (guint i = 0; i < r->items->len; i++)
     clip_seconds += ((const RgShapesBenchItem *)g_ptr_array_index (r->items, i))->seconds;
@@ -246,6 +248,7 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
   rg_json_add_double (b, "psnr_mean", r->psnr_mean);
   rg_json_add_double (b, "psnr_min", r->psnr_min);
   rg_json_add_double (b, "ssim_mean", r->ssim_mean);
+  rg_json_add_double (b, "stability_psnr", r->stability_psnr);
   json_builder_end_object (b);
 
   rg_json_add_double (b, "seconds", r->seconds);

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "core/rg-error.h"
+#include "core/rg-rng.h"
 #include "rg-config.h"
 
 /* The shipped checkpoint, relative to the source tree, and the stand-in
@@ -162,10 +163,12 @@ model_shapes_config (RgModel *model, RgShapesSplit split, RgShapesConfig *cfg, G
 }
 
 /* Scene `seed` of cfg rendered, and its TAE reconstruction from the
- * posterior mean (both [1, 3, T, H, W] in [-1, 1]). */
+ * posterior mean (both [1, 3, T, H, W] in [-1, 1]); mean_out (may be NULL)
+ * gets that latent. */
 static gboolean
 tae_roundtrip (RgModel *model, const RgShapesConfig *cfg, guint64 seed, RgTensor **truth_out,
-               RgTensor **decoded_out, GCancellable *cancellable, GError **error)
+               RgTensor **decoded_out, RgTensor **mean_out, GCancellable *cancellable,
+               GError **error)
 {
   const RgModelConfig *mc = rg_model_get_config (model);
   int64_t lat[5] = { 1 };
@@ -185,34 +188,72 @@ tae_roundtrip (RgModel *model, const RgShapesConfig *cfg, guint64 seed, RgTensor
     return FALSE;
   if (truth_out)
     *truth_out = g_steal_pointer (&truth);
+  if (mean_out)
+    *mean_out = g_steal_pointer (&mean);
   *decoded_out = g_steal_pointer (&decoded);
   return TRUE;
 }
 
+/* The decoder's stability: PSNR of decode(z + noise) against decode(z),
+ * the noise Gaussian with 10 % of z's own spread. A DiT never lands
+ * exactly on the encoder's latents; a decoder that amplifies small
+ * differences turns every generated clip into flicker, whatever its
+ * reconstruction PSNR. */
+#define STABILITY_NOISE 0.1
+#define STABILITY_STREAM 0x5B0001
+
+static gboolean
+decoder_stability (RgModel *model, const RgTensor *mean, RgTensor *decoded, guint64 seed,
+                   double *psnr, GCancellable *cancellable, GError **error)
+{
+  int64_t n = rg_tensor_numel (mean);
+  const float *mu = rg_tensor_f32 (mean);
+  double sum = 0.0, sum_sq = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      sum += mu[i];
+      sum_sq += (double) mu[i] * mu[i];
+    }
+  double spread = sqrt (MAX (sum_sq / (double) n - (sum / (double) n) * (sum / (double) n), 0.0));
+  g_autoptr (RgTensor) noisy = rg_tensor_new (RG_F32, mean->ndim, mean->shape);
+  float *z = rg_tensor_f32 (noisy);
+  rg_rng_normal (seed, STABILITY_STREAM, 0, z, n);
+  for (int64_t i = 0; i < n; i++)
+    z[i] = mu[i] + (float) (STABILITY_NOISE * spread) * z[i];
+  g_autoptr (RgTensor) again = rg_tensor_new (RG_F32, decoded->ndim, decoded->shape);
+  return rg_tae_decode (rg_model_get_tae (model), noisy, again, cancellable, error)
+         && rg_grade_psnr (decoded, again, psnr, error);
+}
+
 gboolean
 rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean, double *psnr_min,
-                    double *ssim_mean, GCancellable *cancellable, GError **error)
+                    double *ssim_mean, double *stability_psnr, GCancellable *cancellable,
+                    GError **error)
 {
   RgShapesConfig cfg;
   if (!model_shapes_config (model, RG_SHAPES_SPLIT_HELDOUT, &cfg, error))
     return FALSE;
-  double psnr_sum = 0, ssim_sum = 0, worst = INFINITY;
+  double psnr_sum = 0, ssim_sum = 0, stability_sum = 0, worst = INFINITY;
   for (int i = 0; i < n; i++)
     {
       g_autoptr (RgTensor) truth = NULL;
       g_autoptr (RgTensor) decoded = NULL;
-      double psnr, ssim;
-      if (!tae_roundtrip (model, &cfg, seed + i, &truth, &decoded, cancellable, error)
+      g_autoptr (RgTensor) mean = NULL;
+      double psnr, ssim, stability;
+      if (!tae_roundtrip (model, &cfg, seed + i, &truth, &decoded, &mean, cancellable, error)
           || !rg_grade_psnr (truth, decoded, &psnr, error)
-          || !rg_grade_ssim (truth, decoded, &ssim, error))
+          || !rg_grade_ssim (truth, decoded, &ssim, error)
+          || !decoder_stability (model, mean, decoded, seed + i, &stability, cancellable, error))
         return FALSE;
       psnr_sum += psnr;
       ssim_sum += ssim;
+      stability_sum += stability;
       worst = MIN (worst, psnr);
     }
   *psnr_mean = n > 0 ? psnr_sum / n : NAN;
   *ssim_mean = n > 0 ? ssim_sum / n : NAN;
   *psnr_min = n > 0 ? worst : NAN;
+  *stability_psnr = n > 0 ? stability_sum / n : NAN;
   return TRUE;
 }
 
@@ -223,7 +264,7 @@ roundtrip_clip (const RgShapesBenchModel *model, const RgShapesConfig *cfg, guin
                 GCancellable *cancellable, GError **error)
 {
   g_autoptr (RgTensor) decoded = NULL;
-  if (!tae_roundtrip (model->model, cfg, seed, NULL, &decoded, cancellable, error))
+  if (!tae_roundtrip (model->model, cfg, seed, NULL, &decoded, NULL, cancellable, error))
     return NULL;
   int64_t vid[4] = { 3, decoded->shape[2], decoded->shape[3], decoded->shape[4] };
   RgTensor *video = rg_tensor_reshape (decoded, 4, vid);
@@ -282,7 +323,8 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
                     GError **error)
 {
   *result = (RgShapesBenchResult){
-    .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN
+    .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN,
+    .stability_psnr = NAN
   };
   result->from_files = params->clips != NULL;
   result->tae_roundtrip = params->tae_roundtrip;
@@ -373,7 +415,8 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
     {
       report (progress, user_data, "tae", 0, params->n_recon, NULL);
       if (!rg_shapesbench_tae (model->model, params->seed, params->n_recon, &result->psnr_mean,
-                               &result->psnr_min, &result->ssim_mean, cancellable, error))
+                               &result->psnr_min, &result->ssim_mean, &result->stability_psnr,
+                               cancellable, error))
         goto fail;
       result->n_recon = params->n_recon;
       report (progress, user_data, "tae", params->n_recon, params->n_recon, NULL);

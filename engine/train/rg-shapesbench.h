@@ -89,6 +89,7 @@ typedef struct
   RgShapesBenchScore colour, shape, count, motion, backdrop;
   int n_recon;
   double psnr_mean, psnr_min, ssim_mean;
+  double stability_psnr; /* decode(z + 10 % noise) against decode(z), dB */
   double seconds;
 } RgShapesBenchResult;
 
@@ -123,10 +124,13 @@ gboolean rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeRepor
 void rg_shapesbench_tally (RgShapesBenchResult *result, const RgGradeVerdict *verdict);
 
 /* TAE reconstruction of held-out scenes seed … seed + n − 1 at the model's
- * clip size: the mean PSNR (dB) and SSIM, and the worst PSNR. */
+ * clip size: the mean PSNR (dB) and SSIM, and the worst PSNR; and the
+ * decoder's stability, the mean PSNR of decoding each latent with noise of
+ * 10 % of its spread against decoding it clean (low: generated clips
+ * flicker). */
 gboolean rg_shapesbench_tae (RgModel *model, guint64 seed, int n, double *psnr_mean,
-                             double *psnr_min, double *ssim_mean, GCancellable *cancellable,
-                             GError **error);
+                             double *psnr_min, double *ssim_mean, double *stability_psnr,
+                             GCancellable *cancellable, GError **error);
 
 /* --- clips and reports (rg-shapesbench-io.c) --- */
 

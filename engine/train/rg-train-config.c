@@ -102,6 +102,7 @@ static const Field fields[] = {
   FD ("kl_weight", kl_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("opl_weight", opl_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FI ("freeze_encoder", freeze_encoder, 0, 1, RG_TRAIN_TAE),
+  FD ("latent_noise", latent_noise, 0.0, 10.0, RG_TRAIN_TAE),
   FD ("text_dropout", text_dropout, 0.0, 1.0, RG_TRAIN_T2V),
   FI ("dataset_clips", dataset_clips, 1, 1 << 24, RG_TRAIN_T2V),
   FD ("t_mean", t_mean, -10.0, 10.0, RG_TRAIN_T2V),

@@ -21,6 +21,7 @@ enum {
   RG_TRAIN_STREAM_FLOW_NOISE,       /* flow-matching x₀, at step */
   RG_TRAIN_STREAM_DROPOUT,          /* caption dropout, at position */
   RG_TRAIN_STREAM_INIT,             /* weight init */
+  RG_TRAIN_STREAM_LATENT_NOISE,     /* the decoder's extra latent noise, at step */
 };
 
 typedef struct _RgTrainRun RgTrainRun;

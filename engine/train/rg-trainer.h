@@ -57,6 +57,7 @@ typedef struct {
   double        shape_crops;     /* the share of crops centred (±¼ crop) on a shape */
   double        l1_weight, kl_weight, opl_weight;
   int           freeze_encoder;  /* 1: train the decoder alone (its latent space is fixed) */
+  double        latent_noise;    /* max extra noise on z, in units of the latents' spread */
   /* t2v */
   char          tae_path[1024];  /* TAE weights (tae.*) from a tae run */
   double        text_dropout;

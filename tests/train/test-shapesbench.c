@@ -217,6 +217,8 @@ test_cli_default_prompts (void)
   double ssim = json_object_get_double_member (tae, "ssim_mean");
   g_assert_true (isfinite (psnr) && psnr > 0);
   g_assert_cmpfloat (ssim, <=, 1.0);
+  double stability = json_object_get_double_member (tae, "stability_psnr");
+  g_assert_true (isfinite (stability) && stability > 0);
   if (random_init)
     g_assert_cmpfloat (psnr, <, 25.0); /* a random TAE does not reconstruct */
 

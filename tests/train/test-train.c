@@ -210,6 +210,30 @@ test_freeze_encoder (void)
   g_assert_cmpint (dec_moved, >, 10);
 }
 
+/* latent_noise reaches the decoder: the same decoder run with and without
+ * it decodes other latents, so its first loss differs; the noise derives
+ * from the step, so a stopped and resumed run still matches a straight one. */
+static void
+test_latent_noise (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_TAE);
+  g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
+  g_strlcpy (c.init_path, init, sizeof c.init_path);
+  c.freeze_encoder = 1;
+  train (&c, "tae-clean-latents", 2, FALSE);
+  c.latent_noise = 1.0;
+  train (&c, "tae-noisy-latents", 2, FALSE);
+  g_autofree char *clean_dir = g_build_filename (tmp_dir, "tae-clean-latents", NULL);
+  g_autofree char *noisy_dir = g_build_filename (tmp_dir, "tae-noisy-latents", NULL);
+  g_autoptr (GPtrArray) clean = read_losses (clean_dir);
+  g_autoptr (GPtrArray) noisy = read_losses (noisy_dir);
+  double l_clean = mean_loss (clean, 0, 1), l_noisy = mean_loss (noisy, 0, 1);
+  g_test_message ("first decoder loss: clean latents %.6f, noisy %.6f", l_clean, l_noisy);
+  g_assert_cmpfloat (fabs (l_clean - l_noisy), >, 1e-6);
+  check_resume (&c, "tae-noisy-resume", 6, 3);
+}
+
 static void
 test_t2v (void)
 {
@@ -309,6 +333,7 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"learning_rate\": 0.1}", "learning_rate" },
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
     { "{\"task\": \"tae\", \"shape_crops\": 1.5}", "shape_crops" },
+    { "{\"task\": \"tae\", \"latent_noise\": -0.1}", "latent_noise" },
     { "{\"task\": \"video\"}", "video" },
     { "[1, 2]", "object" },
   };
@@ -340,6 +365,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/config-file", test_config_file);
   g_test_add_func ("/train/tae", test_tae);
   g_test_add_func ("/train/tae/freeze-encoder", test_freeze_encoder);
+  g_test_add_func ("/train/tae/latent-noise", test_latent_noise);
   g_test_add_func ("/train/t2v", test_t2v);
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
   int rc = g_test_run ();

@@ -1,6 +1,7 @@
 /* rg-tensor.c — tensor headers, storage ownership and views. */
 #include "rg-tensor.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -342,6 +343,22 @@ rg_tensor_fill (RgTensor *t, float value)
   int64_t n = rg_tensor_numel (t);
   for (int64_t i = 0; i < n; i++)
     p[i] = value;
+}
+
+void
+rg_tensor_mean_std (const RgTensor *t, double *mean, double *std)
+{
+  g_return_if_fail (t->dtype == RG_F32 && rg_tensor_is_contiguous (t));
+  const float *p = t->data;
+  int64_t n = rg_tensor_numel (t);
+  double sum = 0.0, sq = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    sum += p[i];
+  double m = n > 0 ? sum / (double) n : NAN;
+  for (int64_t i = 0; i < n; i++)
+    sq += (p[i] - m) * (p[i] - m);
+  *mean = m;
+  *std = n > 0 ? sqrt (sq / (double) n) : NAN;
 }
 
 /* ---- arena ---- */

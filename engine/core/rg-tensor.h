@@ -84,6 +84,9 @@ void      rg_tensor_copy (RgTensor *dst, const RgTensor *src);
 /* A new contiguous tensor of another float dtype. */
 RgTensor *rg_tensor_to_dtype (const RgTensor *t, RgDType dtype);
 void      rg_tensor_fill (RgTensor *t, float value);
+/* Mean and (population) standard deviation of a contiguous f32 tensor's
+ * elements, in double, two passes; NaN for an empty tensor. */
+void      rg_tensor_mean_std (const RgTensor *t, double *mean, double *std);
 
 /* Arena: bump allocator for per-pass activations. 64-byte aligned blocks;
  * grows by chaining chunks; reset frees nothing to the OS but makes all of it

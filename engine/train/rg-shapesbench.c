@@ -208,13 +208,8 @@ decoder_stability (RgModel *model, const RgTensor *mean, RgTensor *decoded, guin
 {
   int64_t n = rg_tensor_numel (mean);
   const float *mu = rg_tensor_f32 (mean);
-  double sum = 0.0, sum_sq = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      sum += mu[i];
-      sum_sq += (double) mu[i] * mu[i];
-    }
-  double spread = sqrt (MAX (sum_sq / (double) n - (sum / (double) n) * (sum / (double) n), 0.0));
+  double centre, spread;
+  rg_tensor_mean_std (mean, &centre, &spread);
   g_autoptr (RgTensor) noisy = rg_tensor_new (RG_F32, mean->ndim, mean->shape);
   float *z = rg_tensor_f32 (noisy);
   rg_rng_normal (seed, STABILITY_STREAM, 0, z, n);

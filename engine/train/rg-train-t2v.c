@@ -169,13 +169,8 @@ normalise (RgTrainRun *run, T2vTask *t)
 {
   float *d = rg_tensor_f32 (t->latents);
   int64_t n = rg_tensor_numel (t->latents);
-  double sum = 0.0, sq = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    sum += d[i];
-  double mean = sum / (double) n;
-  for (int64_t i = 0; i < n; i++)
-    sq += (d[i] - mean) * (d[i] - mean);
-  double std = sqrt (sq / (double) n);
+  double mean, std;
+  rg_tensor_mean_std (t->latents, &mean, &std);
   if (!(std > 1e-6))
     std = 1.0;
   rg_model_set_latent_stats (run->model, (float) mean, (float) std);

@@ -172,14 +172,8 @@ add_latent_noise (const RgTrainRun *run, const RgTensor *mean, RgTensor *z)
 {
   const RgTrainConfig *c = run->config;
   int64_t nl = rg_tensor_numel (mean), batch = mean->shape[0], per = nl / batch;
-  const float *mu = rg_tensor_f32 (mean);
-  double sum = 0.0, sum_sq = 0.0;
-  for (int64_t i = 0; i < nl; i++)
-    {
-      sum += mu[i];
-      sum_sq += (double) mu[i] * mu[i];
-    }
-  double spread = sqrt (MAX (sum_sq / (double) nl - (sum / (double) nl) * (sum / (double) nl), 0.0));
+  double centre, spread;
+  rg_tensor_mean_std (mean, &centre, &spread);
   g_autofree float *noise = g_new (float, nl);
   rg_rng_normal (c->seed, RG_TRAIN_STREAM_LATENT_NOISE, (uint64_t) run->step * (uint64_t) nl, noise,
                  nl);

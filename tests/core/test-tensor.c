@@ -91,6 +91,24 @@ test_convert_tensor (void)
     g_assert_cmpfloat (rg_tensor_f32 (back)[i], ==, rg_tensor_f32 (t)[i]);
 }
 
+/* Two-pass mean and std, exact on a large offset (where Σx² − (Σx)²/n
+ * would lose the spread), NaN on an empty tensor. */
+static void
+test_mean_std (void)
+{
+  g_autoptr (RgTensor) t = rg_tensor_new (RG_F32, 1, (int64_t[]){ 4 });
+  float *p = rg_tensor_f32 (t);
+  for (int i = 0; i < 4; i++)
+    p[i] = 10000.0f + (float) i;
+  double mean, std;
+  rg_tensor_mean_std (t, &mean, &std);
+  g_assert_cmpfloat_with_epsilon (mean, 10001.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (std, sqrt (1.25), 1e-9);
+  g_autoptr (RgTensor) empty = rg_tensor_new (RG_F32, 1, (int64_t[]){ 0 });
+  rg_tensor_mean_std (empty, &mean, &std);
+  g_assert_true (isnan (mean) && isnan (std));
+}
+
 static void
 test_arena (void)
 {
@@ -126,5 +144,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tensor/f16", test_f16);
   g_test_add_func ("/tensor/convert", test_convert_tensor);
   g_test_add_func ("/tensor/arena", test_arena);
+  g_test_add_func ("/tensor/mean-std", test_mean_std);
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
 #include "core/rg-error.h"
 #include "core/rg-safetensors.h"
 #include "models/rg-model.h"
+#include "rg-config.h"
 #include "train/rg-trainer.h"
 
 static char *tmp_dir;
@@ -321,6 +322,34 @@ test_t2v_dataset_grows (void)
   g_assert_cmpint (kept->shape[0], ==, 8);
 }
 
+/* Every config in resources/train (the README's training commands) loads,
+ * with the keys it names, for the task it says. */
+static void
+test_shipped_configs (void)
+{
+  g_autofree char *dir_path = g_build_filename (RG_SOURCE_DIR, "resources", "train", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, &error);
+  g_assert_no_error (error);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
+    {
+      if (!g_str_has_suffix (name, ".json"))
+        continue;
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      RgTrainConfig c;
+      rg_train_config_init (&c, RG_TRAIN_TAE);
+      gboolean ok = rg_train_config_load (path, &c, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_true (c.task == (strstr (name, "tae") ? RG_TRAIN_TAE : RG_TRAIN_T2V));
+      if (strstr (name, "decoder-stable"))
+        g_assert_cmpfloat (c.latent_noise, >, 0.0);
+      n++;
+    }
+  g_assert_cmpint (n, >=, 5);
+}
+
 static void
 test_config_file (void)
 {
@@ -363,6 +392,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   tmp_dir = g_dir_make_tmp ("rg-train-XXXXXX", NULL);
   g_test_add_func ("/train/config-file", test_config_file);
+  g_test_add_func ("/train/shipped-configs", test_shipped_configs);
   g_test_add_func ("/train/tae", test_tae);
   g_test_add_func ("/train/tae/freeze-encoder", test_freeze_encoder);
   g_test_add_func ("/train/tae/latent-noise", test_latent_noise);

@@ -159,9 +159,10 @@ outlier_penalty (const RgTensor *mean, float weight, RgTensor *dmean)
 
 /* A DiT's latents are never exactly the encoder's, and a decoder that
  * only ever saw the encoder's posterior can turn the difference into
- * flicker: a decoder fine-tuned that way lost 26 dB (against its own clean
- * output) to noise of 10 % of the latents' spread, where the jointly
- * trained one it started from lost 0 (PSNR 43.7 dB; see nano-tae.md).
+ * flicker: under noise of 10 % of the latents' spread, a decoder
+ * fine-tuned that way stayed at 26 dB PSNR against its own clean output,
+ * where the jointly trained one it started from stayed at 43.7 dB (see
+ * nano-tae.md).
  * With latent_noise > 0 each sample's z gets extra Gaussian noise of std
  * u · latent_noise · spread, u uniform in [0, 1) per sample and spread
  * the std of the batch's posterior means, so the decoder learns from clean

@@ -47,6 +47,28 @@ rg_grade_psnr (RgTensor *a, RgTensor *b, double *psnr, GError **error)
   return TRUE;
 }
 
+double
+rg_grade_frame_change (RgTensor *video)
+{
+  g_return_val_if_fail (video->dtype == RG_F32 && video->ndim >= 3, NAN);
+  int64_t t = video->shape[video->ndim - 3];
+  int64_t plane = video->shape[video->ndim - 2] * video->shape[video->ndim - 1];
+  int64_t rows = t * plane > 0 ? rg_tensor_numel (video) / (t * plane) : 0;
+  if (t < 2 || rows == 0 || plane == 0)
+    return 0.0;
+  g_autoptr (RgTensor) c = rg_tensor_contiguous (video);
+  const float *p = rg_tensor_f32 (c);
+  double sum = 0.0;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t f = 0; f + 1 < t; f++)
+      {
+        const float *a = p + (r * t + f) * plane, *b = a + plane;
+        for (int64_t i = 0; i < plane; i++)
+          sum += fabs ((double) b[i] - (double) a[i]);
+      }
+  return 0.5 * sum / (double) (rows * (t - 1) * plane);
+}
+
 #define SSIM_RADIUS 5
 #define SSIM_SIGMA  1.5
 

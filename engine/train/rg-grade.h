@@ -70,6 +70,12 @@ gboolean rg_grade_subject (RgTensor *video, const RgShapesSubject *subject, doub
  * 11×11, σ = 1.5, K1 = 0.01, K2 = 0.03, valid positions only). */
 gboolean rg_grade_psnr (RgTensor *a, RgTensor *b, double *psnr, GError **error);
 gboolean rg_grade_ssim (RgTensor *a, RgTensor *b, double *ssim, GError **error);
+/* How much a video in [-1, 1] changes from frame to frame: the mean
+ * absolute difference of consecutive frames on the [0, 1] scale, over
+ * every pixel and channel (the last three dimensions are T, H, W). A
+ * ShapesWorld scene, where only its few shapes move, stays near 0.01;
+ * a flickering clip is many times that. 0 for a single frame. */
+double   rg_grade_frame_change (RgTensor *video);
 
 /* --- audio onsets (rg-grade-metrics.c) --- */
 /* Onset times of clicks in a mono f32 waveform at `rate` Hz: where the

@@ -127,6 +127,14 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
         g_string_append_printf (s, "%-12s  %5d / %-5d   %6.1f%%\n", ATTRIBUTES[i], sc->right,
                                 sc->asked, 100 * acc);
     }
+  if (!isnan (r->frame_change))
+    {
+      g_string_append_printf (s, "\nframe-to-frame change (mean |Δ| per pixel): clips %.4f",
+                              r->frame_change);
+      if (!isnan (r->truth_frame_change))
+        g_string_append_printf (s, ", their scenes %.4f", r->truth_frame_change);
+      g_string_append_c (s, '\n');
+    }
   if (r->n_recon > 0)
     g_string_append_printf (s,
                             "\nTAE on %d held-out scenes: PSNR mean %.2f dB (worst %.2f), "
@@ -164,6 +172,8 @@ add_item (JsonBuilder *b, const RgShapesBenchItem *item)
   rg_json_add_int (b, "seed", (gint64)item->seed);
   rg_json_add_string (b, "clip", item->clip);
   rg_json_add_double (b, "seconds", item->seconds);
+  rg_json_add_double (b, "frame_change", item->frame_change);
+  rg_json_add_double (b, "scene_frame_change", item->truth_frame_change);
 
   json_builder_set_member_name (b, "correct");
   json_builder_begin_object (b);
@@ -249,6 +259,12 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
   rg_json_add_double (b, "psnr_min", r->psnr_min);
   rg_json_add_double (b, "ssim_mean", r->ssim_mean);
   rg_json_add_double (b, "stability_psnr", r->stability_psnr);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "frame_change");
+  json_builder_begin_object (b);
+  rg_json_add_double (b, "clips", r->frame_change);
+  rg_json_add_double (b, "scenes", r->truth_frame_change);
   json_builder_end_object (b);
 
   rg_json_add_double (b, "seconds", r->seconds);

@@ -311,6 +311,25 @@ report (RgShapesBenchProgress progress, gpointer user_data, const char *what, in
     progress (what, done, total, detail, user_data);
 }
 
+/* The clip's frame-to-frame change, and, for the split's own prompts, that
+ * of the scene the prompt describes (scene seed = the item's seed, as
+ * rg_shapesbench_default_prompts captions them). */
+static gboolean
+frame_changes (const RgShapesBenchResult *result, const RgShapesConfig *cfg, RgTensor *video,
+               RgShapesBenchItem *item, GError **error)
+{
+  item->frame_change = rg_grade_frame_change (video);
+  item->truth_frame_change = NAN;
+  if (!result->default_prompts)
+    return TRUE;
+  RgShapesScene scene;
+  if (!rg_shapes_scene_sample (cfg, item->seed, &scene, error))
+    return FALSE;
+  g_autoptr (RgTensor) truth = rg_shapes_render (&scene);
+  item->truth_frame_change = rg_grade_frame_change (truth);
+  return TRUE;
+}
+
 gboolean
 rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *params,
                     RgShapesBenchProgress progress, const RgGenCallbacks *gen_callbacks,
@@ -319,7 +338,7 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
 {
   *result = (RgShapesBenchResult){
     .params = *params, .psnr_mean = NAN, .psnr_min = NAN, .ssim_mean = NAN,
-    .stability_psnr = NAN
+    .stability_psnr = NAN, .frame_change = NAN, .truth_frame_change = NAN
   };
   result->from_files = params->clips != NULL;
   result->tae_roundtrip = params->tae_roundtrip;
@@ -400,10 +419,20 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
                           cancellable, &item->clip, error);
       item->seconds = (g_get_monotonic_time () - t0) / 1e6;
       if (video == NULL
-          || !rg_shapesbench_grade (video, item->prompt, &item->report, &item->verdict, error))
+          || !rg_shapesbench_grade (video, item->prompt, &item->report, &item->verdict, error)
+          || !frame_changes (result, &cfg, video, item, error))
         goto fail;
       rg_shapesbench_tally (result, &item->verdict);
       report (progress, user_data, what, i + 1, n, item->prompt);
+    }
+
+  if (n > 0)
+    result->frame_change = result->truth_frame_change = 0.0;
+  for (int i = 0; i < n; i++)
+    {
+      const RgShapesBenchItem *item = g_ptr_array_index (result->items, i);
+      result->frame_change += item->frame_change / n;
+      result->truth_frame_change += item->truth_frame_change / n; /* NaN stays NaN */
     }
 
   if (params->n_recon > 0)

@@ -70,6 +70,8 @@ typedef struct
   char *clip;     /* the file graded or kept, or NULL */
   guint64 seed;   /* noise seed of the generation */
   double seconds; /* generation (or loading) time */
+  double frame_change;       /* rg_grade_frame_change of the clip */
+  double truth_frame_change; /* of the prompt's own scene; NaN for given prompts */
   RgGradeReport report;
   RgGradeVerdict verdict;
 } RgShapesBenchItem;
@@ -90,6 +92,10 @@ typedef struct
   int n_recon;
   double psnr_mean, psnr_min, ssim_mean;
   double stability_psnr; /* decode(z + 10 % noise) against decode(z), dB */
+  /* mean frame-to-frame change of the clips, and of their scenes (NaN for
+   * given prompts): a clip that shimmers where its scene holds still
+   * shows here whatever its detectors say */
+  double frame_change, truth_frame_change;
   double seconds;
 } RgShapesBenchResult;
 

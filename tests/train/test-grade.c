@@ -151,6 +151,34 @@ gray_video (int T, int H, int W)
   return rg_tensor_f32_zeros (4, (int64_t) 3, (int64_t) T, (int64_t) H, (int64_t) W);
 }
 
+/* Frame change: 0 for a still video and a single frame; black and white
+ * frames alternating change by 1 (the whole [0, 1] scale) every frame;
+ * a ShapesWorld scene, whose shapes move over a still backdrop, a little. */
+static void
+test_frame_change (void)
+{
+  g_autoptr (RgTensor) still = gray_video (4, 16, 16);
+  g_assert_cmpfloat (rg_grade_frame_change (still), ==, 0.0);
+  g_autoptr (RgTensor) one = gray_video (1, 16, 16);
+  g_assert_cmpfloat (rg_grade_frame_change (one), ==, 0.0);
+  g_autoptr (RgTensor) blink = gray_video (4, 16, 16);
+  float *p = rg_tensor_f32 (blink);
+  for (int64_t i = 0; i < rg_tensor_numel (blink); i++)
+    p[i] = (i / (16 * 16)) % 2 ? 1.0f : -1.0f; /* frame index parity, per channel */
+  g_assert_cmpfloat_with_epsilon (rg_grade_frame_change (blink), 1.0, 1e-12);
+
+  RgShapesConfig cfg;
+  rg_shapes_config_init (&cfg);
+  RgShapesScene scene;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_shapes_scene_sample (&cfg, 3, &scene, &error));
+  g_autoptr (RgTensor) video = rg_shapes_render (&scene);
+  double change = rg_grade_frame_change (video);
+  g_test_message ("scene 3: frame change %.4f", change);
+  g_assert_cmpfloat (change, >, 0.0);
+  g_assert_cmpfloat (change, <, 0.05);
+}
+
 static void
 test_psnr_ssim (void)
 {
@@ -402,6 +430,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grade/ground-truth/128", test_ground_truth_128);
   g_test_add_func ("/grade/ground-truth/noisy", test_noisy);
   g_test_add_func ("/grade/psnr-ssim", test_psnr_ssim);
+  g_test_add_func ("/grade/frame-change", test_frame_change);
   g_test_add_func ("/grade/onset-alignment", test_onset_alignment);
   g_test_add_func ("/grade/prompts", test_prompts);
   g_test_add_func ("/grade/judge", test_judge);

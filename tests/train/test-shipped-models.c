@@ -27,6 +27,10 @@
  * shipped decoder gives 41.5 dB on 8 scenes; the brittle fine-tune shipped
  * before it gave 27.2 and turned every generated clip into coloured noise. */
 #define MIN_DECODER_STABILITY_DB 35.0
+/* The demo clip must hold still where its scene does: mean frame-to-frame
+ * change per pixel. ShapesWorld scenes average 0.008; the shipped model's
+ * demo clip gives 0.005, the flickering one shipped before it 0.066. */
+#define MAX_DEMO_FRAME_CHANGE 0.02
 
 static char *
 model_path (const char *name)
@@ -105,6 +109,8 @@ test_generate (void)
                   item->verdict.motion);
   g_assert_cmpfloat (result.psnr_mean, >=, MIN_TAE_PSNR_DB);
   g_assert_cmpfloat (result.stability_psnr, >=, MIN_DECODER_STABILITY_DB);
+  g_test_message ("demo clip: frame change %.4f", item->frame_change);
+  g_assert_cmpfloat (item->frame_change, <=, MAX_DEMO_FRAME_CHANGE);
   g_assert_cmpint (item->verdict.backdrop, ==, 1);
   rg_shapesbench_result_clear (&result);
   rg_shapesbench_model_clear (&model);

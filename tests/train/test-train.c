@@ -170,16 +170,23 @@ test_tae (void)
   g_assert_true (g_file_test (sample, G_FILE_TEST_IS_REGULAR));
 }
 
+/* A decoder fine-tune of the tiny TAE trained by /train/tae. */
+static void
+decoder_config (RgTrainConfig *c)
+{
+  tiny_config (c, RG_TRAIN_TAE);
+  g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
+  g_strlcpy (c->init_path, init, sizeof c->init_path);
+  c->freeze_encoder = 1;
+}
+
 /* Decoder fine-tuning: the encoder stays bit-identical to the init file,
  * the decoder moves. */
 static void
 test_freeze_encoder (void)
 {
   RgTrainConfig c;
-  tiny_config (&c, RG_TRAIN_TAE);
-  g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
-  g_strlcpy (c.init_path, init, sizeof c.init_path);
-  c.freeze_encoder = 1;
+  decoder_config (&c);
   c.shape_crops = 0.5; /* as nano-tae-decoder-shapes.json: half the crops follow a shape */
   /* a TAE run takes only the TAE from its init file: a DiT of another
    * layout there (here: without the pooled-text projection) is no matter */
@@ -187,7 +194,7 @@ test_freeze_encoder (void)
   train (&c, "tae-decoder", 5, FALSE);
   g_autofree char *out = g_build_filename (tmp_dir, "tae-decoder", "model.safetensors", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (RgModel) before = rg_model_load (init, &error);
+  g_autoptr (RgModel) before = rg_model_load (c.init_path, &error);
   g_autoptr (RgModel) after = rg_model_load (out, &error);
   g_assert_no_error (error);
   int enc_same = 0, dec_moved = 0;
@@ -218,10 +225,7 @@ static void
 test_latent_noise (void)
 {
   RgTrainConfig c;
-  tiny_config (&c, RG_TRAIN_TAE);
-  g_autofree char *init = g_build_filename (tmp_dir, "tae", "model.safetensors", NULL);
-  g_strlcpy (c.init_path, init, sizeof c.init_path);
-  c.freeze_encoder = 1;
+  decoder_config (&c);
   train (&c, "tae-clean-latents", 2, FALSE);
   c.latent_noise = 1.0;
   train (&c, "tae-noisy-latents", 2, FALSE);

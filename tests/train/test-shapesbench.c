@@ -221,6 +221,7 @@ test_cli_default_prompts (void)
   g_assert_true (isfinite (stability) && stability > 0);
   /* the split's own prompts: the clips' and their scenes' frame change */
   JsonObject *change = json_object_get_object_member (root, "frame_change");
+  g_assert_false (json_object_get_null_member (change, "clips")); /* measured, not NaN */
   g_assert_cmpfloat (json_object_get_double_member (change, "clips"), >=, 0.0);
   g_assert_cmpfloat (json_object_get_double_member (change, "scenes"), >, 0.0);
   if (random_init)

@@ -45,6 +45,48 @@ rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, RgTenso
     y[i] = b[i] - c * a[i];
 }
 
+double
+rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight, RgTensor *dv)
+{
+  g_return_val_if_fail (v->ndim == 5 && rg_gen_same_f32_layout (v, target)
+                          && rg_gen_same_f32_layout (v, dv) && motion_weight >= 0.0, NAN);
+
+  const float *vp = rg_tensor_f32 (v), *tp = rg_tensor_f32 (target);
+  float *dp = rg_tensor_f32 (dv);
+  int64_t n = rg_tensor_numel (v);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      float r = vp[i] - tp[i];
+      sum += (double) r * r;
+      dp[i] = 2.0f * r / (float) n;
+    }
+  double loss = sum / (double) n;
+  int64_t frames = v->shape[2];
+  if (motion_weight == 0.0 || frames < 2)
+    return loss;
+
+  /* d_f = r[f] − r[f−1] for f = 1 … T−1 over each (b, c) plane; the
+   * gradient in r[f] is 2w/N₂ · (d_f − d_{f+1}) with d_0 = d_T = 0 */
+  int64_t planes = v->shape[0] * v->shape[1], hw = v->shape[3] * v->shape[4];
+  int64_t n2 = planes * (frames - 1) * hw;
+  float g = (float) (2.0 * motion_weight / (double) n2);
+  double dsum = 0.0;
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t f = 1; f < frames; f++)
+      {
+        int64_t cur = (p * frames + f) * hw, prev = cur - hw;
+        for (int64_t i = 0; i < hw; i++)
+          {
+            float d = (vp[cur + i] - tp[cur + i]) - (vp[prev + i] - tp[prev + i]);
+            dsum += (double) d * d;
+            dp[cur + i] += g * d;
+            dp[prev + i] -= g * d;
+          }
+      }
+  return loss + motion_weight * dsum / (double) n2;
+}
+
 void
 rg_flow_sample_t_logit_normal (uint64_t seed, uint64_t stream, uint64_t offset, float mean,
                                float std, float *t, int64_t n)

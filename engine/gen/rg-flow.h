@@ -36,6 +36,17 @@ void rg_flow_interpolate (const RgTensor *x0, const RgTensor *x1, const float *t
  * v may alias x0 or x1. */
 void rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, RgTensor *v);
 
+/* The training loss of a predicted velocity v against the target (both
+ * [B, C, T, H, W]): mean((v − target)²) + motion_weight · mean over frames
+ * t ≥ 1 of ((v − target)[t] − (v − target)[t − 1])². The second term weighs
+ * the error's frame-to-frame change: motion is a small share of a latent's
+ * energy, and the plain MSE lets a model that predicts still frames off
+ * lightly. Fills dv with the gradient of the loss in v (dv may not alias v
+ * or target) and returns the loss. With one frame, or motion_weight 0, it
+ * is the plain MSE. */
+double rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight,
+                     RgTensor *dv);
+
 /* Training times from a logit-normal: t = sigmoid(mean + std·z), z ~ N(0, 1)
  * from `stream` of `seed` at `offset` (Movie Gen samples t this way so that
  * the middle of the path, where the task is hardest, gets most updates). */

@@ -14,7 +14,8 @@
  * (a clip is described differently each epoch), dropped to the empty
  * prompt with probability text_dropout, t = sigmoid(N(t_mean, t_std)),
  * x₀ ~ N(0, I), and the loss ‖DiT(x_t, t, text) − (x₁ − (1 − σ_min)·x₀)‖²
- * (mean over elements). */
+ * (mean over elements), plus motion_loss times the same on the error's
+ * frame-to-frame differences (rg_flow_loss). */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -296,21 +297,12 @@ step (RgTrainRun *run, double *loss, GError **error)
     return FALSE;
 
   g_autoptr (RgTensor) dv = rg_tensor_new (RG_F32, 5, xs);
-  const float *vp = rg_tensor_f32 (v), *tp = rg_tensor_f32 (target);
-  float *dp = rg_tensor_f32 (dv);
-  double sum = 0.0;
-  for (int64_t i = 0; i < nx; i++)
-    {
-      float r = vp[i] - tp[i];
-      sum += (double) r * r;
-      dp[i] = 2.0f * r / (float) nx;
-    }
+  *loss = rg_flow_loss (v, target, c->motion_loss, dv);
   g_autoptr (RgTensor) dcontext = rg_tensor_zeros (RG_F32, 3, context->shape);
   rg_dit_backward (dit, t->dit_tape, run->grads, dv, dcontext);
   rg_text_encoder_backward (te, t->text_tape, run->grads, dcontext);
   rg_dit_tape_reset (t->dit_tape);
   rg_text_encoder_tape_reset (t->text_tape);
-  *loss = sum / (double) nx;
   g_string_printf (run->detail, "epoch %.2f, %d/%" G_GINT64_FORMAT " captions dropped",
                    (double) run->data_position / (double) t->n, dropped, b);
   return TRUE;

@@ -107,6 +107,64 @@ test_logit_normal (void)
   g_free (t);
 }
 
+/* rg_flow_loss: weight 0 is the plain MSE; a clip whose error is the same
+ * in every frame pays nothing extra for motion while a flickering error
+ * does; the gradient matches central differences of the returned loss. */
+static void
+test_loss (void)
+{
+  const int64_t shape[] = { 2, 3, 4, 2, 3 };
+  g_autoptr (RgTensor) v = rg_flow_noise (5, 0, 5, shape);
+  g_autoptr (RgTensor) target = rg_flow_noise (6, 0, 5, shape);
+  g_autoptr (RgTensor) dv = rg_tensor_new (RG_F32, 5, shape);
+  float *vp = rg_tensor_f32 (v), *tp = rg_tensor_f32 (target);
+  int64_t n = rg_tensor_numel (v);
+
+  double mse = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    mse += (double) (vp[i] - tp[i]) * (vp[i] - tp[i]);
+  mse /= (double) n;
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (v, target, 0.0, dv), mse, 1e-9);
+  g_assert_cmpfloat (rg_flow_loss (v, target, 2.0, dv), >, mse);
+
+  /* an error constant over time: the motion term adds nothing */
+  g_autoptr (RgTensor) steady = rg_tensor_new (RG_F32, 5, shape);
+  float *sp = rg_tensor_f32 (steady);
+  for (int64_t i = 0; i < n; i++)
+    sp[i] = tp[i] + 0.5f;
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25, 1e-6);
+  /* an error of ±0.5 alternating by frame: mse 0.25, frame differences 1 */
+  for (int64_t i = 0; i < n; i++)
+    sp[i] = tp[i] + (((i / 6) % 4) % 2 ? 0.5f : -0.5f);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25 + 3.0, 1e-6);
+
+  /* gradient against central differences, in double over the f32 loss */
+  rg_flow_loss (v, target, 1.5, dv);
+  g_autofree float *analytic = g_memdup2 (rg_tensor_f32 (dv), (gsize) n * sizeof (float));
+  double err = 0.0, ref = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      float keep = vp[i], h = 1e-2f;
+      vp[i] = keep + h;
+      double up = rg_flow_loss (v, target, 1.5, dv);
+      vp[i] = keep - h;
+      double down = rg_flow_loss (v, target, 1.5, dv);
+      vp[i] = keep;
+      double fd = (up - down) / (2.0 * h);
+      err += (fd - analytic[i]) * (fd - analytic[i]);
+      ref += fd * fd;
+    }
+  g_assert_cmpfloat (err / ref, <=, 1e-6);
+
+  /* one frame: no frame differences, the plain MSE */
+  const int64_t one[] = { 1, 2, 1, 2, 2 };
+  g_autoptr (RgTensor) a = rg_flow_noise (7, 0, 5, one);
+  g_autoptr (RgTensor) b = rg_flow_noise (8, 0, 5, one);
+  g_autoptr (RgTensor) da = rg_tensor_new (RG_F32, 5, one);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (a, b, 5.0, da), rg_flow_loss (a, b, 0.0, da),
+                                  1e-12);
+}
+
 static void
 test_cfg_arithmetic (void)
 {
@@ -328,6 +386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flow/target-is-derivative", test_target_is_path_derivative);
   g_test_add_func ("/flow/noise-seeded", test_noise_is_seeded);
   g_test_add_func ("/flow/logit-normal", test_logit_normal);
+  g_test_add_func ("/flow/loss", test_loss);
   g_test_add_func ("/flow/cfg", test_cfg_arithmetic);
   g_test_add_func ("/flow/euler-exact-endpoint", test_euler_exact_endpoint);
   g_test_add_func ("/flow/euler-step-sizes", test_euler_step_sizes);

@@ -265,6 +265,30 @@ test_t2v (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/tae.safetensors"));
 }
 
+/* motion_loss adds the error's frame-to-frame term: the first step (same
+ * seed, so the same prediction and target) costs more than with the plain
+ * MSE; the run still learns and resumes exactly. */
+static void
+test_t2v_motion_loss (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  train (&c, "t2v-plain-loss", 2, FALSE);
+  c.motion_loss = 2.0;
+  train (&c, "t2v-motion-loss", 40, FALSE);
+  g_autofree char *plain_dir = g_build_filename (tmp_dir, "t2v-plain-loss", NULL);
+  g_autofree char *motion_dir = g_build_filename (tmp_dir, "t2v-motion-loss", NULL);
+  g_autoptr (GPtrArray) plain = read_losses (plain_dir);
+  g_autoptr (GPtrArray) motion = read_losses (motion_dir);
+  double l_plain = mean_loss (plain, 0, 1), l_motion = mean_loss (motion, 0, 1);
+  g_test_message ("first t2v loss: plain %.5f, with motion_loss 2 %.5f", l_plain, l_motion);
+  /* the frame differences of an error that is noise-like carry about
+   * twice its MSE, weighted by 2 */
+  g_assert_cmpfloat (l_motion, >, 2.0 * l_plain);
+  check_learns ("t2v-motion-loss", 0.8);
+  check_resume (&c, "t2v-motion-resume", 5, 3);
+}
+
 static RgTensor *
 dataset_tensor (const char *run, const char *name)
 {
@@ -349,6 +373,8 @@ test_shipped_configs (void)
       g_assert_true (c.task == (strstr (name, "tae") ? RG_TRAIN_TAE : RG_TRAIN_T2V));
       if (strstr (name, "decoder-stable"))
         g_assert_cmpfloat (c.latent_noise, >, 0.0);
+      if (strstr (name, "t2v-motion"))
+        g_assert_cmpfloat (c.motion_loss, >, 0.0);
       n++;
     }
   g_assert_cmpint (n, >=, 5);
@@ -367,6 +393,8 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
     { "{\"task\": \"tae\", \"shape_crops\": 1.5}", "shape_crops" },
     { "{\"task\": \"tae\", \"latent_noise\": -0.1}", "latent_noise" },
+    { "{\"task\": \"t2v\", \"motion_loss\": -1}", "motion_loss" },
+    { "{\"task\": \"tae\", \"motion_loss\": 1}", "motion_loss" },
     { "{\"task\": \"video\"}", "video" },
     { "[1, 2]", "object" },
   };
@@ -402,6 +430,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/tae/latent-noise", test_latent_noise);
   g_test_add_func ("/train/t2v", test_t2v);
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
+  g_test_add_func ("/train/t2v/motion-loss", test_t2v_motion_loss);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

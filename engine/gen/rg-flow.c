@@ -66,25 +66,27 @@ rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight, R
   if (motion_weight == 0.0 || frames < 2)
     return loss;
 
-  /* d_f = r[f] − r[f−1] for f = 1 … T−1 over each (b, c) plane; the
-   * gradient in r[f] is 2w/N₂ · (d_f − d_{f+1}) with d_0 = d_T = 0 */
+  /* the gradient of Σ_f (r_f − r̄)² in r_f is 2 (r_f − r̄): the terms
+   * through r̄ sum to zero */
   int64_t planes = v->shape[0] * v->shape[1], hw = v->shape[3] * v->shape[4];
-  int64_t n2 = planes * (frames - 1) * hw;
-  float g = (float) (2.0 * motion_weight / (double) n2);
-  double dsum = 0.0;
+  float g = (float) (2.0 * motion_weight / (double) n);
+  double msum = 0.0;
   for (int64_t p = 0; p < planes; p++)
-    for (int64_t f = 1; f < frames; f++)
+    for (int64_t i = 0; i < hw; i++)
       {
-        int64_t cur = (p * frames + f) * hw, prev = cur - hw;
-        for (int64_t i = 0; i < hw; i++)
+        int64_t at = p * frames * hw + i;
+        float mean = 0.0f;
+        for (int64_t f = 0; f < frames; f++)
+          mean += vp[at + f * hw] - tp[at + f * hw];
+        mean /= (float) frames;
+        for (int64_t f = 0; f < frames; f++)
           {
-            float d = (vp[cur + i] - tp[cur + i]) - (vp[prev + i] - tp[prev + i]);
-            dsum += (double) d * d;
-            dp[cur + i] += g * d;
-            dp[prev + i] -= g * d;
+            float d = vp[at + f * hw] - tp[at + f * hw] - mean;
+            msum += (double) d * d;
+            dp[at + f * hw] += g * d;
           }
       }
-  return loss + motion_weight * dsum / (double) n2;
+  return loss + motion_weight * msum / (double) n;
 }
 
 void

@@ -108,7 +108,7 @@ test_logit_normal (void)
 }
 
 /* rg_flow_loss: weight 0 is the plain MSE; a clip whose error is the same
- * in every frame pays nothing extra for motion while a flickering error
+ * in every frame pays nothing extra for motion while an error that changes
  * does; the gradient matches central differences of the returned loss. */
 static void
 test_loss (void)
@@ -133,10 +133,16 @@ test_loss (void)
   for (int64_t i = 0; i < n; i++)
     sp[i] = tp[i] + 0.5f;
   g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25, 1e-6);
-  /* an error of ±0.5 alternating by frame: mse 0.25, frame differences 1 */
+  /* an error of ±0.5 alternating by frame: all of its 0.25 changes */
   for (int64_t i = 0; i < n; i++)
     sp[i] = tp[i] + (((i / 6) % 4) % 2 ? 0.5f : -0.5f);
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25 + 3.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25 * 4.0, 1e-6);
+  /* 0.5 in frame 0 only: r̄ = 0.125, so per pixel column the changing part
+   * is 0.375² + 3 · 0.125² = 0.1875 of the 0.25 summed over 4 frames */
+  for (int64_t i = 0; i < n; i++)
+    sp[i] = tp[i] + ((i / 6) % 4 == 0 ? 0.5f : 0.0f);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 2.0, dv),
+                                  (0.25 + 2.0 * 0.1875) / 4.0, 1e-6);
 
   /* gradient against central differences, in double over the f32 loss */
   rg_flow_loss (v, target, 1.5, dv);

@@ -282,9 +282,9 @@ test_t2v_motion_loss (void)
   g_autoptr (GPtrArray) motion = read_losses (motion_dir);
   double l_plain = mean_loss (plain, 0, 1), l_motion = mean_loss (motion, 0, 1);
   g_test_message ("first t2v loss: plain %.5f, with motion_loss 2 %.5f", l_plain, l_motion);
-  /* the frame differences of an error that is noise-like carry about
-   * twice its MSE, weighted by 2 */
-  g_assert_cmpfloat (l_motion, >, 2.0 * l_plain);
+  /* the untrained DiT's error is mostly the noise x₀, ¾ of which changes
+   * over the 4 latent frames: about 1 + 2 · ¾ · ½ times the plain loss */
+  g_assert_cmpfloat (l_motion, >, 1.4 * l_plain);
   check_learns ("t2v-motion-loss", 0.8);
   check_resume (&c, "t2v-motion-resume", 5, 3);
 }

@@ -165,6 +165,52 @@ add_verdict (JsonBuilder *b, const char *name, int verdict)
 }
 
 static void
+add_name_or_null (JsonBuilder *b, const char *member, int value, const char *(*name) (int))
+{
+  json_builder_set_member_name (b, member);
+  if (value == RG_GRADE_UNKNOWN)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_string_value (b, name (value));
+}
+
+static const char *colour_name (int v) { return rg_colour_name ((RgColour) v); }
+static const char *kind_name (int v) { return rg_shape_kind_name ((RgShapeKind) v); }
+static const char *size_name (int v) { return rg_shape_size_name ((RgShapeSize) v); }
+static const char *motion_name (int v) { return rg_motion_name ((RgMotion) v); }
+
+/* What the prompt asked for, in the detectors' terms (null: not said). */
+static void
+add_asked (JsonBuilder *b, const RgPromptIntent *in)
+{
+  json_builder_set_member_name (b, "asked");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "background");
+  if (in->has_backdrop)
+    {
+      g_autofree char *bg = backdrop_name (&in->backdrop);
+      json_builder_add_string_value (b, bg);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "groups");
+  json_builder_begin_array (b);
+  for (int g = 0; g < in->n_groups; g++)
+    {
+      const RgPromptGroup *pg = &in->groups[g];
+      json_builder_begin_object (b);
+      rg_json_add_int (b, "count", pg->count);
+      add_name_or_null (b, "colour", pg->colour, colour_name);
+      add_name_or_null (b, "shape", pg->kind, kind_name);
+      add_name_or_null (b, "size", pg->size, size_name);
+      add_name_or_null (b, "motion", pg->motion, motion_name);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+static void
 add_item (JsonBuilder *b, const RgShapesBenchItem *item)
 {
   json_builder_begin_object (b);
@@ -183,6 +229,8 @@ add_item (JsonBuilder *b, const RgShapesBenchItem *item)
   add_verdict (b, "motion", item->verdict.motion);
   add_verdict (b, "background", item->verdict.backdrop);
   json_builder_end_object (b);
+
+  add_asked (b, &item->asked);
 
   const RgGradeReport *rep = &item->report;
   json_builder_set_member_name (b, "detected");

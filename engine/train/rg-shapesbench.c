@@ -109,8 +109,8 @@ rg_shapesbench_default_prompts (const RgShapesConfig *config, guint64 seed, int 
 }
 
 gboolean
-rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeReport *report,
-                      RgGradeVerdict *verdict, GError **error)
+rg_shapesbench_grade (RgTensor *video, const char *prompt, RgPromptIntent *intent_out,
+                      RgGradeReport *report, RgGradeVerdict *verdict, GError **error)
 {
   RgPromptIntent intent;
   if (!rg_grade_parse_prompt (prompt, &intent, error))
@@ -121,6 +121,8 @@ rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeReport *report
   if (!rg_grade_video (video, report, error))
     return FALSE;
   rg_grade_judge (&intent, report, verdict);
+  if (intent_out != NULL)
+    *intent_out = intent;
   return TRUE;
 }
 
@@ -419,7 +421,8 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
                           cancellable, &item->clip, error);
       item->seconds = (g_get_monotonic_time () - t0) / 1e6;
       if (video == NULL
-          || !rg_shapesbench_grade (video, item->prompt, &item->report, &item->verdict, error)
+          || !rg_shapesbench_grade (video, item->prompt, &item->asked, &item->report,
+                                    &item->verdict, error)
           || !frame_changes (result, &cfg, video, item, error))
         goto fail;
       rg_shapesbench_tally (result, &item->verdict);

@@ -72,6 +72,7 @@ typedef struct
   double seconds; /* generation (or loading) time */
   double frame_change;       /* rg_grade_frame_change of the clip */
   double truth_frame_change; /* of the prompt's own scene; NaN for given prompts */
+  RgPromptIntent asked;      /* what the prompt asks for */
   RgGradeReport report;
   RgGradeVerdict verdict;
 } RgShapesBenchItem;
@@ -123,9 +124,10 @@ GStrv rg_shapesbench_default_prompts (const RgShapesConfig *config, guint64 seed
                                       GError **error);
 
 /* Grade one [3, T, H, W] video in [-1, 1] against a prompt: detect, then
- * judge against the parsed intent. Fails when the prompt names no shape. */
-gboolean rg_shapesbench_grade (RgTensor *video, const char *prompt, RgGradeReport *report,
-                               RgGradeVerdict *verdict, GError **error);
+ * judge against the parsed intent (stored in *intent unless NULL). Fails
+ * when the prompt names no shape. */
+gboolean rg_shapesbench_grade (RgTensor *video, const char *prompt, RgPromptIntent *intent,
+                               RgGradeReport *report, RgGradeVerdict *verdict, GError **error);
 /* Count a verdict into the result's scores. */
 void rg_shapesbench_tally (RgShapesBenchResult *result, const RgGradeVerdict *verdict);
 

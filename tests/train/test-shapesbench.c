@@ -31,7 +31,7 @@ grade_ground_truth (RgShapesSplit split, guint64 seed, int n)
       g_autoptr (RgTensor) video = rg_shapes_render (&scene);
       RgGradeReport report;
       RgGradeVerdict v;
-      g_assert_true (rg_shapesbench_grade (video, prompts[i], &report, &v, &error));
+      g_assert_true (rg_shapesbench_grade (video, prompts[i], NULL, &report, &v, &error));
       g_assert_no_error (error);
       if (v.colour == 0 || v.shape == 0 || v.count == 0 || v.motion == 0 || v.backdrop == 0)
         g_test_message ("seed %" G_GUINT64_FORMAT " “%s”: colour %d shape %d count %d motion %d "
@@ -210,6 +210,21 @@ test_cli_default_prompts (void)
   g_assert_cmpint (n_acc, >=, 3);
   if (random_init)
     g_assert_cmpfloat (sum / n_acc, <, 1.0);
+
+  /* each item says what its prompt asked for, in words the prompt holds */
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonObject *item = json_array_get_object_element (items, k);
+      const char *prompt = json_object_get_string_member (item, "prompt");
+      JsonObject *asked = json_object_get_object_member (item, "asked");
+      JsonArray *groups = json_object_get_array_member (asked, "groups");
+      g_assert_cmpuint (json_array_get_length (groups), >=, 1);
+      JsonObject *g0 = json_array_get_object_element (groups, 0);
+      g_assert_nonnull (strstr (prompt, json_object_get_string_member (g0, "shape")));
+      g_assert_nonnull (strstr (prompt, json_object_get_string_member (g0, "colour")));
+      g_assert_cmpint (json_object_get_int_member (g0, "count"), >=, 1);
+      g_assert_true (json_object_has_member (g0, "motion"));
+    }
 
   JsonObject *tae = json_object_get_object_member (root, "tae");
   g_assert_cmpint (json_object_get_int_member (tae, "scenes"), ==, 1);

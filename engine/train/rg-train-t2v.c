@@ -14,8 +14,8 @@
  * (a clip is described differently each epoch), dropped to the empty
  * prompt with probability text_dropout, t = sigmoid(N(t_mean, t_std)),
  * x₀ ~ N(0, I), and the loss ‖DiT(x_t, t, text) − (x₁ − (1 − σ_min)·x₀)‖²
- * (mean over elements), plus motion_loss times the same on the error's
- * frame-to-frame differences (rg_flow_loss). */
+ * (mean over elements), plus motion_loss times the mean square of the
+ * error's deviation from its mean over the frames (rg_flow_loss). */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>

@@ -63,7 +63,7 @@ typedef struct {
   double        text_dropout;
   int           dataset_clips;   /* clips encoded once and cycled through */
   double        t_mean, t_std;   /* logit-normal t */
-  double        motion_loss;     /* weight of the frame-to-frame error term (rg_flow_loss) */
+  double        motion_loss;     /* weight of the error's change over the frames (rg_flow_loss) */
   int           sample_steps;    /* Euler steps of the periodic samples */
 } RgTrainConfig;
 

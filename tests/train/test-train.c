@@ -265,9 +265,9 @@ test_t2v (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/tae.safetensors"));
 }
 
-/* motion_loss adds the error's frame-to-frame term: the first step (same
- * seed, so the same prediction and target) costs more than with the plain
- * MSE; the run still learns and resumes exactly. */
+/* motion_loss adds the part of the error that changes over the frames:
+ * the first step (same seed, so the same prediction and target) costs more
+ * than with the plain MSE; the run still learns and resumes exactly. */
 static void
 test_t2v_motion_loss (void)
 {

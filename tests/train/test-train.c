@@ -88,6 +88,15 @@ mean_loss (GPtrArray *rows, guint from, guint to)
   return s / (double) (to - from);
 }
 
+/* The loss of the first step of run `name`. */
+static double
+first_loss (const char *name)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, name, NULL);
+  g_autoptr (GPtrArray) rows = read_losses (dir);
+  return mean_loss (rows, 0, 1);
+}
+
 typedef struct {
   GCancellable *cancellable;
   int64_t       stop_at;
@@ -229,11 +238,7 @@ test_latent_noise (void)
   train (&c, "tae-clean-latents", 2, FALSE);
   c.latent_noise = 1.0;
   train (&c, "tae-noisy-latents", 2, FALSE);
-  g_autofree char *clean_dir = g_build_filename (tmp_dir, "tae-clean-latents", NULL);
-  g_autofree char *noisy_dir = g_build_filename (tmp_dir, "tae-noisy-latents", NULL);
-  g_autoptr (GPtrArray) clean = read_losses (clean_dir);
-  g_autoptr (GPtrArray) noisy = read_losses (noisy_dir);
-  double l_clean = mean_loss (clean, 0, 1), l_noisy = mean_loss (noisy, 0, 1);
+  double l_clean = first_loss ("tae-clean-latents"), l_noisy = first_loss ("tae-noisy-latents");
   g_test_message ("first decoder loss: clean latents %.6f, noisy %.6f", l_clean, l_noisy);
   g_assert_cmpfloat (fabs (l_clean - l_noisy), >, 1e-6);
   check_resume (&c, "tae-noisy-resume", 6, 3);
@@ -276,11 +281,7 @@ test_t2v_motion_loss (void)
   train (&c, "t2v-plain-loss", 2, FALSE);
   c.motion_loss = 2.0;
   train (&c, "t2v-motion-loss", 40, FALSE);
-  g_autofree char *plain_dir = g_build_filename (tmp_dir, "t2v-plain-loss", NULL);
-  g_autofree char *motion_dir = g_build_filename (tmp_dir, "t2v-motion-loss", NULL);
-  g_autoptr (GPtrArray) plain = read_losses (plain_dir);
-  g_autoptr (GPtrArray) motion = read_losses (motion_dir);
-  double l_plain = mean_loss (plain, 0, 1), l_motion = mean_loss (motion, 0, 1);
+  double l_plain = first_loss ("t2v-plain-loss"), l_motion = first_loss ("t2v-motion-loss");
   g_test_message ("first t2v loss: plain %.5f, with motion_loss 2 %.5f", l_plain, l_motion);
   /* the untrained DiT's error is mostly the noise x₀, ¾ of which changes
    * over the 4 latent frames: about 1 + 2 · ¾ · ½ times the plain loss */

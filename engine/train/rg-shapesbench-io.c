@@ -164,20 +164,10 @@ add_verdict (JsonBuilder *b, const char *name, int verdict)
     json_builder_add_boolean_value (b, verdict > 0);
 }
 
-static void
-add_name_or_null (JsonBuilder *b, const char *member, int value, const char *(*name) (int))
-{
-  json_builder_set_member_name (b, member);
-  if (value == RG_GRADE_UNKNOWN)
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_string_value (b, name (value));
-}
-
-static const char *colour_name (int v) { return rg_colour_name ((RgColour) v); }
-static const char *kind_name (int v) { return rg_shape_kind_name ((RgShapeKind) v); }
-static const char *size_name (int v) { return rg_shape_size_name ((RgShapeSize) v); }
-static const char *motion_name (int v) { return rg_motion_name ((RgMotion) v); }
+/* A detector name for an intent's value, NULL (JSON null) where the prompt
+ * did not say. */
+#define NAME_OR_NULL(value, name_func) \
+  ((value) == RG_GRADE_UNKNOWN ? NULL : name_func (value))
 
 /* What the prompt asked for, in the detectors' terms (null: not said). */
 static void
@@ -185,14 +175,8 @@ add_asked (JsonBuilder *b, const RgPromptIntent *in)
 {
   json_builder_set_member_name (b, "asked");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "background");
-  if (in->has_backdrop)
-    {
-      g_autofree char *bg = backdrop_name (&in->backdrop);
-      json_builder_add_string_value (b, bg);
-    }
-  else
-    json_builder_add_null_value (b);
+  g_autofree char *bg = in->has_backdrop ? backdrop_name (&in->backdrop) : NULL;
+  rg_json_add_string (b, "background", bg);
   json_builder_set_member_name (b, "groups");
   json_builder_begin_array (b);
   for (int g = 0; g < in->n_groups; g++)
@@ -200,10 +184,10 @@ add_asked (JsonBuilder *b, const RgPromptIntent *in)
       const RgPromptGroup *pg = &in->groups[g];
       json_builder_begin_object (b);
       rg_json_add_int (b, "count", pg->count);
-      add_name_or_null (b, "colour", pg->colour, colour_name);
-      add_name_or_null (b, "shape", pg->kind, kind_name);
-      add_name_or_null (b, "size", pg->size, size_name);
-      add_name_or_null (b, "motion", pg->motion, motion_name);
+      rg_json_add_string (b, "colour", NAME_OR_NULL (pg->colour, rg_colour_name));
+      rg_json_add_string (b, "shape", rg_shape_kind_name (pg->kind));
+      rg_json_add_string (b, "size", NAME_OR_NULL (pg->size, rg_shape_size_name));
+      rg_json_add_string (b, "motion", NAME_OR_NULL (pg->motion, rg_motion_name));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

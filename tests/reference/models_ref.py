@@ -94,7 +94,7 @@ def attention(W, prefix, x, ctx, heads, eps, qk_norm, kv_len=None):
     # formulation, as eager PyTorch computes it (an N x L score matrix)
     s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(dh))
     if kv_len is not None:
-        valid = (torch.arange(L)[None, :] < kv_len[:, None])[:, None, None, :]
+        valid = (torch.arange(L, device=kv_len.device)[None, :] < kv_len[:, None])[:, None, None, :]
         s = s.masked_fill(~valid, float("-inf"))
     o = torch.matmul(torch.softmax(s, -1), v)
     return linear(W, prefix + ".o", o.transpose(1, 2).reshape(B, N, D))
@@ -165,7 +165,7 @@ def text_encoder(W, cfg, ids, lens):
         x = x + swiglu(W, p + ".ffn", rmsnorm(x, W[p + ".ffn_norm.weight"], eps))
     x = linear(W, "text.proj", rmsnorm(x, W["text.norm.weight"], eps))
     x = F.layer_norm(x, x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
-    valid = (torch.arange(L)[None, :] < lens[:, None])[..., None]
+    valid = (torch.arange(L, device=lens.device)[None, :] < lens[:, None])[..., None]
     return x * valid
 
 
@@ -228,7 +228,8 @@ def tae_decode(W, cfg, z):
 
 def timestep_embedding(t, dim, max_period=10000.0):
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float64) / half)
+    freqs = torch.exp(-math.log(max_period)
+                      * torch.arange(half, dtype=torch.float64, device=t.device) / half)
     args = t.double()[:, None] * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], -1).float()
 
@@ -253,8 +254,8 @@ def dit_forward(W, cfg, x, t, ctx, ctx_len):
     if d.get("pooled_text"):
         # the mean of the valid context tokens, projected, joins the time embedding
         L = ctx.shape[1]
-        n = ctx_len if ctx_len is not None else torch.full((B,), L)
-        valid = (torch.arange(L)[None, :] < n[:, None]).to(ctx.dtype)[..., None]
+        n = ctx_len if ctx_len is not None else torch.full((B,), L, device=ctx.device)
+        valid = (torch.arange(L, device=ctx.device)[None, :] < n[:, None]).to(ctx.dtype)[..., None]
         pooled = (ctx * valid).sum(1) / n.clamp(min=1)[:, None].to(ctx.dtype)
         temb = temb + linear(W, "dit.text_pool", pooled)
     cond = F.silu(temb)

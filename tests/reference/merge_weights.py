@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Put the weights a GPU trainer wrote back into a whole model file.
+
+  merge_weights.py BASE PART OUT
+
+BASE is a float32 model file of the C engine (a `reelgen train` run's
+model.safetensors); PART holds some of its tensors (train_t2v_gpu.py's
+text.* and dit.*, or train_tae_dec_gpu.py's tae.dec.*, in BF16). OUT gets
+BASE's metadata and tensors, with every tensor of PART in place of BASE's,
+as float32, ready for `reelgen model convert`. Each tensor of PART must
+exist in BASE with the same shape, and PART must cover every tensor of
+BASE under the prefixes it touches (text., dit., tae.enc., tae.dec.).
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models_ref  # noqa: E402
+
+
+def prefix(name):
+    parts = name.split(".")
+    return parts[0] + "." + (parts[1] + "." if parts[0] == "tae" else "")
+
+
+def main(base_path, part_path, out_path):
+    base, meta = models_ref.load_safetensors(base_path)
+    part, _ = models_ref.load_safetensors(part_path)
+    for name, t in part.items():
+        if name not in base or tuple(base[name].shape) != tuple(t.shape):
+            sys.exit("merge_weights.py: %s: %s is not a tensor of that shape in %s"
+                     % (part_path, name, base_path))
+        base[name] = t
+    touched = {prefix(n) for n in part}
+    missing = sorted(n for n in base if prefix(n) in touched and n not in part)
+    if missing:
+        sys.exit("merge_weights.py: %s lacks %s (and %d more)" % (part_path, missing[0], len(missing) - 1))
+    header, blobs, offset = {"__metadata__": meta}, [], 0
+    for name in sorted(base):
+        raw = base[name].contiguous().numpy().astype(np.float32).tobytes()
+        header[name] = {"dtype": "F32", "shape": list(base[name].shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(out_path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    print("%s: %d tensors of %s in %s" % (out_path, len(part), part_path, base_path))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""The PyTorch GPU trainers, run on the CPU on a few clips (suite `reference`).
+
+  test_gpu_trainers.py REELGEN SHAPES_DUMP MODEL T2V_CONFIG
+
+Checks what the shipped models' GPU training relies on:
+  1. shapes-dump + the PyTorch TAE encoder give the latents the C trainer
+     caches for the same data positions (the same scenes, encoded alike);
+  2. train_t2v_gpu.py and train_tae_dec_gpu.py run their steps, and what they
+     write merges into a C model file (merge_weights.py) that `reelgen model
+     convert` accepts, with the trained tensors changed and the rest kept.
+Exit 77 (skip) without torch.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import types
+
+try:
+    import torch
+except ImportError as e:
+    print("test_gpu_trainers.py: %s" % e, file=sys.stderr)
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TMP = tempfile.mkdtemp(prefix="rg-gpu-trainers-")
+sys.path.insert(0, HERE)
+import models_ref  # noqa: E402
+import train_t2v_gpu  # noqa: E402
+
+
+def run(*args):
+    print("+ " + " ".join(args), flush=True)
+    subprocess.run(args, check=True)
+
+
+def dataset_latents(path):
+    """The C trainer's cached dataset: raw posterior means [N, C, T, H, W]."""
+    tensors, _ = models_ref.load_safetensors(path)
+    return tensors["latents"]
+
+
+def main(reelgen, dump, model, t2v_config):
+    torch.set_num_threads(1)
+    tmp = TMP
+    env_py = sys.executable
+
+    # 1. the C trainer's dataset of 4 clips, and a float32 model file to merge into
+    config = json.load(open(t2v_config))
+    config.update(dataset_clips=4, batch=2, sample_every=1000, checkpoint_every=1000)
+    cfg_path = os.path.join(tmp, "tiny.json")
+    json.dump(config, open(cfg_path, "w"))
+    c_dir = os.path.join(tmp, "c")
+    run(reelgen, "train", "t2v", "--config", cfg_path, "--tae", model, "--init", model,
+        "--steps", "2", "--out", c_dir)
+    c_lat = dataset_latents(os.path.join(c_dir, "dataset.safetensors"))
+
+    W, cfg = models_ref.load_model(model)
+    a = types.SimpleNamespace(clips=4, val=2, k=2, seed=config["seed"], procs=2, enc_batch=4,
+                              data_seconds=1e9, scratch=os.path.join(tmp, "s"), dump=dump, batch=2)
+    train, val = train_t2v_gpu.make_data(a, cfg, W, torch.device("cpu"))
+    lm, ls = cfg["tae"]["latent_mean"], cfg["tae"]["latent_std"]
+    py_lat = train[0] * ls + lm
+    assert py_lat.shape == c_lat.shape, (py_lat.shape, c_lat.shape)
+    # the only difference: the C trainer encodes the float render, the dump its u8 frames
+    rel = ((py_lat - c_lat).pow(2).mean() / c_lat.var()).sqrt().item()
+    print("latents: relative RMS difference %.5f" % rel)
+    assert rel < 0.01, rel
+    other = ((py_lat - c_lat.roll(1, 0)).pow(2).mean() / c_lat.var()).sqrt().item()
+    assert other > 0.5, other  # the comparison can tell scenes apart
+    ids, lens = train[1], train[4]
+    assert ids.shape == (4, 2, cfg["text"]["max_len"]) and int(lens.min()) > 10
+    assert int(ids[0, 0, lens[0, 0] - 1]) == 1  # end-of-text closes each caption
+    assert not torch.equal(ids[0, 0], ids[0, 1])  # two template variants
+
+    # 2. a few steps of each trainer; their output merges and converts
+    g_dir = os.path.join(tmp, "g")
+    run(env_py, os.path.join(HERE, "train_t2v_gpu.py"), "--init", model, "--dump", dump,
+        "--out", g_dir, "--scratch", os.path.join(tmp, "s2"), "--clips", "4", "--val", "2",
+        "--k", "2", "--procs", "2", "--enc-batch", "4", "--batch", "2", "--max-steps", "3",
+        "--deadline", "100000", "--eval-every", "1000")
+    run(env_py, os.path.join(HERE, "train_tae_dec_gpu.py"), "--init", model, "--dump", dump,
+        "--out", g_dir, "--scratch", os.path.join(tmp, "s3"), "--clips", "2", "--val", "2",
+        "--procs", "1", "--enc-batch", "4", "--batch", "1", "--max-steps", "2",
+        "--deadline", "100000", "--eval-every", "1000")
+    log = open(os.path.join(g_dir, "log.txt")).read()
+    assert "done: 3 steps" in log, log
+    assert "validation PSNR" in open(os.path.join(g_dir, "log-tae.txt")).read()
+    base = os.path.join(c_dir, "model.safetensors")
+    B, _ = models_ref.load_safetensors(base)
+    for part, trained in (("ema-000003.safetensors", ("text.", "dit.")),
+                          ("tae-dec-000002.safetensors", ("tae.dec.",))):
+        merged = os.path.join(tmp, "merged-" + part)
+        run(env_py, os.path.join(HERE, "merge_weights.py"), base, os.path.join(g_dir, part), merged)
+        M, meta = models_ref.load_safetensors(merged)
+        assert json.loads(meta["reelgen.config"]) == json.loads(
+            models_ref.load_safetensors(base)[1]["reelgen.config"])
+        changed = [n for n in B if not torch.equal(B[n], M[n])]
+        assert changed and all(n.startswith(trained) for n in changed), changed[:5]
+        run(reelgen, "model", "convert", merged, "--dtype", "bf16",
+            "-o", os.path.join(tmp, "converted-" + part))
+    print("ok")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    try:
+        main(*sys.argv[1:])
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)

@@ -8,21 +8,10 @@
 #include "train/rg-lr.h"
 #include "train/rg-optim.h"
 #include "train/rg-shapes.h"
+#include "train/rg-train-data.h"
 #include "train/rg-trainer.h"
 
 G_BEGIN_DECLS
-
-/* Philox streams of a run (seed = the config's seed). */
-enum {
-  RG_TRAIN_STREAM_SCENE = 0x5C0000, /* + position: the scene's seed */
-  RG_TRAIN_STREAM_CROP,             /* crop offsets, at position */
-  RG_TRAIN_STREAM_POSTERIOR,        /* TAE posterior noise, at step */
-  RG_TRAIN_STREAM_FLOW_T,           /* logit-normal t, at step */
-  RG_TRAIN_STREAM_FLOW_NOISE,       /* flow-matching x₀, at step */
-  RG_TRAIN_STREAM_DROPOUT,          /* caption dropout, at position */
-  RG_TRAIN_STREAM_INIT,             /* weight init */
-  RG_TRAIN_STREAM_LATENT_NOISE,     /* the decoder's extra latent noise, at step */
-};
 
 typedef struct _RgTrainRun RgTrainRun;
 
@@ -59,9 +48,6 @@ typedef struct {
 
 extern const RgTrainTaskClass rg_train_tae_task;
 extern const RgTrainTaskClass rg_train_t2v_task;
-
-/* The ShapesWorld seed of the training scene at a data position. */
-uint64_t rg_train_scene_seed (uint64_t seed, uint64_t position);
 
 /* A milestone line through the run's callbacks. */
 void rg_train_message (RgTrainRun *run, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

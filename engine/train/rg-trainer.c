@@ -25,14 +25,6 @@ rg_train_message (RgTrainRun *run, const char *fmt, ...)
     run->callbacks->message (line, run->user_data);
 }
 
-uint64_t
-rg_train_scene_seed (uint64_t seed, uint64_t position)
-{
-  RgRng rng;
-  rg_rng_init (&rng, seed, RG_TRAIN_STREAM_SCENE + (position << 8));
-  return ((uint64_t) rg_rng_u32 (&rng) << 32) | rg_rng_u32 (&rng);
-}
-
 static guint8
 to_u8 (float v)
 {

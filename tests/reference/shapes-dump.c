@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "train/rg-shapes.h"
-#include "train/rg-trainer-private.h"
+#include "train/rg-train-data.h"
 
 static gboolean
 parse_u64 (const char *s, guint64 max, guint64 *out)

@@ -1,0 +1,27 @@
+/* rg-train-data.h — where a training run's data comes from: the Philox
+ * streams of a run and the ShapesWorld scene at each data position. Below
+ * the training loop (librg-train), so tools that only need the data (the
+ * GPU trainers' shapes-dump) do not link the models. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* Philox streams of a run (seed = the config's seed). */
+enum {
+  RG_TRAIN_STREAM_SCENE = 0x5C0000, /* + position: the scene's seed */
+  RG_TRAIN_STREAM_CROP,             /* crop offsets, at position */
+  RG_TRAIN_STREAM_POSTERIOR,        /* TAE posterior noise, at step */
+  RG_TRAIN_STREAM_FLOW_T,           /* logit-normal t, at step */
+  RG_TRAIN_STREAM_FLOW_NOISE,       /* flow-matching x₀, at step */
+  RG_TRAIN_STREAM_DROPOUT,          /* caption dropout, at position */
+  RG_TRAIN_STREAM_INIT,             /* weight init */
+  RG_TRAIN_STREAM_LATENT_NOISE,     /* the decoder's extra latent noise, at step */
+};
+
+/* The ShapesWorld seed of the training scene at a data position. */
+uint64_t rg_train_scene_seed (uint64_t seed, uint64_t position);
+
+G_END_DECLS

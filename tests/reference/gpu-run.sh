@@ -1,0 +1,69 @@
+#!/bin/bash
+# gpu-run.sh — one call on a lent GPU machine (see gpu-bundle.sh):
+#   OUT=$OUT bash .gpu/run.sh
+# runs the cuda suite (test-cuda-device, test-cuda-ops), then trains the
+# nano TAE decoder (train_tae_dec_gpu.py) and the text encoder + DiT
+# (train_t2v_gpu.py) side by side on the GPU, from the shipped nano-t2v,
+# until BUDGET seconds (565) after it began. Into $OUT (at most 8 files come
+# back): cuda.txt, log.txt, log-tae.txt, ema-*.safetensors (3),
+# tae-dec-*.safetensors (2). PY, TAE_X and DIT_X (extra trainer options)
+# let it run small on a CPU machine.
+START=$(date +%s)
+cd "$(dirname "$0")/.."
+G=$PWD/.gpu
+OUT=${OUT:-/tmp/out}
+mkdir -p $OUT
+C=$OUT/cuda.txt
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  nproc; free -g | head -2; ${PY:-python3} -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
+} > $C 2>&1
+python3 -c "import lzma,shutil; shutil.copyfileobj(lzma.open('$G/lib/libopenblas.so.0.xz'), open('$G/lib/libopenblas.so.0','wb'))" >> $C 2>&1
+CUBLAS=$(find / -xdev -name 'libcublas.so.13' 2>/dev/null | head -1)
+CUDART=$(find / -xdev -name 'libcudart.so.13' 2>/dev/null | head -1)
+echo "cublas: $CUBLAS cudart: $CUDART" >> $C
+LIBS=$G/lib:$(dirname "${CUBLAS:-/x/x}"):$(dirname "${CUDART:-/x/x}"):/usr/local/cuda/lib64
+# the dump needs only GLib; keep the carried libraries away from python
+cat > $G/dump.sh <<EOS
+#!/bin/sh
+LD_LIBRARY_PATH=$G/lib exec $G/shapes-dump "\$@"
+EOS
+chmod +x $G/dump.sh
+for t in test-cuda-device test-cuda-ops; do
+  echo "== $t" >> $C
+  LD_LIBRARY_PATH=$LIBS RG_NUM_THREADS=4 timeout 90 $G/$t --verbose >> $C 2>&1
+  echo "== $t rc $?" >> $C
+done
+NOW=$(date +%s)
+DL=$(( ${BUDGET:-565} - (NOW - START) ))
+echo "training deadline ${DL}s" >> $C
+export PYTHONUNBUFFERED=1
+M=resources/models/nano-t2v.safetensors
+${PY:-python3} tests/reference/train_tae_dec_gpu.py --init $M --dump $G/dump.sh --out $OUT \
+  --scratch /tmp/rg-tae --clips 16384 --val 256 --procs 4 --data-seconds 90 --batch 16 --lr 2e-4 \
+  --deadline $DL $TAE_X > /tmp/tae.out 2>&1 &
+TAE=$!
+${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
+  --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 14 --enc-batch 256 --data-seconds 150 \
+  --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $DIT_X > /tmp/dit.out 2>&1 &
+DIT=$!
+# an early failure ends the call at once, leaving device time for a rerun
+declare -A RC
+while [ ${#RC[@]} -lt 2 ]; do
+  sleep 3
+  for p in $DIT $TAE; do
+    [ -n "${RC[$p]}" ] && continue
+    kill -0 $p 2>/dev/null && continue
+    wait $p; RC[$p]=$?
+    echo "process $p ended rc ${RC[$p]} at $(( $(date +%s) - START ))s" >> $C
+    if [ ${RC[$p]} -ne 0 ] && [ $(( $(date +%s) - START )) -lt 200 ]; then
+      kill $DIT $TAE 2>/dev/null; pkill -f shapes-dump
+      tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C; cat $C; exit 1
+    fi
+  done
+done
+echo "dit $DIT, tae $TAE" >> $C
+tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C
+tail -n 30 $OUT/log.txt
+tail -n 12 $OUT/log-tae.txt
+cat $C | head -60

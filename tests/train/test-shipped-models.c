@@ -21,16 +21,18 @@
 #include "train/rg-shapesbench.h"
 
 #define MAX_BYTES        (40u << 20)
-#define MIN_TAE_PSNR_DB  20.0
+/* Mean PSNR of the TAE on the test's held-out scenes: the shipped decoder
+ * gives 25.6 dB there, the one shipped before it 23.1. */
+#define MIN_TAE_PSNR_DB  24.0
 /* The decoder inside nano-t2v must not amplify small latent differences
  * into flicker: PSNR of decode(z + 10 % noise) against decode(z). The
- * shipped decoder gives 41.5 dB on 8 scenes; the brittle fine-tune shipped
- * before it gave 27.2 and turned every generated clip into coloured noise. */
+ * shipped decoder gives 41.8 dB on 8 scenes; a brittle fine-tune shipped
+ * earlier gave 27.2 and turned every generated clip into coloured noise. */
 #define MIN_DECODER_STABILITY_DB 35.0
 /* The demo clip must hold still where its scene does: mean frame-to-frame
  * change per pixel. ShapesWorld scenes average 0.008; the shipped model's
- * demo clip gives 0.0008 (0.005 for the one before it), the flickering one
- * shipped earlier 0.066. */
+ * demo clip gives 0.0022 (0.0008 and 0.005 for the two before it), the
+ * flickering one shipped earlier 0.066. */
 #define MAX_DEMO_FRAME_CHANGE 0.02
 
 static char *
@@ -118,7 +120,8 @@ test_generate (void)
 }
 
 /* The TAE's round trip of held-out scenes keeps what ShapesBench grades
- * first: the backdrop and the number of objects. */
+ * first: the backdrop, the number of objects and their colour (the shipped
+ * decoder keeps the colour of 7 of these 8 scenes, the one before it of 5). */
 static void
 test_tae_roundtrip (void)
 {
@@ -144,6 +147,7 @@ test_tae_roundtrip (void)
   g_assert_cmpint (result.backdrop.asked, ==, 8);
   g_assert_cmpint (result.backdrop.right, >=, 7);
   g_assert_cmpint (result.count.right, >=, 6);
+  g_assert_cmpint (result.colour.right, >=, 6);
   /* given prompts cannot be round-tripped: they have no scene */
   const char *prompts[] = { "a red circle bouncing on a blue background", NULL };
   params.prompts = prompts;

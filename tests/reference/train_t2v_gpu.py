@@ -228,6 +228,41 @@ def text_encoder(W, cfg, ids, uni, bi, lens):
     return x * valid
 
 
+def trainable(W, prefixes, a, dev):
+    """The tensors under prefixes as trained leaves, their EMA copies, the
+    frozen rest and AdamW (0.9, 0.999, 1e-8, no weight decay, as
+    rg_adamw_config_init): (P, names, params, ema, frozen, opt)."""
+    P = {k: v.clone().requires_grad_(True) for k, v in W.items() if k.startswith(prefixes)}
+    names = sorted(P)
+    params = [P[k] for k in names]
+    ema = [p.detach().clone() for p in params]
+    frozen = {k: v for k, v in W.items() if k not in P}
+    kw = {"fused": True} if dev.type == "cuda" else {}
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw)
+    return P, names, params, ema, frozen, opt
+
+
+def optimizer_step(a, opt, params, ema, loss, step, frac):
+    """Backward, global-norm clipping at 1.0, rg-lr.c's linear warm-up and
+    cosine (over frac, the share of the run's wall time gone), AdamW, and
+    the EMA with rg-ema.h's (1 + n)/(10 + n) warm-up. Returns the LR."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    if step < a.warmup:
+        lr = a.lr * (step + 1) / a.warmup
+    else:
+        lr = a.min_lr + (a.lr - a.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.step()
+    d = min(a.ema, (1.0 + step) / (10.0 + step))
+    with torch.no_grad():
+        torch._foreach_mul_(ema, d)
+        torch._foreach_add_(ema, [p.detach() for p in params], alpha=1 - d)
+    return lr
+
+
 def flow_loss(v, target, w):
     r = v - target
     dev = r - r.mean(2, keepdim=True)
@@ -277,13 +312,7 @@ def main():
     train, val = make_data(a, cfg, W, dev)
     lat, ids, uni, bi, lens = train
     n_train = lat.shape[0]
-    P = {k: v.clone().requires_grad_(True) for k, v in W.items() if k.startswith(("text.", "dit."))}
-    names = sorted(P)
-    params = [P[k] for k in names]
-    ema = [p.detach().clone() for p in params]
-    frozen = {k: v for k, v in W.items() if k not in P}
-    kw = {"fused": True} if dev.type == "cuda" else {}
-    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw)
+    P, names, params, ema, frozen, opt = trainable(W, ("text.", "dit."), a, dev)
     L = cfg["text"]["max_len"]
     g = torch.Generator(device=dev)
     g.manual_seed(a.seed)
@@ -369,20 +398,7 @@ def main():
         Wd.update(P)
         v, target = forward_loss(Wd, x1, bid, buni, bbi, blen, t, x0)
         loss = flow_loss(v, target, a.motion_loss)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        if step < a.warmup:
-            lr = a.lr * (step + 1) / a.warmup
-        else:
-            lr = a.min_lr + (a.lr - a.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        opt.step()
-        d = min(a.ema, (1.0 + step) / (10.0 + step))
-        with torch.no_grad():
-            torch._foreach_mul_(ema, d)
-            torch._foreach_add_(ema, [p.detach() for p in params], alpha=1 - d)
+        lr = optimizer_step(a, opt, params, ema, loss, step, frac)
         losses.append(loss.detach())
         step += 1
         if step % 100 == 0:

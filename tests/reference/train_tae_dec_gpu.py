@@ -17,7 +17,6 @@ Writes DIR/tae-dec-<step>.safetensors (the EMA tae.dec.* weights, BF16) and
 logs the validation PSNR of clean decodes to DIR/log-tae.txt.
 """
 import argparse
-import math
 import os
 import sys
 import time
@@ -73,13 +72,7 @@ def main():
     mu, vid, lv = train[0] * ls + lm, train[5], train[6]
     vmu, vvid = val[0] * ls + lm, val[5]
     n = mu.shape[0]
-    P = {k: v.clone().requires_grad_(True) for k, v in W.items() if k.startswith("tae.dec.")}
-    names = sorted(P)
-    params = [P[k] for k in names]
-    ema = [p.detach().clone() for p in params]
-    frozen = {k: v for k, v in W.items() if k not in P}
-    kw = {"fused": True} if dev.type == "cuda" else {}
-    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw)
+    P, names, params, ema, frozen, opt = common.trainable(W, ("tae.dec.",), a, dev)
     g = torch.Generator(device=dev)
     g.manual_seed(a.seed)
 
@@ -125,20 +118,7 @@ def main():
         xh = models_ref.tae_decode(Wd, cfg, z)
         x = to_float(vid[idx])
         loss = F.mse_loss(xh, x) + a.l1 * F.l1_loss(xh, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        if step < a.warmup:
-            lr = a.lr * (step + 1) / a.warmup
-        else:
-            lr = a.min_lr + (a.lr - a.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        opt.step()
-        d = min(a.ema, (1.0 + step) / (10.0 + step))
-        with torch.no_grad():
-            torch._foreach_mul_(ema, d)
-            torch._foreach_add_(ema, [p.detach() for p in params], alpha=1 - d)
+        lr = common.optimizer_step(a, opt, params, ema, loss, step, frac)
         losses.append(loss.detach())
         step += 1
         if step % 50 == 0:

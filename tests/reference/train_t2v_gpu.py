@@ -264,6 +264,7 @@ def optimizer_step(a, opt, params, ema, loss, step, frac):
 
 
 def flow_loss(v, target, w):
+    """rg_flow_loss: mean(r²) + w·mean((r − r̄)²), r̄ the error's mean over the frames."""
     r = v - target
     dev = r - r.mean(2, keepdim=True)
     return r.pow(2).mean() + w * dev.pow(2).mean()
@@ -317,18 +318,18 @@ def main():
     g = torch.Generator(device=dev)
     g.manual_seed(a.seed)
 
-    def batch_of(idx, gen, drop=True):
+    def batch_of(idx, gen):
         b = idx.shape[0]
         var = torch.randint(a.k, (b,), device=dev, generator=gen)
         bid, buni, bbi, blen = (t[idx, var] for t in (ids, uni, bi, lens))
-        if drop:
-            d = torch.rand(b, device=dev, generator=gen) < a.text_dropout
-            empty = torch.zeros(L, dtype=torch.long, device=dev)
-            empty[0] = 1
-            bid = torch.where(d[:, None], empty[None], bid)
-            buni = torch.where(d[:, None], torch.full_like(buni, -1), buni)
-            bbi = torch.where(d[:, None], torch.full_like(bbi, -1), bbi)
-            blen = torch.where(d, torch.ones_like(blen), blen)
+        # text dropout: the empty prompt (end-of-text alone) for CFG
+        d = torch.rand(b, device=dev, generator=gen) < a.text_dropout
+        empty = torch.zeros(L, dtype=torch.long, device=dev)
+        empty[0] = 1
+        bid = torch.where(d[:, None], empty[None], bid)
+        buni = torch.where(d[:, None], torch.full_like(buni, -1), buni)
+        bbi = torch.where(d[:, None], torch.full_like(bbi, -1), bbi)
+        blen = torch.where(d, torch.ones_like(blen), blen)
         return lat[idx], bid, buni, bbi, blen
 
     def forward_loss(Wd, x1, bid, buni, bbi, blen, t, x0):

@@ -11,12 +11,8 @@ as float32, ready for `reelgen model convert`. Each tensor of PART must
 exist in BASE with the same shape, and PART must cover every tensor of
 BASE under the prefixes it touches (text., dit., tae.enc., tae.dec.).
 """
-import json
 import os
-import struct
 import sys
-
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models_ref  # noqa: E402
@@ -39,17 +35,7 @@ def main(base_path, part_path, out_path):
     missing = sorted(n for n in base if prefix(n) in touched and n not in part)
     if missing:
         sys.exit("merge_weights.py: %s lacks %s (and %d more)" % (part_path, missing[0], len(missing) - 1))
-    header, blobs, offset = {"__metadata__": meta}, [], 0
-    for name in sorted(base):
-        raw = base[name].contiguous().numpy().astype(np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(base[name].shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(out_path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    models_ref.save_safetensors(out_path, base, meta)
     print("%s: %d tensors of %s in %s" % (out_path, len(part), part_path, base_path))
 
 

@@ -16,6 +16,7 @@ engine/models/*.h, independently of the C code.
 """
 import json
 import math
+import os
 import resource
 import struct
 import sys
@@ -51,19 +52,28 @@ def load_safetensors(path):
     return tensors, meta
 
 
-def save_safetensors(path, tensors):
+def save_safetensors(path, tensors, meta=None, dtype="F32"):
+    """Write tensors (sorted by name) as F32 or BF16 (rounded to nearest
+    even), with meta as __metadata__ if given; through a temporary file, so
+    a reader never sees half a file."""
     header, blobs, offset = {}, [], 0
+    if meta is not None:
+        header["__metadata__"] = meta
     for name in sorted(tensors):
-        arr = tensors[name].detach().contiguous().numpy().astype(np.float32)
-        raw = arr.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
+        t = tensors[name].detach().float().contiguous().cpu()
+        if dtype == "BF16":
+            raw = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        else:
+            raw = t.numpy().astype(np.float32).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     h = json.dumps(header).encode()
     h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
+    with open(path + ".tmp", "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(path + ".tmp", path)
 
 
 # ---- layers ----------------------------------------------------------------

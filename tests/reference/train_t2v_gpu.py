@@ -50,22 +50,6 @@ def log(msg):
         LOG.flush()
 
 
-def save_bf16(path, tensors, meta):
-    header, blobs, offset = {"__metadata__": meta}, [], 0
-    for name in sorted(tensors):
-        bf = tensors[name].detach().float().contiguous().cpu().to(torch.bfloat16)
-        raw = bf.view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": "BF16", "shape": list(bf.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    os.replace(path + ".tmp", path)
-
-
 def read_meta(path):
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
@@ -270,33 +254,41 @@ def flow_loss(v, target, w):
     return r.pow(2).mean() + w * dev.pow(2).mean()
 
 
-def main():
-    global LOG
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--init", required=True)
-    ap.add_argument("--dump", required=True)
+def common_args(ap):
+    """The options both GPU trainers take (each sets its own defaults)."""
+    ap.add_argument("--init", required=True, help="the model to start from")
+    ap.add_argument("--dump", required=True, help="the shapes-dump program")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--scratch", default="/dev/shm/rg-dump")
-    ap.add_argument("--clips", type=int, default=100000)
-    ap.add_argument("--val", type=int, default=1024)
-    ap.add_argument("--k", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--procs", type=int, default=os.cpu_count())
-    ap.add_argument("--data-seconds", type=float, default=150.0,
+    ap.add_argument("--scratch", help="folder for the dumps' caption files")
+    ap.add_argument("--clips", type=int, help="training clips, at data positions 0, 1, ...")
+    ap.add_argument("--val", type=int, help="validation clips, from position VAL_FIRST")
+    ap.add_argument("--k", type=int, default=1, help="caption variants per clip")
+    ap.add_argument("--seed", type=int, default=1, help="the run seed of the data positions")
+    ap.add_argument("--procs", type=int, help="shapes-dump processes")
+    ap.add_argument("--data-seconds", type=float,
                     help="stop rendering training clips this many seconds after start")
-    ap.add_argument("--enc-batch", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--min-lr", type=float, default=1e-5)
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--motion-loss", type=float, default=6.0)
-    ap.add_argument("--text-dropout", type=float, default=0.1)
+    ap.add_argument("--enc-batch", type=int, help="clips per TAE encoder call")
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--min-lr", type=float)
+    ap.add_argument("--warmup", type=int, help="warm-up steps")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadline", type=float, default=480.0,
                     help="seconds after start by which training ends")
     ap.add_argument("--max-steps", type=int, default=0)
-    ap.add_argument("--save-at", default="0.5,0.75", help="also save at these fractions of the time")
-    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--save-at", help="also save at these fractions of the time")
+    ap.add_argument("--eval-every", type=int)
+
+
+def main():
+    global LOG
+    ap = argparse.ArgumentParser()
+    common_args(ap)
+    ap.add_argument("--motion-loss", type=float, default=6.0)
+    ap.add_argument("--text-dropout", type=float, default=0.1)
+    ap.set_defaults(scratch="/dev/shm/rg-dump", clips=100000, val=1024, k=4, procs=os.cpu_count(),
+                    data_seconds=150.0, enc_batch=64, batch=512, lr=3e-4, min_lr=1e-5, warmup=200,
+                    save_at="0.5,0.75", eval_every=500)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     LOG = open(os.path.join(a.out, "log.txt"), "a")
@@ -413,11 +405,11 @@ def main():
             if fr < 1.0 and fr not in saved and frac >= fr:
                 saved.add(fr)
                 path = os.path.join(a.out, "ema-%06d.safetensors" % step)
-                save_bf16(path, dict(zip(names, ema)), meta)
+                models_ref.save_safetensors(path, dict(zip(names, ema)), meta, "BF16")
                 log("saved %s" % path)
     log("eval step %d (last): %s" % (step, json.dumps(evaluate(ema_weights()))))
     path = os.path.join(a.out, "ema-%06d.safetensors" % step)
-    save_bf16(path, dict(zip(names, ema)), meta)
+    models_ref.save_safetensors(path, dict(zip(names, ema)), meta, "BF16")
     log("saved %s" % path)
     log("done: %d steps" % step)
 

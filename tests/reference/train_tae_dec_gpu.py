@@ -31,28 +31,12 @@ import train_t2v_gpu as common  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--init", required=True)
-    ap.add_argument("--dump", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--scratch", default="/dev/shm/rg-dump-tae")
-    ap.add_argument("--clips", type=int, default=16384)
-    ap.add_argument("--val", type=int, default=256)
-    ap.add_argument("--k", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--procs", type=int, default=4)
-    ap.add_argument("--enc-batch", type=int, default=64)
-    ap.add_argument("--data-seconds", type=float, default=120.0)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=1e-4)
-    ap.add_argument("--min-lr", type=float, default=1e-5)
-    ap.add_argument("--warmup", type=int, default=50)
+    common.common_args(ap)
     ap.add_argument("--l1", type=float, default=0.1)
     ap.add_argument("--latent-noise", type=float, default=0.2)
-    ap.add_argument("--ema", type=float, default=0.999)
-    ap.add_argument("--deadline", type=float, default=480.0)
-    ap.add_argument("--max-steps", type=int, default=0)
-    ap.add_argument("--save-at", default="0.5")
-    ap.add_argument("--eval-every", type=int, default=250)
+    ap.set_defaults(scratch="/dev/shm/rg-dump-tae", clips=16384, val=256, procs=4, data_seconds=120.0,
+                    enc_batch=64, batch=16, lr=1e-4, min_lr=1e-5, warmup=50, save_at="0.5",
+                    eval_every=250)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     common.LOG = open(os.path.join(a.out, "log-tae.txt"), "a")
@@ -96,7 +80,7 @@ def main():
 
     def save(step):
         path = os.path.join(a.out, "tae-dec-%06d.safetensors" % step)
-        common.save_bf16(path, dict(zip(names, ema)), meta)
+        models_ref.save_safetensors(path, dict(zip(names, ema)), meta, "BF16")
         log("saved %s" % path)
 
     log("tae decoder: %d training clips; validation PSNR at start %.2f dB" % (n, psnr(ema_weights())))

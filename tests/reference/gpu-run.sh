@@ -23,7 +23,7 @@ CUBLAS=$(find / -xdev -name 'libcublas.so.13' 2>/dev/null | head -1)
 CUDART=$(find / -xdev -name 'libcudart.so.13' 2>/dev/null | head -1)
 echo "cublas: $CUBLAS cudart: $CUDART" >> $C
 LIBS=$G/lib:$(dirname "${CUBLAS:-/x/x}"):$(dirname "${CUDART:-/x/x}"):/usr/local/cuda/lib64
-# the dump needs only GLib; keep the carried libraries away from python
+# the dump needs GLib and OpenBLAS from the bundle; keep them away from python
 cat > $G/dump.sh <<EOS
 #!/bin/sh
 LD_LIBRARY_PATH=$G/lib exec $G/shapes-dump "\$@"

@@ -81,13 +81,6 @@ def caption(g):
         pick(SIZES), pick(COLOURS), pick(SHAPES), pick(MOTIONS), pick(BACKGROUNDS))
 
 
-def tokenize(text, max_len):
-    """rg_text_tokenize: UTF-8 bytes + 3, end-of-text (1), padding (0)."""
-    ids = [b + 3 for b in text.encode()[:max_len - 1]] + [1]
-    n = len(ids)
-    return ids + [0] * (max_len - n), n
-
-
 def lr_at(c, step, steps):
     """rg-lr.c: linear warmup to lr, cosine down to min_lr at the last step."""
     warmup = min(c["warmup"], steps - 1)
@@ -153,7 +146,7 @@ def t2v_loss(W, cfg, c, g, data, ph):
     ids, lens = [], []
     for _ in range(b):
         text = caption(g) if float(torch.rand(1, generator=g)) >= c["text_dropout"] else ""
-        row, n = tokenize(text, max_len)
+        row, n = models_ref.tokenize(text, max_len)
         ids.append(row)
         lens.append(n)
     ids = torch.tensor(ids, dtype=torch.int32)

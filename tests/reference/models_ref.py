@@ -153,21 +153,30 @@ def word_buckets(row, buckets):
     return uni, bi
 
 
-def text_encoder(W, cfg, ids, lens):
+def tokenize(text, max_len):
+    """rg_text_tokenize: UTF-8 bytes + 3, end-of-text (1), padding (0)."""
+    ids = [b + 3 for b in text.encode()[:max_len - 1]] + [1]
+    n = len(ids)
+    return ids + [0] * (max_len - n), n
+
+
+def text_encoder(W, cfg, ids, lens, buckets=None):
+    """The context [B, L, D]. buckets: the (word, bigram) bucket tensors of
+    word_buckets for ids, where a caller has them already (else computed)."""
     t = cfg["text"]
     eps = cfg["norm_eps"]
     L = ids.shape[1]
     x = W["text.embed"][ids.long()] + W["text.pos"][:L]
     if t.get("word_buckets"):
+        if buckets is None:
+            rows = [word_buckets(row, t["word_buckets"]) for row in ids.tolist()]
+            buckets = (torch.tensor([u for u, _ in rows], device=ids.device),
+                       torch.tensor([b for _, b in rows], device=ids.device))
         table = W["text.word_embed"]
-        rows = []
-        for row in ids.tolist():
-            uni, bi = word_buckets(row, t["word_buckets"])
-            feats = [(table[u] if u >= 0 else torch.zeros_like(table[0]))
-                     + (table[b] if b >= 0 else torch.zeros_like(table[0]))
-                     for u, b in zip(uni, bi)]
-            rows.append(torch.stack(feats))
-        x = x + torch.stack(rows)
+        uni, bi = buckets
+        # a token outside a word (bucket -1) gets no word feature
+        x = x + (table[uni.clamp(min=0)] * (uni >= 0)[..., None]
+                 + table[bi.clamp(min=0)] * (bi >= 0)[..., None])
     for i in range(t["layers"]):
         p = "text.blocks.%d" % i
         h = rmsnorm(x, W[p + ".attn_norm.weight"], eps)

@@ -72,10 +72,8 @@ def tokenize_file(args):
         if len(row) != k:
             raise RuntimeError("%s: line %d has %d captions, not %d" % (path, i + 1, len(row), k))
         for v in range(k):
-            r = [b + 3 for b in row[v].encode()[:max_len - 1]] + [1]
-            ids[i, v, :len(r)] = r
-            lens[i, v] = len(r)
-            u, b = models_ref.word_buckets(r + [0] * (max_len - len(r)), buckets)
+            ids[i, v], lens[i, v] = models_ref.tokenize(row[v], max_len)
+            u, b = models_ref.word_buckets(ids[i, v].tolist(), buckets)
             uni[i, v] = u
             bi[i, v] = b
     return ids, uni, bi, lens
@@ -194,24 +192,6 @@ def make_data(a, cfg, W, dev, keep_video=False):
 
 # ---- model -----------------------------------------------------------------
 
-def text_encoder(W, cfg, ids, uni, bi, lens):
-    """models_ref.text_encoder with the word buckets given (vectorised)."""
-    t, eps = cfg["text"], cfg["norm_eps"]
-    L = ids.shape[1]
-    x = W["text.embed"][ids] + W["text.pos"][:L]
-    table = W["text.word_embed"]
-    x = x + table[uni.clamp(min=0)] * (uni >= 0)[..., None] + table[bi.clamp(min=0)] * (bi >= 0)[..., None]
-    for i in range(t["layers"]):
-        p = "text.blocks.%d" % i
-        hh = models_ref.rmsnorm(x, W[p + ".attn_norm.weight"], eps)
-        x = x + models_ref.attention(W, p + ".attn", hh, None, t["heads"], eps, False, lens)
-        x = x + models_ref.swiglu(W, p + ".ffn", models_ref.rmsnorm(x, W[p + ".ffn_norm.weight"], eps))
-    x = models_ref.linear(W, "text.proj", models_ref.rmsnorm(x, W["text.norm.weight"], eps))
-    x = F.layer_norm(x, x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
-    valid = (torch.arange(L, device=ids.device)[None, :] < lens[:, None])[..., None]
-    return x * valid
-
-
 def trainable(W, prefixes, a, dev):
     """The tensors under prefixes as trained leaves, their EMA copies, the
     frozen rest and AdamW (0.9, 0.999, 1e-8, no weight decay, as
@@ -328,7 +308,7 @@ def main():
         tt = t.view(-1, 1, 1, 1, 1)
         xt = tt * x1 + (1 - (1 - SIGMA_MIN) * tt) * x0
         target = x1 - (1 - SIGMA_MIN) * x0
-        ctx = text_encoder(Wd, cfg, bid, buni, bbi, blen)
+        ctx = models_ref.text_encoder(Wd, cfg, bid, blen, (buni, bbi))
         v = models_ref.dit_forward(Wd, cfg, xt, t, ctx, blen)
         return v, target
 

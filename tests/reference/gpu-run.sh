@@ -1,18 +1,25 @@
 #!/bin/bash
 # gpu-run.sh — one call on a lent GPU machine (see gpu-bundle.sh):
 #   OUT=$OUT bash .gpu/run.sh
-# runs the cuda suite (test-cuda-device, test-cuda-ops), then trains the
-# nano TAE decoder (train_tae_dec_gpu.py) and the text encoder + DiT
-# (train_t2v_gpu.py) side by side on the GPU, from the shipped nano-t2v,
-# until BUDGET seconds (565) after it began. Into $OUT (at most 8 files come
-# back): cuda.txt, log.txt, log-tae.txt, ema-*.safetensors (3),
-# tae-dec-*.safetensors (2). PY, TAE_X and DIT_X (extra trainer options)
-# let it run small on a CPU machine.
+# runs the cuda suite (test-cuda-device, test-cuda-ops), then trains from
+# the shipped nano-t2v until BUDGET seconds (565) after it began:
+#   MODE=joint (the default): one train_t2v_gpu.py run that trains the TAE,
+#     encoder and decoder together (from TAE_INIT's tae.* weights if set),
+#     until TAE_UNTIL seconds (220) after the start while the clips render,
+#     then the text encoder + DiT on the new latents, in bf16 autocast.
+#     Into $OUT: cuda.txt, log.txt, tae-*.safetensors, ema-*.safetensors (3).
+#   MODE=split: the TAE decoder alone (train_tae_gpu.py, encoder frozen) and
+#     the text encoder + DiT (train_t2v_gpu.py) side by side, the latent
+#     space kept. Into $OUT: cuda.txt, log.txt, log-tae.txt, ema-*.safetensors
+#     (3), tae-dec-*.safetensors (2).
+# At most 8 files come back. PY, TAE_X and DIT_X (extra trainer options) let
+# it run small on a CPU machine.
 START=$(date +%s)
 cd "$(dirname "$0")/.."
 G=$PWD/.gpu
 OUT=${OUT:-/tmp/out}
 mkdir -p $OUT
+rm -f /tmp/dit.out /tmp/tae.out
 C=$OUT/cuda.txt
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
@@ -39,31 +46,42 @@ DL=$(( ${BUDGET:-565} - (NOW - START) ))
 echo "training deadline ${DL}s" >> $C
 export PYTHONUNBUFFERED=1
 M=resources/models/nano-t2v.safetensors
-${PY:-python3} tests/reference/train_tae_dec_gpu.py --init $M --dump $G/dump.sh --out $OUT \
-  --scratch /tmp/rg-tae --clips 16384 --val 256 --procs 4 --data-seconds 90 --batch 16 --lr 2e-4 \
-  --deadline $DL $TAE_X > /tmp/tae.out 2>&1 &
-TAE=$!
-${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
-  --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 14 --enc-batch 256 --data-seconds 150 \
-  --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $DIT_X > /tmp/dit.out 2>&1 &
-DIT=$!
+if [ "${MODE:-joint}" = joint ]; then
+  ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
+    --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 12 --enc-batch 256 --data-seconds 180 \
+    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL --amp \
+    --tae-until $(( ${TAE_UNTIL:-220} - (NOW - START) )) ${TAE_INIT:+--tae-init $TAE_INIT} \
+    --tae-batch 16 --tae-lr 2e-4 --tae-min-lr 1e-5 $TAE_X $DIT_X > /tmp/dit.out 2>&1 &
+  DIT=$!
+  TAE=
+else
+  ${PY:-python3} tests/reference/train_tae_gpu.py --init $M --dump $G/dump.sh --out $OUT \
+    --scratch /tmp/rg-tae --clips 16384 --val 256 --procs 4 --data-seconds 90 --batch 16 --lr 2e-4 \
+    --deadline $DL $TAE_X > /tmp/tae.out 2>&1 &
+  TAE=$!
+  ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
+    --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 14 --enc-batch 256 --data-seconds 150 \
+    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $DIT_X > /tmp/dit.out 2>&1 &
+  DIT=$!
+fi
 # an early failure ends the call at once, leaving device time for a rerun
 declare -A RC
-while [ ${#RC[@]} -lt 2 ]; do
+PROCS="$DIT $TAE"
+while [ ${#RC[@]} -lt $(echo $PROCS | wc -w) ]; do
   sleep 3
-  for p in $DIT $TAE; do
+  for p in $PROCS; do
     [ -n "${RC[$p]}" ] && continue
     kill -0 $p 2>/dev/null && continue
     wait $p; RC[$p]=$?
     echo "process $p ended rc ${RC[$p]} at $(( $(date +%s) - START ))s" >> $C
     if [ ${RC[$p]} -ne 0 ] && [ $(( $(date +%s) - START )) -lt 200 ]; then
-      kill $DIT $TAE 2>/dev/null; pkill -f shapes-dump
-      tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C; cat $C; exit 1
+      kill $PROCS 2>/dev/null; pkill -f shapes-dump
+      tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C 2>/dev/null; cat $C; exit 1
     fi
   done
 done
 echo "dit $DIT, tae $TAE" >> $C
-tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C
-tail -n 30 $OUT/log.txt
-tail -n 12 $OUT/log-tae.txt
+tail -c 3000 /tmp/dit.out >> $C; tail -c 3000 /tmp/tae.out >> $C 2>/dev/null
+tail -n 40 $OUT/log.txt
+tail -n 12 $OUT/log-tae.txt 2>/dev/null
 cat $C | head -60

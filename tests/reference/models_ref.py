@@ -79,6 +79,7 @@ def save_safetensors(path, tensors, meta=None, dtype="F32"):
 # ---- layers ----------------------------------------------------------------
 
 def rmsnorm(x, w, eps):
+    x = x.float()  # in float32 under bfloat16 autocast too (a no-op otherwise)
     y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
     return y * w if w is not None else y
 
@@ -183,7 +184,7 @@ def text_encoder(W, cfg, ids, lens, buckets=None):
         x = x + attention(W, p + ".attn", h, None, t["heads"], eps, False, lens)
         x = x + swiglu(W, p + ".ffn", rmsnorm(x, W[p + ".ffn_norm.weight"], eps))
     x = linear(W, "text.proj", rmsnorm(x, W["text.norm.weight"], eps))
-    x = F.layer_norm(x, x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
+    x = F.layer_norm(x.float(), x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
     valid = (torch.arange(L, device=lens.device)[None, :] < lens[:, None])[..., None]
     return x * valid
 

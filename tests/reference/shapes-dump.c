@@ -1,5 +1,5 @@
 /* shapes-dump — ShapesWorld training clips for the PyTorch GPU trainers
- * (train_t2v_gpu.py, train_tae_dec_gpu.py), rendered by the engine itself.
+ * (train_t2v_gpu.py, train_tae_gpu.py), rendered by the engine itself.
  *
  *   shapes-dump FIRST COUNT K SEED CAPTIONS
  *

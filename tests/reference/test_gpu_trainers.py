@@ -6,9 +6,12 @@
 Checks what the shipped models' GPU training relies on:
   1. shapes-dump + the PyTorch TAE encoder give the latents the C trainer
      caches for the same data positions (the same scenes, encoded alike);
-  2. train_t2v_gpu.py and train_tae_dec_gpu.py run their steps, and what they
+  2. train_t2v_gpu.py and train_tae_gpu.py run their steps, and what they
      write merges into a C model file (merge_weights.py) that `reelgen model
-     convert` accepts, with the trained tensors changed and the rest kept.
+     convert` accepts, with the trained tensors changed and the rest kept;
+  3. train_t2v_gpu.py --tae-until trains the TAE jointly, then the DiT on the
+     new latents: both files carry the new latent statistics, and the merged
+     and converted model has them.
 Exit 77 (skip) without torch.
 """
 import json
@@ -29,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TMP = tempfile.mkdtemp(prefix="rg-gpu-trainers-")
 sys.path.insert(0, HERE)
 import models_ref  # noqa: E402
-import train_t2v_gpu  # noqa: E402
+import gpu_common  # noqa: E402
 
 
 def run(*args):
@@ -61,7 +64,7 @@ def main(reelgen, dump, model, t2v_config):
     W, cfg = models_ref.load_model(model)
     a = types.SimpleNamespace(clips=4, val=2, k=2, seed=config["seed"], procs=2, enc_batch=4,
                               data_seconds=1e9, scratch=os.path.join(tmp, "s"), dump=dump, batch=2)
-    train, val = train_t2v_gpu.make_data(a, cfg, W, torch.device("cpu"))
+    train, val, _ = gpu_common.make_data(a, cfg, W, torch.device("cpu"))
     lm, ls = cfg["tae"]["latent_mean"], cfg["tae"]["latent_std"]
     py_lat = train[0] * ls + lm
     assert py_lat.shape == c_lat.shape, (py_lat.shape, c_lat.shape)
@@ -82,7 +85,7 @@ def main(reelgen, dump, model, t2v_config):
         "--out", g_dir, "--scratch", os.path.join(tmp, "s2"), "--clips", "4", "--val", "2",
         "--k", "2", "--procs", "2", "--enc-batch", "4", "--batch", "2", "--max-steps", "3",
         "--deadline", "100000", "--eval-every", "1000")
-    run(env_py, os.path.join(HERE, "train_tae_dec_gpu.py"), "--init", model, "--dump", dump,
+    run(env_py, os.path.join(HERE, "train_tae_gpu.py"), "--init", model, "--dump", dump,
         "--out", g_dir, "--scratch", os.path.join(tmp, "s3"), "--clips", "2", "--val", "2",
         "--procs", "1", "--enc-batch", "4", "--batch", "1", "--max-steps", "2",
         "--deadline", "100000", "--eval-every", "1000")
@@ -96,12 +99,42 @@ def main(reelgen, dump, model, t2v_config):
         merged = os.path.join(tmp, "merged-" + part)
         run(env_py, os.path.join(HERE, "merge_weights.py"), base, os.path.join(g_dir, part), merged)
         M, meta = models_ref.load_safetensors(merged)
-        assert json.loads(meta["reelgen.config"]) == json.loads(
-            models_ref.load_safetensors(base)[1]["reelgen.config"])
+        # the config is the base's, with a DiT's latent statistics (its normalisation)
+        want = json.loads(models_ref.load_safetensors(base)[1]["reelgen.config"])
+        if "dit." in trained:
+            part_cfg = json.loads(models_ref.load_safetensors(os.path.join(g_dir, part))[1]["reelgen.config"])
+            want["tae"].update({k: part_cfg["tae"][k] for k in ("latent_mean", "latent_std")})
+        assert json.loads(meta["reelgen.config"]) == want
         changed = [n for n in B if not torch.equal(B[n], M[n])]
         assert changed and all(n.startswith(trained) for n in changed), changed[:5]
         run(reelgen, "model", "convert", merged, "--dtype", "bf16",
             "-o", os.path.join(tmp, "converted-" + part))
+
+    # 3. the joint TAE, then the DiT on its latents, in one run
+    j_dir = os.path.join(tmp, "j")
+    run(env_py, os.path.join(HERE, "train_t2v_gpu.py"), "--init", model, "--dump", dump,
+        "--out", j_dir, "--scratch", os.path.join(tmp, "s4"), "--clips", "4", "--val", "2",
+        "--k", "2", "--procs", "2", "--enc-batch", "4", "--batch", "2", "--max-steps", "2",
+        "--tae-until", "100000", "--tae-start-clips", "2", "--tae-batch", "1",
+        "--tae-max-steps", "2", "--amp", "--deadline", "100000", "--eval-every", "1000")
+    tae_part, dit_part = (os.path.join(j_dir, p) for p in ("tae-000002.safetensors", "ema-000002.safetensors"))
+    T, tmeta = models_ref.load_safetensors(tae_part)
+    assert sorted(T) == sorted(n for n in B if n.startswith("tae.")), sorted(T)[:3]
+    stats = json.loads(tmeta["reelgen.config"])["tae"]
+    old = json.loads(models_ref.load_safetensors(base)[1]["reelgen.config"])["tae"]
+    assert stats["latent_mean"] != old["latent_mean"] and stats["latent_std"] > 0, (stats, old)
+    assert json.loads(models_ref.load_safetensors(dit_part)[1]["reelgen.config"])["tae"] == stats
+    with_tae, both = os.path.join(tmp, "with-tae.safetensors"), os.path.join(tmp, "both.safetensors")
+    run(env_py, os.path.join(HERE, "merge_weights.py"), base, tae_part, with_tae)
+    run(env_py, os.path.join(HERE, "merge_weights.py"), with_tae, dit_part, both)
+    M, meta = models_ref.load_safetensors(both)
+    assert json.loads(meta["reelgen.config"])["tae"] == stats
+    changed = {n.split(".")[0] for n in B if not torch.equal(B[n], M[n])}
+    assert changed == {"tae", "text", "dit"}, changed
+    converted = os.path.join(tmp, "converted-both.safetensors")
+    run(reelgen, "model", "convert", both, "--dtype", "bf16", "-o", converted)
+    conv = json.loads(models_ref.load_safetensors(converted)[1]["reelgen.config"])
+    assert abs(conv["tae"]["latent_std"] - stats["latent_std"]) < 1e-6 * stats["latent_std"], conv["tae"]
     print("ok")
 
 

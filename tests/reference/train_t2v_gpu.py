@@ -15,218 +15,34 @@ from its mean over the latent frames; global-norm clipping at 1.0, AdamW
 (1 + n)/(10 + n) warm-up. What differs: a large batch, and a run bounded by
 wall-clock time (the cosine runs over time, not steps, to end by --deadline).
 
+With --tae-until S the run first trains the TAE, encoder and decoder
+together (train_tae_gpu.py's joint step, --tae-* options), on the clips
+rendered so far while the rest render, until S seconds after the start;
+then it encodes every clip with the new EMA encoder, sets tae.latent_mean/std
+from those latents, writes DIR/tae-<step>.safetensors (all tae.* weights),
+and trains the DiT on the new latents. --amp runs the text encoder and DiT
+in bfloat16 autocast (float32 weights, optimiser and loss).
+
 Writes DIR/ema-<step>.safetensors (text.* and dit.* EMA weights, BF16, the
-init model's metadata) at the fractions of --save-at, and DIR/log.txt.
+init model's metadata with the run's latent statistics) at the fractions of
+--save-at, and DIR/log.txt.
 """
 import argparse
 import json
-import math
 import os
-import queue
-import struct
-import subprocess
 import sys
-import threading
 import time
-from multiprocessing import Pool
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpu_common as common  # noqa: E402
 import models_ref  # noqa: E402
+import train_tae_gpu  # noqa: E402
+from gpu_common import log  # noqa: E402
 
 SIGMA_MIN = 1e-5
-T0 = time.time()
-LOG = None
-
-
-def log(msg):
-    line = "[%6.1fs] %s" % (time.time() - T0, msg)
-    print(line, flush=True)
-    if LOG:
-        LOG.write(line + "\n")
-        LOG.flush()
-
-
-def read_meta(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        return json.loads(f.read(n)).get("__metadata__", {})
-
-
-# ---- data ------------------------------------------------------------------
-
-def tokenize_file(args):
-    """The first n lines of a dump's captions → ids, word and bigram buckets,
-    lengths [n, K, L]."""
-    path, n, max_len, buckets, k = args
-    with open(path, encoding="utf-8") as f:
-        rows = [f.readline().rstrip("\n").split("\t") for _ in range(n)]
-    ids = np.zeros((n, k, max_len), np.int16)
-    uni = np.full((n, k, max_len), -1, np.int16)
-    bi = np.full((n, k, max_len), -1, np.int16)
-    lens = np.zeros((n, k), np.int16)
-    for i, row in enumerate(rows):
-        if len(row) != k:
-            raise RuntimeError("%s: line %d has %d captions, not %d" % (path, i + 1, len(row), k))
-        for v in range(k):
-            ids[i, v], lens[i, v] = models_ref.tokenize(row[v], max_len)
-            u, b = models_ref.word_buckets(ids[i, v].tolist(), buckets)
-            uni[i, v] = u
-            bi[i, v] = b
-    return ids, uni, bi, lens
-
-
-VAL_FIRST = 10 ** 7  # validation clips: train-split scenes far past any training position
-
-
-def make_data(a, cfg, W, dev, keep_video=False):
-    """Render the clips with shapes-dump processes in parallel, reading their
-    videos from pipes as the frozen TAE encodes them: --val clips from
-    position VAL_FIRST, then training clips from position 0 until --clips or
-    --data-seconds. Returns (train, val), each (latents, ids, uni, bi, lens),
-    with keep_video also (videos u8 [N, T, H, W, 3], posterior log-variances)."""
-    v, tcfg = cfg["video"], cfg["text"]
-    frames, h, w = v["frames"], v["height"], v["width"]
-    clip_bytes = frames * h * w * 3
-    os.makedirs(a.scratch, exist_ok=True)
-    ranges = [(VAL_FIRST, a.val)]
-    per = (a.clips + a.procs - 1) // a.procs
-    ranges += [(j * per, min(per, a.clips - j * per)) for j in range(a.procs) if j * per < a.clips]
-    jobs = []
-    for j, (first, count) in enumerate(ranges):
-        cap = "%s/c%02d.txt" % (a.scratch, j)
-        p = subprocess.Popen([a.dump, str(first), str(count), str(a.k), str(a.seed), cap],
-                             stdout=subprocess.PIPE, bufsize=0)
-        jobs.append({"p": p, "cap": cap, "count": count, "got": 0, "lat": [], "vid": [], "lv": []})
-    # one reader thread per dump (a pipe holds less than a clip: read
-    # round-robin from one thread, the dumps would render one at a time)
-    chunk = 8
-    ready = queue.Queue(maxsize=8 * len(jobs))
-    stop = threading.Event()
-
-    def reader(job):
-        try:
-            left = job["count"]
-            while left > 0 and not stop.is_set():
-                n = min(chunk, left)
-                buf = bytearray(n * clip_bytes)
-                view, off = memoryview(buf), 0
-                while off < len(buf):
-                    r = job["p"].stdout.readinto(view[off:])
-                    if not r:
-                        raise RuntimeError("shapes-dump ended early (exit %s)" % job["p"].poll())
-                    off += r
-                ready.put((job, np.frombuffer(buf, np.uint8).reshape(n, frames, h, w, 3)))
-                left -= n
-        except Exception as e:  # noqa: BLE001 (reported by the main thread)
-            ready.put((job, e))
-
-    threads = [threading.Thread(target=reader, args=(job,), daemon=True) for job in jobs]
-    for t in threads:
-        t.start()
-    lat_mean, lat_std = cfg["tae"]["latent_mean"], cfg["tae"]["latent_std"]
-    stopped = False
-
-    def encode(batch):
-        u8 = torch.from_numpy(np.concatenate([x for _, x in batch])).to(dev)
-        x = u8.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        mean, logvar = models_ref.tae_encode(W, cfg, x)
-        z = (mean - lat_mean) / lat_std
-        off = 0
-        for job, xs in batch:
-            n = xs.shape[0]
-            job["lat"].append(z[off:off + n])
-            if keep_video:
-                job["vid"].append(u8[off:off + n])
-                job["lv"].append(logvar[off:off + n])
-            job["got"] += n
-            off += n
-
-    pending, n_pending = [], 0
-    with torch.no_grad():
-        while sum(j["got"] for j in jobs) + n_pending < sum(j["count"] for j in jobs):
-            if (jobs[0]["got"] == jobs[0]["count"] and time.time() - T0 > a.data_seconds
-                    and sum(j["got"] for j in jobs[1:]) >= 4 * a.batch):
-                stopped = True
-                break
-            job, xs = ready.get()
-            if isinstance(xs, Exception):
-                raise xs
-            pending.append((job, xs))
-            n_pending += xs.shape[0]
-            if n_pending >= a.enc_batch:
-                encode(pending)
-                pending, n_pending = [], 0
-        if pending:
-            encode(pending)
-    stop.set()
-    for job in jobs:
-        if stopped:
-            job["p"].kill()
-            while not ready.empty():
-                ready.get_nowait()
-        if job["p"].wait() != 0 and not stopped:
-            raise RuntimeError("shapes-dump failed (exit %d)" % job["p"].returncode)
-    with Pool(a.procs) as pool:
-        toks = pool.map(tokenize_file, [(j["cap"], j["got"], tcfg["max_len"], tcfg["word_buckets"],
-                                         a.k) for j in jobs])
-
-    def gather(js, ts):
-        lat = torch.cat([z for j in js for z in j["lat"]])
-        rest = [torch.from_numpy(np.concatenate([t[i] for t in ts])).to(dev).long()
-                for i in range(4)]
-        if keep_video:
-            rest += [torch.cat([u for j in js for u in j[key]]) for key in ("vid", "lv")]
-        return (lat, *rest)
-
-    val = gather(jobs[:1], toks[:1])
-    train = gather(jobs[1:], toks[1:])
-    log("rendered, encoded and captioned %d training clips%s and %d validation clips: "
-        "mean %.4f std %.4f" % (train[0].shape[0], " (stopped at --data-seconds)" if stopped else "",
-                                val[0].shape[0], train[0].mean().item(), train[0].std().item()))
-    return train, val
-
-
-# ---- model -----------------------------------------------------------------
-
-def trainable(W, prefixes, a, dev):
-    """The tensors under prefixes as trained leaves, their EMA copies, the
-    frozen rest and AdamW (0.9, 0.999, 1e-8, no weight decay, as
-    rg_adamw_config_init): (P, names, params, ema, frozen, opt)."""
-    P = {k: v.clone().requires_grad_(True) for k, v in W.items() if k.startswith(prefixes)}
-    names = sorted(P)
-    params = [P[k] for k in names]
-    ema = [p.detach().clone() for p in params]
-    frozen = {k: v for k, v in W.items() if k not in P}
-    kw = {"fused": True} if dev.type == "cuda" else {}
-    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **kw)
-    return P, names, params, ema, frozen, opt
-
-
-def optimizer_step(a, opt, params, ema, loss, step, frac):
-    """Backward, global-norm clipping at 1.0, rg-lr.c's linear warm-up and
-    cosine (over frac, the share of the run's wall time gone), AdamW, and
-    the EMA with rg-ema.h's (1 + n)/(10 + n) warm-up. Returns the LR."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    if step < a.warmup:
-        lr = a.lr * (step + 1) / a.warmup
-    else:
-        lr = a.min_lr + (a.lr - a.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))
-    for group in opt.param_groups:
-        group["lr"] = lr
-    opt.step()
-    d = min(a.ema, (1.0 + step) / (10.0 + step))
-    with torch.no_grad():
-        torch._foreach_mul_(ema, d)
-        torch._foreach_add_(ema, [p.detach() for p in params], alpha=1 - d)
-    return lr
-
-
 def flow_loss(v, target, w):
     """rg_flow_loss: mean(r²) + w·mean((r − r̄)²), r̄ the error's mean over the frames."""
     r = v - target
@@ -234,58 +50,111 @@ def flow_loss(v, target, w):
     return r.pow(2).mean() + w * dev.pow(2).mean()
 
 
-def common_args(ap):
-    """The options both GPU trainers take (each sets its own defaults)."""
-    ap.add_argument("--init", required=True, help="the model to start from")
-    ap.add_argument("--dump", required=True, help="the shapes-dump program")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--scratch", help="folder for the dumps' caption files")
-    ap.add_argument("--clips", type=int, help="training clips, at data positions 0, 1, ...")
-    ap.add_argument("--val", type=int, help="validation clips, from position VAL_FIRST")
-    ap.add_argument("--k", type=int, default=1, help="caption variants per clip")
-    ap.add_argument("--seed", type=int, default=1, help="the run seed of the data positions")
-    ap.add_argument("--procs", type=int, help="shapes-dump processes")
-    ap.add_argument("--data-seconds", type=float,
-                    help="stop rendering training clips this many seconds after start")
-    ap.add_argument("--enc-batch", type=int, help="clips per TAE encoder call")
-    ap.add_argument("--batch", type=int)
-    ap.add_argument("--lr", type=float)
-    ap.add_argument("--min-lr", type=float)
-    ap.add_argument("--warmup", type=int, help="warm-up steps")
-    ap.add_argument("--ema", type=float, default=0.999)
-    ap.add_argument("--deadline", type=float, default=480.0,
-                    help="seconds after start by which training ends")
-    ap.add_argument("--max-steps", type=int, default=0)
-    ap.add_argument("--save-at", help="also save at these fractions of the time")
-    ap.add_argument("--eval-every", type=int)
+def flow_forward(W, cfg, x1, tokens, t, x0, amp):
+    """The DiT's velocity at x_t and its target x₁ − (1 − σ_min)·x₀, for
+    latents x1, caption tokens (ids, word buckets, bigram buckets, lengths),
+    times t and noise x0; amp: the text encoder and DiT in bfloat16 autocast."""
+    ids, uni, bi, lens = tokens
+    tt = t.view(-1, 1, 1, 1, 1)
+    xt = tt * x1 + (1 - (1 - SIGMA_MIN) * tt) * x0
+    target = x1 - (1 - SIGMA_MIN) * x0
+    with torch.autocast(x1.device.type, dtype=torch.bfloat16, enabled=amp):
+        ctx = models_ref.text_encoder(W, cfg, ids, lens, (uni, bi))
+        v = models_ref.dit_forward(W, cfg, xt, t, ctx, lens)
+    return v.float(), target
+
+
+def preflight(W, cfg, dev, amp):
+    """One forward and backward of the flow loss on two random latents and
+    the empty caption: a failure (an autocast op the device lacks, say)
+    shows in seconds, before the data and the TAE take minutes."""
+    v, t = cfg["video"], cfg["tae"]
+    ft, fs = 2 ** t["temporal_down"], 2 ** (len(t["channels"]) - 1)
+    shape = (2, t["latent_channels"], v["frames"] // ft, v["height"] // fs, v["width"] // fs)
+    L = cfg["text"]["max_len"]
+    ids = torch.zeros((2, L), dtype=torch.long, device=dev)
+    ids[:, 0] = 1
+    none = torch.full((2, L), -1, dtype=torch.long, device=dev)
+    lens = torch.ones(2, dtype=torch.long, device=dev)
+    Wp = {k: (x.clone().requires_grad_(True) if k.startswith(("text.", "dit.")) else x) for k, x in W.items()}
+    v, target = flow_forward(Wp, cfg, torch.randn(shape, device=dev), (ids, none, none, lens),
+                             torch.rand(2, device=dev), torch.randn(shape, device=dev), amp)
+    flow_loss(v, target, 1.0).backward()
+
+
+def joint_tae_data(a, cfg, meta, W, dev):
+    """--tae-until: train the TAE jointly on the clips as they render, then
+    encode them all with it. Returns make_data's (train, val) on the new
+    latents, and meta and cfg with the new latent statistics (W updated)."""
+    clips = common.Clips(a, cfg, dev)
+    clips.wait(a.tae_start_clips)
+    o = argparse.Namespace(l1=a.tae_l1, latent_noise=a.tae_latent_noise, kl=a.tae_kl, opl=a.tae_opl,
+                           lr=a.tae_lr, min_lr=a.tae_min_lr, warmup=50, batch=a.tae_batch, ema=a.ema,
+                           seed=a.seed, max_steps=a.tae_max_steps, save_at=None, eval_every=a.eval_every)
+    weights, step = train_tae_gpu.train_tae(o, cfg, W, clips, common.T0 + a.tae_until, True)
+    W.update(weights)
+    train_tok, val_tok = clips.finish()
+    tr, va = clips.train_index(), clips.val_index()
+    mean = common.encode(W, cfg, clips, tr, a.enc_batch)[0]
+    stats = (mean.mean().item(), mean.std().item())
+    meta, cfg = train_tae_gpu.with_stats(meta, cfg, stats)
+    path = os.path.join(a.out, "tae-%06d.safetensors" % step)
+    models_ref.save_safetensors(path, weights, meta, "BF16")
+    log("saved %s; latent mean %.4f std %.4f over %d clips" % (path, stats[0], stats[1], tr.shape[0]))
+    vmean = common.encode(W, cfg, clips, va, a.enc_batch)[0]
+    train = ((mean - stats[0]) / stats[1],) + train_tok
+    val = ((vmean - stats[0]) / stats[1],) + val_tok
+    return train, val, meta, cfg
 
 
 def main():
-    global LOG
     ap = argparse.ArgumentParser()
-    common_args(ap)
+    common.common_args(ap)
     ap.add_argument("--motion-loss", type=float, default=6.0)
     ap.add_argument("--text-dropout", type=float, default=0.1)
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the text encoder and DiT")
+    ap.add_argument("--tae-until", type=float, default=0.0,
+                    help="first train the TAE jointly until this many seconds after the start")
+    ap.add_argument("--tae-init", help="take the tae.* weights from this file")
+    ap.add_argument("--tae-start-clips", type=int, default=4096,
+                    help="training clips rendered before the TAE starts")
+    ap.add_argument("--tae-batch", type=int, default=16)
+    ap.add_argument("--tae-lr", type=float, default=2e-4)
+    ap.add_argument("--tae-min-lr", type=float, default=1e-5)
+    ap.add_argument("--tae-max-steps", type=int, default=0)
+    train_tae_gpu.tae_args(ap, "tae-")
     ap.set_defaults(scratch="/dev/shm/rg-dump", clips=100000, val=1024, k=4, procs=os.cpu_count(),
                     data_seconds=150.0, enc_batch=64, batch=512, lr=3e-4, min_lr=1e-5, warmup=200,
-                    save_at="0.5,0.75", eval_every=500)
+                    save_at="0.5,0.75", eval_every=500, tae_latent_noise=0.1)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    LOG = open(os.path.join(a.out, "log.txt"), "a")
+    common.LOG = open(os.path.join(a.out, "log.txt"), "a")
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
     torch.manual_seed(a.seed)
     log("device %s, torch %s, args %s" % (torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
                                           torch.__version__, vars(a)))
 
     W0, cfg = models_ref.load_model(a.init)
-    meta = read_meta(a.init)
+    meta = common.read_meta(a.init)
+    if a.tae_init:
+        T, _ = models_ref.load_safetensors(a.tae_init)
+        T = {k: v for k, v in T.items() if k.startswith("tae.")}
+        bad = [k for k in W0 if k.startswith("tae.") and (k not in T or T[k].shape != W0[k].shape)]
+        if bad:
+            sys.exit("train_t2v_gpu.py: %s lacks %s (or its shape differs)" % (a.tae_init, bad[0]))
+        W0.update(T)
     W = {k: v.to(dev) for k, v in W0.items()}
-    train, val = make_data(a, cfg, W, dev)
+    preflight(W, cfg, dev, a.amp)
+    if a.tae_until > 0:
+        train, val, meta, cfg = joint_tae_data(a, cfg, meta, W, dev)
+    else:
+        train, val, _ = common.make_data(a, cfg, W, dev)
     lat, ids, uni, bi, lens = train
     n_train = lat.shape[0]
-    P, names, params, ema, frozen, opt = trainable(W, ("text.", "dit."), a, dev)
+    P, names, params, ema, frozen, opt = common.trainable(W, ("text.", "dit."), a, dev)
     L = cfg["text"]["max_len"]
     g = torch.Generator(device=dev)
     g.manual_seed(a.seed)
@@ -305,12 +174,7 @@ def main():
         return lat[idx], bid, buni, bbi, blen
 
     def forward_loss(Wd, x1, bid, buni, bbi, blen, t, x0):
-        tt = t.view(-1, 1, 1, 1, 1)
-        xt = tt * x1 + (1 - (1 - SIGMA_MIN) * tt) * x0
-        target = x1 - (1 - SIGMA_MIN) * x0
-        ctx = models_ref.text_encoder(Wd, cfg, bid, blen, (buni, bbi))
-        v = models_ref.dit_forward(Wd, cfg, xt, t, ctx, blen)
-        return v, target
+        return flow_forward(Wd, cfg, x1, (bid, buni, bbi, blen), t, x0, a.amp)
 
     # fixed evaluation sets: the validation clips (never trained on) and as
     # many training clips, each with fixed noise and caption variants
@@ -353,7 +217,7 @@ def main():
     # the run ends at --deadline (less a margin for the last evaluation and
     # save), whatever else shares the GPU
     t_start = time.time()
-    t_end = T0 + a.deadline - 20.0
+    t_end = common.T0 + a.deadline - 20.0
     while True:
         now = time.time()
         frac = min((now - t_start) / max(t_end - t_start, 1e-9), 1.0)
@@ -371,7 +235,7 @@ def main():
         Wd.update(P)
         v, target = forward_loss(Wd, x1, bid, buni, bbi, blen, t, x0)
         loss = flow_loss(v, target, a.motion_loss)
-        lr = optimizer_step(a, opt, params, ema, loss, step, frac)
+        lr = common.optimizer_step(a, opt, params, ema, loss, step, frac)
         losses.append(loss.detach())
         step += 1
         if step % 100 == 0:

@@ -78,8 +78,14 @@ def save_safetensors(path, tensors, meta=None, dtype="F32"):
 
 # ---- layers ----------------------------------------------------------------
 
+def wide(x):
+    """x in float32 where autocast made it 16-bit (norms and their statistics
+    stay in float32, as the engine's are); float32 and float64 unchanged."""
+    return x.float() if x.dtype in (torch.bfloat16, torch.float16) else x
+
+
 def rmsnorm(x, w, eps):
-    x = x.float()  # in float32 under bfloat16 autocast too (a no-op otherwise)
+    x = wide(x)
     y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
     return y * w if w is not None else y
 
@@ -184,7 +190,7 @@ def text_encoder(W, cfg, ids, lens, buckets=None):
         x = x + attention(W, p + ".attn", h, None, t["heads"], eps, False, lens)
         x = x + swiglu(W, p + ".ffn", rmsnorm(x, W[p + ".ffn_norm.weight"], eps))
     x = linear(W, "text.proj", rmsnorm(x, W["text.norm.weight"], eps))
-    x = F.layer_norm(x.float(), x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
+    x = F.layer_norm(wide(x), x.shape[-1:], W["text.out_norm.weight"], W["text.out_norm.bias"], 1e-5)
     valid = (torch.arange(L, device=lens.device)[None, :] < lens[:, None])[..., None]
     return x * valid
 
@@ -192,22 +198,19 @@ def text_encoder(W, cfg, ids, lens, buckets=None):
 # ---- TAE -------------------------------------------------------------------
 
 def conv25(W, prefix, x, stride_s=1, stride_t=1):
-    B, C, T, H, Wd = x.shape
-    # spatial 3x3 on every frame, replicate padding
-    f = x.permute(0, 2, 1, 3, 4).reshape(B * T, C, H, Wd)
-    f = F.conv2d(F.pad(f, (1, 1, 1, 1), mode="replicate"), W[prefix + ".spatial.weight"],
-                 W[prefix + ".spatial.bias"], stride=stride_s)
-    O, H2, W2 = f.shape[1:]
-    y = f.reshape(B, T, O, H2, W2).permute(0, 3, 4, 2, 1).reshape(B * H2 * W2, O, T)
-    # temporal size-3 conv at every pixel, replicate padding
-    y = F.conv1d(F.pad(y, (1, 1), mode="replicate"), W[prefix + ".temporal.weight"],
-                 W[prefix + ".temporal.bias"], stride=stride_t)
-    T2 = y.shape[-1]
-    return y.reshape(B, H2, W2, O, T2).permute(0, 3, 4, 1, 2).contiguous()
+    """The 2.5D convolution of x [B, C, T, H, W]: a 3×3 spatial conv on every
+    frame, then a size-3 temporal conv at every pixel, each with replicate
+    padding; as 3D convolutions with (1, 3, 3) and (3, 1, 1) kernels, so no
+    layout changes."""
+    ws, wt = W[prefix + ".spatial.weight"], W[prefix + ".temporal.weight"]
+    y = F.conv3d(F.pad(x, (1, 1, 1, 1, 0, 0), mode="replicate"), ws.unsqueeze(2),
+                 W[prefix + ".spatial.bias"], stride=(1, stride_s, stride_s))
+    return F.conv3d(F.pad(y, (0, 0, 0, 0, 1, 1), mode="replicate"), wt[..., None, None],
+                    W[prefix + ".temporal.bias"], stride=(stride_t, 1, 1))
 
 
 def groupnorm(W, prefix, x, groups):
-    return F.group_norm(x, groups, W[prefix + ".weight"], W[prefix + ".bias"], 1e-6)
+    return F.group_norm(wide(x), groups, W[prefix + ".weight"], W[prefix + ".bias"], 1e-6)
 
 
 def resblock(W, prefix, x, groups):

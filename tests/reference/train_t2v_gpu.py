@@ -20,8 +20,8 @@ together (train_tae_gpu.py's joint step, --tae-* options), on the clips
 rendered so far while the rest render, until S seconds after the start;
 then it encodes every clip with the new EMA encoder, sets tae.latent_mean/std
 from those latents, writes DIR/tae-<step>.safetensors (all tae.* weights),
-and trains the DiT on the new latents. --amp runs the text encoder and DiT
-in bfloat16 autocast (float32 weights, optimiser and loss).
+and trains the DiT on the new latents. --amp runs the text encoder, DiT and
+TAE in bfloat16 autocast (float32 weights, norms, optimiser and loss).
 
 Writes DIR/ema-<step>.safetensors (text.* and dit.* EMA weights, BF16, the
 init model's metadata with the run's latent statistics) at the fractions of
@@ -64,13 +64,14 @@ def flow_forward(W, cfg, x1, tokens, t, x0, amp):
     return v.float(), target
 
 
-def preflight(W, cfg, dev, amp):
+def preflight(W, cfg, dev, amp, tae=None):
     """One forward and backward of the flow loss on two random latents and
-    the empty caption: a failure (an autocast op the device lacks, say)
+    the empty caption, and with tae (train_tae_gpu options) of the joint TAE
+    loss on a random clip: a failure (an autocast op the device lacks, say)
     shows in seconds, before the data and the TAE take minutes."""
-    v, t = cfg["video"], cfg["tae"]
-    ft, fs = 2 ** t["temporal_down"], 2 ** (len(t["channels"]) - 1)
-    shape = (2, t["latent_channels"], v["frames"] // ft, v["height"] // fs, v["width"] // fs)
+    vid, tc = cfg["video"], cfg["tae"]
+    ft, fs = 2 ** tc["temporal_down"], 2 ** (len(tc["channels"]) - 1)
+    shape = (2, tc["latent_channels"], vid["frames"] // ft, vid["height"] // fs, vid["width"] // fs)
     L = cfg["text"]["max_len"]
     ids = torch.zeros((2, L), dtype=torch.long, device=dev)
     ids[:, 0] = 1
@@ -80,17 +81,27 @@ def preflight(W, cfg, dev, amp):
     v, target = flow_forward(Wp, cfg, torch.randn(shape, device=dev), (ids, none, none, lens),
                              torch.rand(2, device=dev), torch.randn(shape, device=dev), amp)
     flow_loss(v, target, 1.0).backward()
+    if tae is not None:
+        Wt = {k: (x.clone().requires_grad_(True) if k.startswith("tae.") else x) for k, x in W.items()}
+        g = torch.Generator(device=dev)
+        clip = torch.rand((1, 3, vid["frames"], vid["height"], vid["width"]), device=dev) * 2 - 1
+        train_tae_gpu.tae_loss(Wt, cfg, clip, tae, True, g).backward()
 
 
-def joint_tae_data(a, cfg, meta, W, dev):
+def tae_options(a):
+    """train_tae_gpu.train_tae's options from the --tae-* ones."""
+    return argparse.Namespace(amp=a.amp, l1=a.tae_l1, latent_noise=a.tae_latent_noise, kl=a.tae_kl,
+                              opl=a.tae_opl, lr=a.tae_lr, min_lr=a.tae_min_lr, warmup=50, batch=a.tae_batch,
+                              ema=a.ema, seed=a.seed, max_steps=a.tae_max_steps, save_at=None,
+                              eval_every=a.eval_every)
+
+
+def joint_tae_data(a, o, cfg, meta, W, dev):
     """--tae-until: train the TAE jointly on the clips as they render, then
     encode them all with it. Returns make_data's (train, val) on the new
     latents, and meta and cfg with the new latent statistics (W updated)."""
     clips = common.Clips(a, cfg, dev)
     clips.wait(a.tae_start_clips)
-    o = argparse.Namespace(l1=a.tae_l1, latent_noise=a.tae_latent_noise, kl=a.tae_kl, opl=a.tae_opl,
-                           lr=a.tae_lr, min_lr=a.tae_min_lr, warmup=50, batch=a.tae_batch, ema=a.ema,
-                           seed=a.seed, max_steps=a.tae_max_steps, save_at=None, eval_every=a.eval_every)
     weights, step = train_tae_gpu.train_tae(o, cfg, W, clips, common.T0 + a.tae_until, True)
     W.update(weights)
     train_tok, val_tok = clips.finish()
@@ -112,7 +123,7 @@ def main():
     common.common_args(ap)
     ap.add_argument("--motion-loss", type=float, default=6.0)
     ap.add_argument("--text-dropout", type=float, default=0.1)
-    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the text encoder and DiT")
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the models")
     ap.add_argument("--tae-until", type=float, default=0.0,
                     help="first train the TAE jointly until this many seconds after the start")
     ap.add_argument("--tae-init", help="take the tae.* weights from this file")
@@ -147,9 +158,9 @@ def main():
             sys.exit("train_t2v_gpu.py: %s lacks %s (or its shape differs)" % (a.tae_init, bad[0]))
         W0.update(T)
     W = {k: v.to(dev) for k, v in W0.items()}
-    preflight(W, cfg, dev, a.amp)
+    preflight(W, cfg, dev, a.amp, tae_options(a) if a.tae_until > 0 else None)
     if a.tae_until > 0:
-        train, val, meta, cfg = joint_tae_data(a, cfg, meta, W, dev)
+        train, val, meta, cfg = joint_tae_data(a, tae_options(a), cfg, meta, W, dev)
     else:
         train, val, _ = common.make_data(a, cfg, W, dev)
     lat, ids, uni, bi, lens = train

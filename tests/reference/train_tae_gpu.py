@@ -57,15 +57,19 @@ def outlier_penalty(mean):
 
 def tae_loss(Wt, cfg, x, o, joint, g):
     """The C trainer's TAE loss on clips x [B, 3, T, H, W] (o: l1,
-    latent_noise, kl, opl)."""
-    with torch.set_grad_enabled(joint):
+    latent_noise, kl, opl, amp: the convolutions in bfloat16 autocast; the
+    posterior, the norms and the loss stay float32)."""
+    amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=o.amp)
+    with torch.set_grad_enabled(joint), amp:
         mean, logvar = models_ref.tae_encode(Wt, cfg, x)
+    mean, logvar = mean.float(), logvar.float()
     lv = logvar.clamp(-30, 20)
     z = mean + torch.exp(0.5 * lv) * torch.randn(mean.shape, device=x.device, generator=g)
     if o.latent_noise > 0:
         sd = torch.rand(x.shape[0], device=x.device, generator=g) * o.latent_noise * mean.detach().std()
         z = z + sd.view(-1, 1, 1, 1, 1) * torch.randn(mean.shape, device=x.device, generator=g)
-    xh = models_ref.tae_decode(Wt, cfg, z)
+    with amp:
+        xh = models_ref.tae_decode(Wt, cfg, z).float()
     loss = F.mse_loss(xh, x) + o.l1 * F.l1_loss(xh, x)
     if joint:
         kl = 0.5 * (mean.pow(2) + lv.exp() - 1.0 - lv).mean()
@@ -104,7 +108,7 @@ def with_stats(meta, cfg, stats):
 def train_tae(o, cfg, W, clips, t_end, joint, save=None):
     """Train W's decoder (or with joint its whole TAE) on clips' training
     clips until time t_end or o.max_steps, pumping newly rendered clips in
-    as it goes. o: the TAE options plus lr, min_lr, warmup, batch, ema,
+    as it goes. o: the TAE options plus amp, lr, min_lr, warmup, batch, ema,
     seed, save_at, eval_every. save(step, names, ema) is called at the
     fractions of o.save_at. Returns (EMA weights of the trained tensors, steps)."""
     dev = clips.dev
@@ -158,6 +162,7 @@ def main():
     common.common_args(ap)
     tae_args(ap)
     ap.add_argument("--joint", action="store_true", help="train the encoder too")
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the convolutions")
     ap.set_defaults(scratch="/dev/shm/rg-dump-tae", clips=16384, val=256, procs=4, data_seconds=120.0,
                     enc_batch=64, batch=16, lr=1e-4, min_lr=1e-5, warmup=50, save_at="0.5",
                     eval_every=250)

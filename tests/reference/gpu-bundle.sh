@@ -1,12 +1,14 @@
 #!/bin/bash
-# gpu-bundle.sh BUILD DEST — what one device call needs beside the working
-# tree, for gpu-run.sh: the cuda suite's test programs and shapes-dump from
-# the Debian build BUILD (meson, CUDA found), the Debian libraries they need
-# that a CUDA image lacks (GLib, OpenBLAS xz-compressed), and gpu-run.sh.
+# gpu-bundle.sh BUILD DEST [TAE] — what one device call needs beside the
+# working tree, for gpu-run.sh: the cuda suite's test programs and
+# shapes-dump from the Debian build BUILD (meson, CUDA found), the Debian
+# libraries they need that a CUDA image lacks (GLib, OpenBLAS xz-compressed),
+# gpu-run.sh, and TAE (a model file whose tae.* weights MODE=joint starts
+# from, as DEST/tae-init.safetensors) if given.
 # DEST must be a folder of the repo's root (gpu-run.sh finds the repo as
 # DEST/..), ignored by git and named in the device call's carry.
 set -eu
-build=$1 dest=$2
+build=$1 dest=$2 tae=${3:-}
 mkdir -p "$dest/lib"
 cp "$build/tests/cuda/test-cuda-device" "$build/tests/cuda/test-cuda-ops" \
    "$build/tests/reference/shapes-dump" "$dest/"
@@ -16,4 +18,5 @@ done
 xz -T0 -6 -c "$(ldconfig -p | awk '$1 == "libopenblas.so.0" { print $NF; exit }')" \
   > "$dest/lib/libopenblas.so.0.xz"
 cp "$(dirname "$0")/gpu-run.sh" "$dest/run.sh"
+if [ -n "$tae" ]; then cp "$tae" "$dest/tae-init.safetensors"; fi
 du -sh "$dest"

@@ -4,7 +4,8 @@
 # runs the cuda suite (test-cuda-device, test-cuda-ops), then trains from
 # the shipped nano-t2v until BUDGET seconds (565) after it began:
 #   MODE=joint (the default): one train_t2v_gpu.py run that trains the TAE,
-#     encoder and decoder together (from TAE_INIT's tae.* weights if set),
+#     encoder and decoder together (from the tae.* weights of TAE_INIT, by
+#     default .gpu/tae-init.safetensors where gpu-bundle.sh put one),
 #     until TAE_UNTIL seconds (220) after the start while the clips render,
 #     then the text encoder + DiT on the new latents, in bf16 autocast.
 #     Into $OUT: cuda.txt, log.txt, tae-*.safetensors, ema-*.safetensors (3).
@@ -46,10 +47,17 @@ DL=$(( ${BUDGET:-565} - (NOW - START) ))
 echo "training deadline ${DL}s" >> $C
 export PYTHONUNBUFFERED=1
 M=resources/models/nano-t2v.safetensors
+[ -z "${TAE_INIT:-}" ] && [ -f $G/tae-init.safetensors ] && TAE_INIT=$G/tae-init.safetensors
 if [ "${MODE:-joint}" = joint ]; then
+  # bf16 autocast unless its preflight step fails here (seconds, not the run)
+  AMP=--amp
+  ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT/preflight \
+    --amp --tae-until 1 --preflight-only >> $C 2>&1 || AMP=
+  echo "autocast: ${AMP:-off}; TAE from ${TAE_INIT:-the shipped model}" >> $C
+  rm -rf $OUT/preflight
   ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
     --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 12 --enc-batch 256 --data-seconds 180 \
-    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL --amp \
+    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $AMP \
     --tae-until $(( ${TAE_UNTIL:-220} - (NOW - START) )) ${TAE_INIT:+--tae-init $TAE_INIT} \
     --tae-batch 16 --tae-lr 2e-4 --tae-min-lr 1e-5 $TAE_X $DIT_X > /tmp/dit.out 2>&1 &
   DIT=$!

@@ -124,6 +124,8 @@ def main():
     ap.add_argument("--motion-loss", type=float, default=6.0)
     ap.add_argument("--text-dropout", type=float, default=0.1)
     ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the models")
+    ap.add_argument("--preflight-only", action="store_true",
+                    help="run the preflight step (see preflight()) and stop")
     ap.add_argument("--tae-until", type=float, default=0.0,
                     help="first train the TAE jointly until this many seconds after the start")
     ap.add_argument("--tae-init", help="take the tae.* weights from this file")
@@ -159,6 +161,9 @@ def main():
         W0.update(T)
     W = {k: v.to(dev) for k, v in W0.items()}
     preflight(W, cfg, dev, a.amp, tae_options(a) if a.tae_until > 0 else None)
+    if a.preflight_only:
+        log("preflight passed")
+        return
     if a.tae_until > 0:
         train, val, meta, cfg = joint_tae_data(a, tae_options(a), cfg, meta, W, dev)
     else:

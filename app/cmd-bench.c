@@ -73,7 +73,8 @@ write_text (const char *path, const char *text, GError **error)
 static int
 bench_shapes (int argc, char **argv)
 {
-  g_autofree char *model_path = NULL, *split = NULL, *out = NULL, *json = NULL;
+  g_autofree char *model_path = NULL, *tae_path = NULL, *split = NULL, *out = NULL,
+                  *json = NULL;
   g_auto (GStrv) prompts = NULL, clips = NULL;
   RgShapesBenchParams params;
   rg_shapesbench_params_init (&params);
@@ -84,6 +85,9 @@ bench_shapes (int argc, char **argv)
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
       "Checkpoint (the shipped nano-t2v model, else a random untrained one)", "FILE" },
+    { "tae", 0, 0, G_OPTION_ARG_FILENAME, &tae_path,
+      "Take the TAE's weights from this file (a TAE part file, or a `reelgen train tae` run's "
+      "model.safetensors)", "FILE" },
     { "prompts", 'n', 0, G_OPTION_ARG_INT, &n_prompts,
       "How many captions of the split's scenes (16)", "N" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts,
@@ -145,7 +149,7 @@ bench_shapes (int argc, char **argv)
 
   GError *error = NULL;
   RgShapesBenchModel model;
-  if (!rg_shapesbench_model_load (model_path, &model, &error))
+  if (!rg_shapesbench_model_load (model_path, tae_path, &model, &error))
     return rg_cli_fail ("bench shapes", error);
   g_printerr ("model: %s\n", model.description);
   if (model.random_init)

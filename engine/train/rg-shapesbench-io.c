@@ -249,6 +249,7 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
   json_builder_begin_object (b);
   rg_json_add_string (b, "config", rg_model_get_config (model->model)->name);
   rg_json_add_string (b, "path", model->path);
+  rg_json_add_string (b, "tae_path", model->tae_path);
   rg_json_add_string (b, "description", model->description);
   json_builder_set_member_name (b, "random_init");
   json_builder_add_boolean_value (b, model->random_init);

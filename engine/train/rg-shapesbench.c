@@ -28,10 +28,9 @@ rg_shapesbench_params_init (RgShapesBenchParams *params)
   };
 }
 
-gboolean
-rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **error)
+static gboolean
+load_model (const char *path, RgShapesBenchModel *out, gboolean writable, GError **error)
 {
-  *out = (RgShapesBenchModel){ 0 };
   g_autofree char *file = NULL;
   if (path)
     file = g_strdup (path);
@@ -44,7 +43,8 @@ rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **e
 
   if (file)
     {
-      if ((out->model = rg_model_load (file, error)) == NULL)
+      out->model = writable ? rg_model_load_writable (file, error) : rg_model_load (file, error);
+      if (out->model == NULL)
         return FALSE;
       out->path = g_steal_pointer (&file);
       out->description
@@ -63,11 +63,36 @@ rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **e
   return TRUE;
 }
 
+gboolean
+rg_shapesbench_model_load (const char *path, const char *tae_path, RgShapesBenchModel *out,
+                           GError **error)
+{
+  *out = (RgShapesBenchModel){ 0 };
+  if (!load_model (path, out, tae_path != NULL, error))
+    {
+      rg_shapesbench_model_clear (out);
+      return FALSE;
+    }
+  if (tae_path == NULL)
+    return TRUE;
+  if (!rg_model_load_part (out->model, tae_path, "tae.", error))
+    {
+      rg_shapesbench_model_clear (out);
+      return FALSE;
+    }
+  out->tae_path = g_strdup (tae_path);
+  char *description = g_strdup_printf ("%s, TAE from %s", out->description, tae_path);
+  g_free (out->description);
+  out->description = description;
+  return TRUE;
+}
+
 void
 rg_shapesbench_model_clear (RgShapesBenchModel *m)
 {
   g_clear_pointer (&m->model, rg_model_unref);
   g_clear_pointer (&m->path, g_free);
+  g_clear_pointer (&m->tae_path, g_free);
   g_clear_pointer (&m->description, g_free);
 }
 

@@ -55,13 +55,19 @@ typedef struct
 {
   RgModel *model;
   char *path;           /* NULL for the stand-in */
+  char *tae_path;       /* the file its TAE came from, or NULL (the model's own) */
   char *description;    /* "nano-t2v from FILE" / "nano-t2v, random init …" */
   gboolean random_init; /* the stand-in: untrained weights */
 } RgShapesBenchModel;
 
 /* path NULL: the shipped resources/models/nano-t2v.safetensors when it
- * exists, otherwise the stand-in (seed 0, as `reelgen generate` uses). */
-gboolean rg_shapesbench_model_load (const char *path, RgShapesBenchModel *out, GError **error);
+ * exists, otherwise the stand-in (seed 0, as `reelgen generate` uses).
+ * tae_path, if not NULL: the tae.* weights of that file (a TAE part file
+ * such as nano-tae, or a `reelgen train tae` run's model.safetensors)
+ * replace the model's, to grade a TAE (--recon, --tae-roundtrip) without
+ * converting it into a whole model first. */
+gboolean rg_shapesbench_model_load (const char *path, const char *tae_path,
+                                    RgShapesBenchModel *out, GError **error);
 void rg_shapesbench_model_clear (RgShapesBenchModel *m);
 
 typedef struct

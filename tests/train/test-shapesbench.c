@@ -365,6 +365,81 @@ test_cli_model_file (void)
   g_rmdir (dir);
 }
 
+/* The "tae" object's PSNR and the "model" object of a --json - run. */
+static double
+tae_psnr_of_run (const char *const *args, char **tae_path, char **description)
+{
+  int status;
+  g_autofree char *out = run_cli (args, &status);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  const char *brace = strchr (out, '{');
+  g_assert_nonnull (brace);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (json_parser_load_from_data (parser, brace, -1, &error));
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *m = json_object_get_object_member (root, "model");
+  JsonNode *tae = json_object_get_member (m, "tae_path");
+  *tae_path = JSON_NODE_HOLDS_NULL (tae) ? NULL : g_strdup (json_node_get_string (tae));
+  *description = g_strdup (json_object_get_string_member (m, "description"));
+  return json_object_get_double_member (json_object_get_object_member (root, "tae"), "psnr_mean");
+}
+
+/* --tae grades the model with another file's TAE: the reconstruction
+ * changes with it, the JSON and the table name the file, and a file that
+ * is not a model is refused by name. */
+static void
+test_cli_tae_file (void)
+{
+  RgModelConfig config;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rg_model_config_preset ("nano-t2v", &config, &error));
+  g_autofree char *dir = g_dir_make_tmp ("shapesbench-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename (dir, "a.safetensors", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.safetensors", NULL);
+  g_autofree char *junk = g_build_filename (dir, "junk.safetensors", NULL);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (RgModel) model = rg_model_init (&config, 7 + i, &error);
+      g_assert_no_error (error);
+      g_assert_true (rg_model_save (model, i ? b : a, RG_BF16, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (g_file_set_contents (junk, "not a model", -1, NULL));
+
+  const char *base[] = { "bench", "shapes", "--model", a, "--recon", "1", "--prompts", "1",
+                         "--steps", "1", "--json", "-", NULL, NULL, NULL };
+  g_autofree char *tae0 = NULL, *desc0 = NULL, *tae1 = NULL, *desc1 = NULL, *tae2 = NULL,
+                  *desc2 = NULL;
+  double own = tae_psnr_of_run (base, &tae0, &desc0);
+  g_assert_null (tae0);
+  base[12] = "--tae", base[13] = b;
+  double other = tae_psnr_of_run (base, &tae1, &desc1);
+  g_assert_cmpstr (tae1, ==, b);
+  g_assert_nonnull (strstr (desc1, "TAE from"));
+  g_assert_nonnull (strstr (desc1, b));
+  g_assert_cmpfloat (fabs (own - other), >, 1e-3);
+  base[13] = a; /* its own TAE again: the same reconstruction */
+  double same = tae_psnr_of_run (base, &tae2, &desc2);
+  g_assert_cmpfloat (fabs (own - same), <, 1e-6);
+
+  int status;
+  g_autofree char *err = NULL;
+  g_autofree char *out = run_cli_full (
+      (const char *const[]){ "bench", "shapes", "--model", a, "--tae", junk, "--recon", "1",
+                             "--prompts", "1", "--steps", "1", NULL },
+      &status, &err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, junk));
+  g_assert_null (strstr (err, "generating 1/"));
+
+  g_unlink (a);
+  g_unlink (b);
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
 /* Bad requests fail before any clip is generated, with a clear message. */
 static void
 test_cli_refusals (void)
@@ -409,6 +484,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shapesbench/cli/default-prompts", test_cli_default_prompts);
   g_test_add_func ("/shapesbench/cli/clip", test_cli_clip);
   g_test_add_func ("/shapesbench/cli/model-file", test_cli_model_file);
+  g_test_add_func ("/shapesbench/cli/tae-file", test_cli_tae_file);
   g_test_add_func ("/shapesbench/cli/refusals", test_cli_refusals);
   return g_test_run ();
 }

@@ -90,7 +90,7 @@ test_generate (void)
   g_autofree char *t2v = model_path ("nano-t2v.safetensors");
   RgShapesBenchModel model = { 0 };
   g_autoptr (GError) error = NULL;
-  g_assert_true (rg_shapesbench_model_load (t2v, &model, &error));
+  g_assert_true (rg_shapesbench_model_load (t2v, NULL, &model, &error));
   g_assert_no_error (error);
   g_assert_false (model.random_init);
 
@@ -128,7 +128,7 @@ test_tae_roundtrip (void)
   g_autofree char *t2v = model_path ("nano-t2v.safetensors");
   RgShapesBenchModel model = { 0 };
   g_autoptr (GError) error = NULL;
-  g_assert_true (rg_shapesbench_model_load (t2v, &model, &error));
+  g_assert_true (rg_shapesbench_model_load (t2v, NULL, &model, &error));
   g_assert_no_error (error);
   RgShapesBenchParams params;
   rg_shapesbench_params_init (&params);

@@ -186,14 +186,15 @@ class Clips:
         return self.buf[idx].permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
-def encode(W, cfg, clips, idx, batch):
-    """The TAE posterior (means, log-variances) of clips idx, raw (not normalised)."""
+def encode(W, cfg, clips, idx, batch, amp=False):
+    """The TAE posterior (means, log-variances) of clips idx, raw (not
+    normalised), float32; amp: the convolutions in bfloat16 autocast."""
     means, logvars = [], []
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast(clips.dev.type, dtype=torch.bfloat16, enabled=amp):
         for s in range(0, idx.shape[0], batch):
             m, lv = models_ref.tae_encode(W, cfg, clips.video(idx[s:s + batch]))
-            means.append(m)
-            logvars.append(lv)
+            means.append(m.float())
+            logvars.append(lv.float())
     return torch.cat(means), torch.cat(logvars)
 
 

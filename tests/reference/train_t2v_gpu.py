@@ -106,13 +106,13 @@ def joint_tae_data(a, o, cfg, meta, W, dev):
     W.update(weights)
     train_tok, val_tok = clips.finish()
     tr, va = clips.train_index(), clips.val_index()
-    mean = common.encode(W, cfg, clips, tr, a.enc_batch)[0]
+    mean = common.encode(W, cfg, clips, tr, a.enc_batch, a.amp)[0]
     stats = (mean.mean().item(), mean.std().item())
     meta, cfg = train_tae_gpu.with_stats(meta, cfg, stats)
     path = os.path.join(a.out, "tae-%06d.safetensors" % step)
     models_ref.save_safetensors(path, weights, meta, "BF16")
     log("saved %s; latent mean %.4f std %.4f over %d clips" % (path, stats[0], stats[1], tr.shape[0]))
-    vmean = common.encode(W, cfg, clips, va, a.enc_batch)[0]
+    vmean = common.encode(W, cfg, clips, va, a.enc_batch, a.amp)[0]
     train = ((mean - stats[0]) / stats[1],) + train_tok
     val = ((vmean - stats[0]) / stats[1],) + val_tok
     return train, val, meta, cfg

@@ -11,7 +11,8 @@ Checks what the shipped models' GPU training relies on:
      convert` accepts, with the trained tensors changed and the rest kept;
   3. train_t2v_gpu.py --tae-until trains the TAE jointly, then the DiT on the
      new latents: both files carry the new latent statistics, and the merged
-     and converted model has them.
+     and converted model has them; with --tae-init alone the DiT trains on
+     that TAE's latents, with their statistics.
 Exit 77 (skip) without torch.
 """
 import json
@@ -135,6 +136,19 @@ def main(reelgen, dump, model, t2v_config):
     run(reelgen, "model", "convert", both, "--dtype", "bf16", "-o", converted)
     conv = json.loads(models_ref.load_safetensors(converted)[1]["reelgen.config"])
     assert abs(conv["tae"]["latent_std"] - stats["latent_std"]) < 1e-6 * stats["latent_std"], conv["tae"]
+
+    # 4. the DiT alone on a given TAE's latents takes that TAE's statistics
+    #    (the joint run's, over the same clips, up to its bf16 weights)
+    k_dir = os.path.join(tmp, "k")
+    run(env_py, os.path.join(HERE, "train_t2v_gpu.py"), "--init", model, "--dump", dump,
+        "--out", k_dir, "--scratch", os.path.join(tmp, "s5"), "--clips", "4", "--val", "2",
+        "--k", "2", "--procs", "2", "--enc-batch", "4", "--batch", "2", "--max-steps", "1",
+        "--tae-init", tae_part, "--deadline", "100000", "--eval-every", "1000")
+    got = json.loads(models_ref.load_safetensors(os.path.join(k_dir, "ema-000001.safetensors"))[1]
+                     ["reelgen.config"])["tae"]
+    for key in ("latent_mean", "latent_std"):
+        assert abs(got[key] - stats[key]) < 0.01 * stats["latent_std"], (key, got, stats)
+    assert got["latent_mean"] != old["latent_mean"]
     print("ok")
 
 

@@ -43,6 +43,8 @@ import train_tae_gpu  # noqa: E402
 from gpu_common import log  # noqa: E402
 
 SIGMA_MIN = 1e-5
+
+
 def flow_loss(v, target, w):
     """rg_flow_loss: mean(r²) + w·mean((r − r̄)²), r̄ the error's mean over the frames."""
     r = v - target
@@ -118,6 +120,18 @@ def joint_tae_data(a, o, cfg, meta, W, dev):
     return train, val, meta, cfg
 
 
+def renormalise(train, val, meta, cfg):
+    """make_data's (train, val) normalised by the training latents' own mean
+    and std instead of the config's; meta and cfg with those statistics."""
+    lm, ls = cfg["tae"]["latent_mean"], cfg["tae"]["latent_std"]
+    raw = train[0] * ls + lm
+    stats = (raw.mean().item(), raw.std().item())
+    meta, cfg = train_tae_gpu.with_stats(meta, cfg, stats)
+    log("latent statistics of --tae-init's encoder: mean %.4f std %.4f" % stats)
+    return (((raw - stats[0]) / stats[1],) + train[1:],
+            (((val[0] * ls + lm) - stats[0]) / stats[1],) + val[1:], meta, cfg)
+
+
 def main():
     ap = argparse.ArgumentParser()
     common.common_args(ap)
@@ -128,7 +142,8 @@ def main():
                     help="run the preflight step (see preflight()) and stop")
     ap.add_argument("--tae-until", type=float, default=0.0,
                     help="first train the TAE jointly until this many seconds after the start")
-    ap.add_argument("--tae-init", help="take the tae.* weights from this file")
+    ap.add_argument("--tae-init", help="take the tae.* weights from this file (the DiT then trains on "
+                    "its latents, with their own statistics)")
     ap.add_argument("--tae-start-clips", type=int, default=4096,
                     help="training clips rendered before the TAE starts")
     ap.add_argument("--tae-batch", type=int, default=16)
@@ -168,6 +183,8 @@ def main():
         train, val, meta, cfg = joint_tae_data(a, tae_options(a), cfg, meta, W, dev)
     else:
         train, val, _ = common.make_data(a, cfg, W, dev)
+        if a.tae_init:  # another TAE than the model's: the statistics of its latents
+            train, val, meta, cfg = renormalise(train, val, meta, cfg)
     lat, ids, uni, bi, lens = train
     n_train = lat.shape[0]
     P, names, params, ema, frozen, opt = common.trainable(W, ("text.", "dit."), a, dev)

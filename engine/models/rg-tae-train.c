@@ -104,9 +104,7 @@ norm_silu_conv_train (const RgGroupNorm *norm, const RgConv25 *conv, RgArena *ar
                       RgConv25Saved *saved)
 {
   *norm_in = rg_tensor_ref ((RgTensor *) x);
-  *norm_out = rg_groupnorm_forward (norm, arena, x);
-  g_autoptr (RgTensor) act = rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape);
-  rg_silu (*norm_out, act);
+  g_autoptr (RgTensor) act = rg_groupnorm_silu_forward (norm, arena, x, norm_out);
   return rg_conv25_forward_train (conv, arena, act, saved);
 }
 

@@ -82,13 +82,9 @@ rg_resblock25_forward_train (const RgResBlock25 *r, RgArena *arena, const RgTens
                              RgResBlock25Saved *saved)
 {
   saved->x = rg_tensor_ref ((RgTensor *) x);
-  saved->n1 = rg_groupnorm_forward (&r->norm1, arena, x);
-  g_autoptr (RgTensor) a1 = rg_nn_zeros_like (arena, saved->n1);
-  rg_silu (saved->n1, a1);
+  g_autoptr (RgTensor) a1 = rg_groupnorm_silu_forward (&r->norm1, arena, x, &saved->n1);
   saved->h2 = rg_conv25_forward_train (&r->conv1, arena, a1, &saved->conv1);
-  saved->n2 = rg_groupnorm_forward (&r->norm2, arena, saved->h2);
-  g_autoptr (RgTensor) a2 = rg_nn_zeros_like (arena, saved->n2);
-  rg_silu (saved->n2, a2);
+  g_autoptr (RgTensor) a2 = rg_groupnorm_silu_forward (&r->norm2, arena, saved->h2, &saved->n2);
   RgTensor *y = rg_conv25_forward_train (&r->conv2, arena, a2, &saved->conv2);
   rg_add (y, x, y);
   return y;

@@ -30,6 +30,8 @@ typedef struct {
                      RgTensor *y);
   void (*groupnorm) (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
                      float eps, RgTensor *y);
+  void (*groupnorm_silu) (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
+                          float eps, RgTensor *norm, RgTensor *y);
   void (*softmax) (const RgTensor *x, RgTensor *y);
 
   /* elementwise */

@@ -8,6 +8,7 @@ static const RgOpTable cpu_table = {
   .rmsnorm = rg_cpu_rmsnorm,
   .layernorm = rg_cpu_layernorm,
   .groupnorm = rg_cpu_groupnorm,
+  .groupnorm_silu = rg_cpu_groupnorm_silu,
   .softmax = rg_cpu_softmax,
   .silu = rg_cpu_silu,
   .gelu = rg_cpu_gelu,

@@ -28,6 +28,8 @@ void rg_cpu_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, 
                        RgTensor *y);
 void rg_cpu_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
                        float eps, RgTensor *y);
+void rg_cpu_groupnorm_silu (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
+                            float eps, RgTensor *norm, RgTensor *y);
 void rg_cpu_softmax (const RgTensor *x, RgTensor *y);
 
 /* rg-ops-elementwise.c */

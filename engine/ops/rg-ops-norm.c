@@ -96,10 +96,12 @@ rg_cpu_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, float
 
 typedef struct {
   const float *x, *w, *b;
-  float       *y;
+  float       *y;    /* GroupNorm's output, or silu of it when act */
+  float       *norm; /* with act: GroupNorm's output as well, or NULL */
   int64_t      channels, group_channels, spatial;
   int          groups;
   float        eps;
+  gboolean     act;
 } GroupNorm;
 
 /* One (sample, group) per index: its channels are contiguous in memory.
@@ -142,24 +144,58 @@ groupnorm_units (void *data, int64_t begin, int64_t end)
           float a = inv * wv, off = bv - fmean * a;
           const float *xs = x + ch * c->spatial;
           float *ys = y + ch * c->spatial;
-          for (int64_t s = 0; s < c->spatial; s++)
-            ys[s] = xs[s] * a + off;
+          float *ns = c->norm ? c->norm + u * n + ch * c->spatial : NULL;
+          /* SiLU here, while the group is still in cache: as a separate
+           * pass it re-read whole activations from memory (a sixth of the
+           * TAE's time). Same float expression as rg_cpu_silu's, so the
+           * fused result is bit-identical to GroupNorm then SiLU. */
+          if (!c->act)
+            for (int64_t s = 0; s < c->spatial; s++)
+              ys[s] = xs[s] * a + off;
+          else if (ns == NULL)
+            for (int64_t s = 0; s < c->spatial; s++)
+              {
+                float v = xs[s] * a + off;
+                ys[s] = v / (1.0f + rg_cpu_exp (-v));
+              }
+          else
+            for (int64_t s = 0; s < c->spatial; s++)
+              {
+                float v = xs[s] * a + off;
+                ns[s] = v;
+                ys[s] = v / (1.0f + rg_cpu_exp (-v));
+              }
         }
     }
 }
 
-void
-rg_cpu_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b, float eps,
-                  RgTensor *y)
+static void
+groupnorm_run (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b, float eps,
+               gboolean act, RgTensor *norm, RgTensor *y)
 {
   int64_t batch = x->shape[0], channels = x->shape[1];
   int64_t spatial = channels ? rg_tensor_numel (x) / (batch * channels) : 0;
   if (batch == 0 || channels == 0 || spatial == 0)
     return;
   GroupNorm c = { rg_tensor_f32 (x), w ? rg_tensor_f32 (w) : NULL, b ? rg_tensor_f32 (b) : NULL,
-                  rg_tensor_f32 (y), channels, channels / groups, spatial, groups, eps };
+                  rg_tensor_f32 (y), norm ? rg_tensor_f32 (norm) : NULL, channels,
+                  channels / groups, spatial, groups, eps, act };
   rg_parallel_for (batch * groups, rg_cpu_row_grain (c.group_channels * spatial),
                    groupnorm_units, &c);
+}
+
+void
+rg_cpu_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b, float eps,
+                  RgTensor *y)
+{
+  groupnorm_run (x, groups, w, b, eps, FALSE, NULL, y);
+}
+
+void
+rg_cpu_groupnorm_silu (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
+                       float eps, RgTensor *norm, RgTensor *y)
+{
+  groupnorm_run (x, groups, w, b, eps, TRUE, norm, y);
 }
 
 typedef struct {

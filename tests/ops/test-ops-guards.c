@@ -89,6 +89,13 @@ op_groupnorm (Ctx *c)
 }
 
 static void
+op_groupnorm_silu (Ctx *c)
+{
+  rg_groupnorm_silu (IN (2, 12, 3, 33, 17), 4, IN (12), IN (12), 1e-5f, OUT (2, 12, 3, 33, 17),
+                     OUT (2, 12, 3, 33, 17));
+}
+
+static void
 op_softmax (Ctx *c)
 {
   rg_softmax (IN (333, 129), OUT (333, 129));
@@ -245,6 +252,7 @@ static const OpCase op_cases[] = {
   { "rmsnorm", op_rmsnorm },
   { "layernorm", op_layernorm },
   { "groupnorm", op_groupnorm },
+  { "groupnorm_silu", op_groupnorm_silu },
   { "softmax", op_softmax },
   { "silu", op_silu },
   { "gelu", op_gelu },
@@ -350,6 +358,40 @@ test_in_place (void)
   rg_softmax (x, y);
   rg_softmax (x, x);
   g_assert_cmpmem (x->data, rg_tensor_nbytes (x), y->data, rg_tensor_nbytes (y));
+}
+
+/* The fused GroupNorm → SiLU gives exactly what the two ops give one after
+ * the other (the TAE's outputs must not move when it switched to it), its
+ * optional second output is exactly GroupNorm's, and in place it agrees. */
+static void
+test_groupnorm_silu_fused (void)
+{
+  int64_t shape[5] = { 2, 12, 3, 33, 17 };
+  g_autoptr (RgTensor) x = rg_tensor_new (RG_F32, 5, shape);
+  g_autoptr (RgTensor) w = rg_tensor_f32_new (1, (int64_t) 12);
+  g_autoptr (RgTensor) b = rg_tensor_f32_new (1, (int64_t) 12);
+  g_autoptr (RgTensor) norm = rg_tensor_new (RG_F32, 5, shape);
+  g_autoptr (RgTensor) act = rg_tensor_new (RG_F32, 5, shape);
+  g_autoptr (RgTensor) fused_norm = rg_tensor_new (RG_F32, 5, shape);
+  g_autoptr (RgTensor) fused = rg_tensor_new (RG_F32, 5, shape);
+  g_autoptr (RgTensor) lone = rg_tensor_new (RG_F32, 5, shape);
+  for (int64_t i = 0; i < rg_tensor_numel (x); i++)
+    rg_tensor_f32 (x)[i] = 3.0f * sinf (0.37f * (float) i) + 0.5f;
+  for (int i = 0; i < 12; i++)
+    {
+      rg_tensor_f32 (w)[i] = 0.5f + 0.2f * (float) i;
+      rg_tensor_f32 (b)[i] = 0.1f * (float) i - 0.6f;
+    }
+  rg_groupnorm (x, 4, w, b, 1e-5f, norm);
+  rg_silu (norm, act);
+  rg_groupnorm_silu (x, 4, w, b, 1e-5f, fused_norm, fused);
+  rg_groupnorm_silu (x, 4, w, b, 1e-5f, NULL, lone);
+  g_assert_cmpmem (fused->data, rg_tensor_nbytes (fused), act->data, rg_tensor_nbytes (act));
+  g_assert_cmpmem (lone->data, rg_tensor_nbytes (lone), act->data, rg_tensor_nbytes (act));
+  g_assert_cmpmem (fused_norm->data, rg_tensor_nbytes (fused_norm), norm->data,
+                   rg_tensor_nbytes (norm));
+  rg_groupnorm_silu (x, 4, w, b, 1e-5f, NULL, x);
+  g_assert_cmpmem (x->data, rg_tensor_nbytes (x), act->data, rg_tensor_nbytes (act));
 }
 
 /* Log capture. The engine logs with structured logging, which
@@ -519,6 +561,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &op_cases[i], test_op);
     }
   g_test_add_func ("/ops/in-place", test_in_place);
+  g_test_add_func ("/ops/groupnorm-silu-fused", test_groupnorm_silu_fused);
   g_test_add_func ("/ops/dispatch", test_dispatch);
   g_test_add_func ("/ops/contract", test_contract);
   g_test_add_func ("/ops/embedding-bad-ids", test_embedding_bad_ids);

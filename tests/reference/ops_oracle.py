@@ -107,6 +107,7 @@ OPS = {
     "rmsnorm": lambda i, p: rmsnorm(i["x"], i.get("w"), p["eps"]),
     "layernorm": lambda i, p: F.layer_norm(i["x"], i["x"].shape[-1:], i.get("w"), i.get("b"), p["eps"]),
     "groupnorm": lambda i, p: F.group_norm(i["x"], p["groups"], i.get("w"), i.get("b"), p["eps"]),
+    "groupnorm_silu": lambda i, p: F.silu(F.group_norm(i["x"], p["groups"], i.get("w"), i.get("b"), p["eps"])),
     "softmax": lambda i, p: torch.softmax(i["x"], -1),
     "silu": lambda i, p: F.silu(i["x"]),
     "gelu": lambda i, p: F.gelu(i["x"]),

@@ -209,6 +209,15 @@ add_norm_cases (void)
       param_double (c, "eps", 1e-5);
       rg_groupnorm (x, (int) gn[i][2], w, b, 1e-5f,
                     output (c, SHAPE (gn[i][0], gn[i][1], 1, gn[i][3])));
+      c = case_new ("groupnorm_silu", TOL_EXACT, "C=%ld G=%ld S=%ld", (long) gn[i][1],
+                    (long) gn[i][2], (long) gn[i][3]);
+      x = input (c, "x", 2, SHAPE (gn[i][0], gn[i][1], 1, gn[i][3]));
+      w = affine ? input (c, "w", 1, SHAPE (gn[i][1])) : NULL;
+      b = affine ? input (c, "b", 1, SHAPE (gn[i][1])) : NULL;
+      param_int (c, "groups", gn[i][2]);
+      param_double (c, "eps", 1e-5);
+      rg_groupnorm_silu (x, (int) gn[i][2], w, b, 1e-5f, NULL,
+                         output (c, SHAPE (gn[i][0], gn[i][1], 1, gn[i][3])));
     }
 }
 

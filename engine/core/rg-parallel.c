@@ -97,7 +97,7 @@ ensure_pool_locked (void)
       if (n <= 0)
         n = (int) g_get_num_processors ();
       n_threads = CLAMP (n, 1, 256);
-      openblas_set_num_threads (n_threads);
+      openblas_set_num_threads (1);
       pool_ready = TRUE;
     }
   while (n_workers_started < n_threads - 1)
@@ -127,10 +127,16 @@ rg_parallel_set_threads (int n)
   g_mutex_lock (&pool_lock);
   pool_ready = TRUE;
   n_threads = CLAMP (n, 1, 256);
-  openblas_set_num_threads (n_threads);
+  openblas_set_num_threads (1);
   ensure_pool_locked ();
   g_mutex_unlock (&pool_lock);
   g_mutex_unlock (&run_lock);
+}
+
+gboolean
+rg_parallel_in_pool (void)
+{
+  return g_private_get (&in_pool_key) != NULL;
 }
 
 int

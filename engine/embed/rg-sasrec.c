@@ -13,7 +13,7 @@
 #include "core/rg-tensor.h"
 #include "ops/rg-ops.h"
 
-#include <cblas.h>
+#include "core/rg-gemm.h"
 #include <math.h>
 #include <string.h>
 
@@ -295,10 +295,8 @@ static void
 linear_backward (const float *x, const float *W, const float *dy, int64_t n, int64_t D, float *dx,
                  float beta, float *dW)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)D, (int)D, 1.0f, dy, (int)D,
-               W, (int)D, beta, dx, (int)D);
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)D, (int)n, 1.0f, dy, (int)D, x,
-               (int)D, 1.0f, dW, (int)D);
+  rg_sgemm (FALSE, FALSE, n, D, D, 1.0f, dy, D, W, D, beta, dx, D);
+  rg_sgemm (TRUE, FALSE, D, D, n, 1.0f, dy, D, x, D, 1.0f, dW, D);
 }
 
 /* Causal attention backward for all heads: dq, dk, dv from do. */

@@ -11,7 +11,7 @@
  * and so does a stride-1 conv1d (see "shifted taps" below). */
 #include "ops/rg-ops-cpu.h"
 
-#include <cblas.h>
+#include "core/rg-gemm.h"
 
 #define CONV_COL_FLOATS ((int64_t) 1 << 22)
 
@@ -47,8 +47,7 @@ gemm_into (const float *w, const float *bias, const float *col, int64_t ldcol, i
       rg_parallel_for (o_ch, rg_cpu_row_grain (n), bias_fill_rows, &f);
       beta = 1.0f;
     }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) o_ch, (int) n, (int) taps, 1.0f,
-               w, (int) taps, col, (int) ldcol, beta, y, (int) ldc);
+  rg_sgemm (FALSE, FALSE, o_ch, n, taps, 1.0f, w, taps, col, ldcol, beta, y, ldc);
 }
 
 /* ---- conv2d over frames ---- */
@@ -242,9 +241,8 @@ conv1d_time_shifted (const float *x, const float *wk, const float *bias, const T
   gemm_into (wk + centre * wsize, bias, x, ld, o_ch, c_in, ld, y, ld);
   for (int64_t r = 0; r < n_runs; r++)
     if (runs[r].k != centre)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) o_ch, (int) (runs[r].n * p),
-                   (int) c_in, 1.0f, wk + runs[r].k * wsize, (int) c_in, x + runs[r].src * p,
-                   (int) ld, 1.0f, y + runs[r].t * p, (int) ld);
+      rg_sgemm (FALSE, FALSE, o_ch, runs[r].n * p, c_in, 1.0f, wk + runs[r].k * wsize, c_in,
+                x + runs[r].src * p, ld, 1.0f, y + runs[r].t * p, ld);
 }
 
 /* Its adjoint for one sample, run by run: dw_k += dy · x shiftedᵀ into
@@ -261,13 +259,11 @@ conv1d_time_shifted_backward (const float *x, const float *wk, const float *dy,
       const float *dyr = dy + runs[r].t * p;
       int n = (int) (runs[r].n * p);
       if (dwk != NULL)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) c_in, n, 1.0f,
-                     dyr, (int) ld, x + runs[r].src * p, (int) ld, 1.0f, dwk + runs[r].k * wsize,
-                     (int) c_in);
+        rg_sgemm (FALSE, TRUE, o_ch, c_in, n, 1.0f, dyr, ld, x + runs[r].src * p, ld, 1.0f,
+                  dwk + runs[r].k * wsize, c_in);
       if (dx != NULL)
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) c_in, n, (int) o_ch, 1.0f,
-                     wk + runs[r].k * wsize, (int) c_in, dyr, (int) ld, 1.0f,
-                     dx + runs[r].src * p, (int) ld);
+        rg_sgemm (TRUE, FALSE, c_in, n, o_ch, 1.0f, wk + runs[r].k * wsize, c_in, dyr, ld, 1.0f,
+                  dx + runs[r].src * p, ld);
     }
 }
 
@@ -471,13 +467,11 @@ rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride,
         {
           const float *xb = rg_tensor_f32 (x) + bi * c.c_in * ldc, *dyb = dyp + bi * o_ch * ldc;
           if (dw != NULL)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
-                         (int) ldc, 1.0f, dyb, (int) ldc, xb, (int) ldc, 1.0f,
-                         rg_tensor_f32 (dw), (int) taps);
+            rg_sgemm (FALSE, TRUE, o_ch, taps, ldc, 1.0f, dyb, ldc, xb, ldc, 1.0f,
+                      rg_tensor_f32 (dw), taps);
           if (dx != NULL)
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) ldc,
-                         (int) o_ch, 1.0f, wp, (int) taps, dyb, (int) ldc, 1.0f,
-                         rg_tensor_f32 (dx) + bi * c.c_in * ldc, (int) ldc);
+            rg_sgemm (TRUE, FALSE, taps, ldc, o_ch, 1.0f, wp, taps, dyb, ldc, 1.0f,
+                      rg_tensor_f32 (dx) + bi * c.c_in * ldc, ldc);
         }
       return;
     }
@@ -500,15 +494,13 @@ rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride,
             {
               c.col = col;
               rg_parallel_for (taps * c.nt, rg_cpu_row_grain (hwo), im2col_2d, &c);
-              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
-                           (int) c.ncol, 1.0f, dys, (int) ldc, col, (int) c.ncol, 1.0f,
-                           rg_tensor_f32 (dw), (int) taps);
+              rg_sgemm (FALSE, TRUE, o_ch, taps, c.ncol, 1.0f, dys, ldc, col, c.ncol, 1.0f,
+                        rg_tensor_f32 (dw), taps);
             }
           if (dx != NULL)
             {
-              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) c.ncol,
-                           (int) o_ch, 1.0f, wp, (int) taps, dys, (int) ldc, 0.0f, dcol,
-                           (int) c.ncol);
+              rg_sgemm (TRUE, FALSE, taps, c.ncol, o_ch, 1.0f, wp, taps, dys, ldc, 0.0f, dcol,
+                        c.ncol);
               f.dx = rg_tensor_f32 (dx) + bi * c.c_in * c.t_len * c.h * c.w;
               rg_parallel_for (c.c_in * c.nt, 1, col2im_2d, &f);
             }
@@ -607,15 +599,13 @@ rg_cpu_conv1d_time_backward (const RgTensor *x, const RgTensor *w, int stride, R
             {
               c.col = col;
               rg_parallel_for (taps * c.nt, rg_cpu_row_grain (c.p), im2col_1d, &c);
-              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) o_ch, (int) taps,
-                           (int) c.ncol, 1.0f, dys, (int) ldc, col, (int) c.ncol, 1.0f,
-                           rg_tensor_f32 (dw), (int) taps);
+              rg_sgemm (FALSE, TRUE, o_ch, taps, c.ncol, 1.0f, dys, ldc, col, c.ncol, 1.0f,
+                        rg_tensor_f32 (dw), taps);
             }
           if (dx != NULL)
             {
-              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) taps, (int) c.ncol,
-                           (int) o_ch, 1.0f, wp, (int) taps, dys, (int) ldc, 0.0f, dcol,
-                           (int) c.ncol);
+              rg_sgemm (TRUE, FALSE, taps, c.ncol, o_ch, 1.0f, wp, taps, dys, ldc, 0.0f, dcol,
+                        c.ncol);
               f.dx = rg_tensor_f32 (dx) + bi * c_in * c.t_len * c.p;
               rg_parallel_for (c_in, 1, col2im_1d, &f);
             }

@@ -1,10 +1,9 @@
 /* rg-ops-linalg.c — linear and matmul on the CPU, both through CBLAS.
  *
- * These run on the caller's thread and let OpenBLAS spread the GEMM over its
- * own threads (rg-parallel sets it to the pool's size). */
+ * The GEMMs go through rg_sgemm, which spreads large ones over the pool. */
 #include "ops/rg-ops-cpu.h"
 
-#include <cblas.h>
+#include "core/rg-gemm.h"
 
 typedef struct {
   const float *bias;
@@ -43,9 +42,8 @@ rg_cpu_linear (const RgTensor *x, const RgTensor *w, const RgTensor *b, RgTensor
         memset (y->data, 0, rg_tensor_nbytes (y));
       return;
     }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) n_out, (int) n_in,
-               1.0f, rg_tensor_f32 (x), (int) n_in, rg_tensor_f32 (w), (int) n_in, beta,
-               rg_tensor_f32 (y), (int) n_out);
+  rg_sgemm (FALSE, TRUE, rows, n_out, n_in, 1.0f, rg_tensor_f32 (x), n_in, rg_tensor_f32 (w), n_in,
+            beta, rg_tensor_f32 (y), n_out);
 }
 
 void
@@ -64,10 +62,8 @@ rg_cpu_matmul (const RgTensor *a, gboolean trans_a, const RgTensor *b, gboolean 
         cp[i] = beta == 0.0f ? 0.0f : beta * cp[i];
       return;
     }
-  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-               trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
-               rg_tensor_f32 (a), (int) a->shape[1], rg_tensor_f32 (b), (int) b->shape[1], beta,
-               rg_tensor_f32 (c), (int) n);
+  rg_sgemm (trans_a, trans_b, m, n, k, alpha, rg_tensor_f32 (a), a->shape[1], rg_tensor_f32 (b),
+            b->shape[1], beta, rg_tensor_f32 (c), n);
 }
 
 /* ---- backward: GEMMs with beta = 1, so gradients accumulate ---- */
@@ -86,14 +82,12 @@ rg_cpu_linear_backward (const RgTensor *x, const RgTensor *w, const RgTensor *dy
     return;
   /* dx[rows, in] += dy[rows, out] · w[out, in] */
   if (dx != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) rows, (int) n_in, (int) n_out,
-                 1.0f, rg_tensor_f32 (dy), (int) n_out, rg_tensor_f32 (w), (int) n_in, 1.0f,
-                 rg_tensor_f32 (dx), (int) n_in);
+    rg_sgemm (FALSE, FALSE, rows, n_in, n_out, 1.0f, rg_tensor_f32 (dy), n_out, rg_tensor_f32 (w),
+              n_in, 1.0f, rg_tensor_f32 (dx), n_in);
   /* dw[out, in] += dyᵀ · x */
   if (dw != NULL)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) n_out, (int) n_in, (int) rows,
-                 1.0f, rg_tensor_f32 (dy), (int) n_out, rg_tensor_f32 (x), (int) n_in, 1.0f,
-                 rg_tensor_f32 (dw), (int) n_in);
+    rg_sgemm (TRUE, FALSE, n_out, n_in, rows, 1.0f, rg_tensor_f32 (dy), n_out, rg_tensor_f32 (x),
+              n_in, 1.0f, rg_tensor_f32 (dw), n_in);
 }
 
 /* With A = op(a) [M, K], B = op(b) [K, N] and C = alpha·A·B:
@@ -114,23 +108,15 @@ rg_cpu_matmul_backward (const RgTensor *a, gboolean trans_a, const RgTensor *b,
   if (da != NULL)
     {
       if (!trans_a) /* da[M, K] += alpha · dC[M, N] · Bᵀ, Bᵀ = b or bᵀ */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasNoTrans : CblasTrans, (int) m,
-                     (int) k, (int) n, alpha, dcp, (int) n, bp, ldb, 1.0f, rg_tensor_f32 (da),
-                     lda);
+        rg_sgemm (FALSE, !trans_b, m, k, n, alpha, dcp, n, bp, ldb, 1.0f, rg_tensor_f32 (da), lda);
       else /* da[K, M] += alpha · B[K, N] · dCᵀ */
-        cblas_sgemm (CblasRowMajor, trans_b ? CblasTrans : CblasNoTrans, CblasTrans, (int) k,
-                     (int) m, (int) n, alpha, bp, ldb, dcp, (int) n, 1.0f, rg_tensor_f32 (da),
-                     lda);
+        rg_sgemm (trans_b, TRUE, k, m, n, alpha, bp, ldb, dcp, n, 1.0f, rg_tensor_f32 (da), lda);
     }
   if (db != NULL)
     {
       if (!trans_b) /* db[K, N] += alpha · Aᵀ · dC */
-        cblas_sgemm (CblasRowMajor, trans_a ? CblasNoTrans : CblasTrans, CblasNoTrans, (int) k,
-                     (int) n, (int) m, alpha, ap, lda, dcp, (int) n, 1.0f, rg_tensor_f32 (db),
-                     ldb);
+        rg_sgemm (!trans_a, FALSE, k, n, m, alpha, ap, lda, dcp, n, 1.0f, rg_tensor_f32 (db), ldb);
       else /* db[N, K] += alpha · dCᵀ · A */
-        cblas_sgemm (CblasRowMajor, CblasTrans, trans_a ? CblasTrans : CblasNoTrans, (int) n,
-                     (int) k, (int) m, alpha, dcp, (int) n, ap, lda, 1.0f, rg_tensor_f32 (db),
-                     ldb);
+        rg_sgemm (TRUE, trans_a, n, k, m, alpha, dcp, n, ap, lda, 1.0f, rg_tensor_f32 (db), ldb);
     }
 }

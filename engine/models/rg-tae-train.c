@@ -15,7 +15,7 @@ typedef struct {
   RgResBlock25Saved res[RG_TAE_MAX_LEVELS];
   RgConv25Saved     down[RG_TAE_MAX_LEVELS];
   RgResBlock25Saved mid;
-  RgTensor         *norm_in, *norm_out; /* the output GroupNorm's input, and its output before SiLU */
+  RgTensor         *norm_in; /* the output GroupNorm's input */
   RgConv25Saved     out;
   gboolean          done;
 } EncoderTape;
@@ -26,7 +26,7 @@ typedef struct {
   RgResBlock25Saved res[RG_TAE_MAX_LEVELS];
   RgTensor         *up_in[RG_TAE_MAX_LEVELS]; /* what nearest upsampling l read */
   RgConv25Saved     up[RG_TAE_MAX_LEVELS];
-  RgTensor         *norm_in, *norm_out;
+  RgTensor         *norm_in;
   RgConv25Saved     out;
   gboolean          done;
 } DecoderTape;
@@ -57,7 +57,6 @@ clear_encoder (EncoderTape *e)
     }
   rg_resblock25_saved_clear (&e->mid);
   g_clear_pointer (&e->norm_in, rg_tensor_unref);
-  g_clear_pointer (&e->norm_out, rg_tensor_unref);
   rg_conv25_saved_clear (&e->out);
   e->done = FALSE;
 }
@@ -74,7 +73,6 @@ clear_decoder (DecoderTape *d)
       rg_conv25_saved_clear (&d->up[l]);
     }
   g_clear_pointer (&d->norm_in, rg_tensor_unref);
-  g_clear_pointer (&d->norm_out, rg_tensor_unref);
   rg_conv25_saved_clear (&d->out);
   d->done = FALSE;
 }
@@ -100,24 +98,21 @@ rg_tae_tape_free (RgTaeTape *tape)
 /* The closing GroupNorm → SiLU → conv of both halves. */
 static RgTensor *
 norm_silu_conv_train (const RgGroupNorm *norm, const RgConv25 *conv, RgArena *arena,
-                      const RgTensor *x, RgTensor **norm_in, RgTensor **norm_out,
-                      RgConv25Saved *saved)
+                      const RgTensor *x, RgTensor **norm_in, RgConv25Saved *saved)
 {
   *norm_in = rg_tensor_ref ((RgTensor *) x);
-  g_autoptr (RgTensor) act = rg_groupnorm_silu_forward (norm, arena, x, norm_out);
+  g_autoptr (RgTensor) act = rg_groupnorm_silu_forward (norm, arena, x);
   return rg_conv25_forward_train (conv, arena, act, saved);
 }
 
 static void
 norm_silu_conv_backward (const RgGroupNorm *norm, const RgConv25 *conv, RgGrads *g,
-                         RgArena *arena, const RgTensor *norm_in, const RgTensor *norm_out,
-                         const RgConv25Saved *saved, const RgTensor *dy, RgTensor *dx)
+                         RgArena *arena, const RgTensor *norm_in, const RgConv25Saved *saved,
+                         const RgTensor *dy, RgTensor *dx)
 {
-  g_autoptr (RgTensor) dact = rg_nn_zeros_like (arena, norm_out);
+  g_autoptr (RgTensor) dact = rg_nn_zeros_like (arena, norm_in);
   rg_conv25_backward (conv, g, arena, saved, dy, dact);
-  g_autoptr (RgTensor) dn = rg_nn_zeros_like (arena, norm_out);
-  rg_silu_backward (norm_out, dact, dn);
-  rg_groupnorm_layer_backward (norm, g, norm_in, dn, dx);
+  rg_groupnorm_silu_layer_backward (norm, g, norm_in, dact, dx);
 }
 
 gboolean
@@ -149,7 +144,7 @@ rg_tae_encode_train (RgTae *tae, RgTaeTape *tape, const RgTensor *video, RgTenso
   g_autoptr (RgTensor) m = rg_resblock25_forward_train (&tae->enc_mid, a, x, &e->mid);
   rg_tensor_unref (x);
   g_autoptr (RgTensor) out = norm_silu_conv_train (&tae->enc_norm, &tae->enc_out, a, m,
-                                                   &e->norm_in, &e->norm_out, &e->out);
+                                                   &e->norm_in, &e->out);
   g_autoptr (RgTensor) mv = rg_tensor_narrow (out, 1, 0, c->latent_channels);
   g_autoptr (RgTensor) lv = rg_tensor_narrow (out, 1, c->latent_channels, c->latent_channels);
   rg_tensor_copy (mean, mv);
@@ -179,7 +174,7 @@ rg_tae_encode_backward (RgTae *tae, RgTaeTape *tape, RgGrads *g, const RgTensor 
     rg_tensor_copy (dl, dlogvar);
   }
   g_autoptr (RgTensor) dmid = rg_nn_zeros_like (a, e->norm_in);
-  norm_silu_conv_backward (&tae->enc_norm, &tae->enc_out, g, a, e->norm_in, e->norm_out, &e->out,
+  norm_silu_conv_backward (&tae->enc_norm, &tae->enc_out, g, a, e->norm_in, &e->out,
                            dout, dmid);
   RgTensor *dx = rg_nn_zeros_like (a, e->mid.x);
   rg_resblock25_backward (&tae->enc_mid, g, a, &e->mid, dmid, dx);
@@ -233,7 +228,7 @@ rg_tae_decode_train (RgTae *tae, RgTaeTape *tape, const RgTensor *latent, RgTens
         }
     }
   g_autoptr (RgTensor) out = norm_silu_conv_train (&tae->dec_norm, &tae->dec_out, a, x,
-                                                   &d->norm_in, &d->norm_out, &d->out);
+                                                   &d->norm_in, &d->out);
   rg_tensor_unref (x);
   rg_tensor_copy (video, out);
   d->done = TRUE;
@@ -251,7 +246,7 @@ rg_tae_decode_backward (RgTae *tae, RgTaeTape *tape, RgGrads *g, const RgTensor 
   g_return_if_fail (d->done);
 
   RgTensor *dx = rg_nn_zeros_like (a, d->norm_in);
-  norm_silu_conv_backward (&tae->dec_norm, &tae->dec_out, g, a, d->norm_in, d->norm_out, &d->out,
+  norm_silu_conv_backward (&tae->dec_norm, &tae->dec_out, g, a, d->norm_in, &d->out,
                            dvideo, dx);
   for (int l = 0; l <= last; l++)
     {

@@ -174,7 +174,7 @@ rg_tae_encode (RgTae *tae, const RgTensor *video, RgTensor *mean, RgTensor *logv
   RgArena *a = next_stage (&s);
   g_autoptr (RgTensor) m = rg_resblock25_forward (&tae->enc_mid, a, x);
   rg_tensor_unref (x);
-  g_autoptr (RgTensor) n = rg_groupnorm_silu_forward (&tae->enc_norm, a, m, NULL);
+  g_autoptr (RgTensor) n = rg_groupnorm_silu_forward (&tae->enc_norm, a, m);
   g_autoptr (RgTensor) out = rg_conv25_forward (&tae->enc_out, a, n);
   /* channels [0, C) are the mean, [C, 2C) the log-variance */
   g_autoptr (RgTensor) mv = rg_tensor_narrow (out, 1, 0, c->latent_channels);
@@ -237,7 +237,7 @@ rg_tae_decode (RgTae *tae, const RgTensor *latent, RgTensor *video, GCancellable
         }
     }
   a = next_stage (&s);
-  g_autoptr (RgTensor) n = rg_groupnorm_silu_forward (&tae->dec_norm, a, x, NULL);
+  g_autoptr (RgTensor) n = rg_groupnorm_silu_forward (&tae->dec_norm, a, x);
   rg_tensor_unref (x);
   g_autoptr (RgTensor) out = rg_conv25_forward (&tae->dec_out, a, n);
   rg_tensor_copy (video, out);

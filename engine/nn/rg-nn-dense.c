@@ -157,13 +157,9 @@ rg_groupnorm_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x)
 }
 
 RgTensor *
-rg_groupnorm_silu_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x,
-                           RgTensor **norm_out)
+rg_groupnorm_silu_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x)
 {
   RgTensor *y = rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape);
-  RgTensor *norm = norm_out ? rg_tensor_new_in (arena, RG_F32, x->ndim, x->shape) : NULL;
-  rg_groupnorm_silu (x, n->groups, n->w, n->b, n->eps, norm, y);
-  if (norm_out)
-    *norm_out = norm;
+  rg_groupnorm_silu (x, n->groups, n->w, n->b, n->eps, y);
   return y;
 }

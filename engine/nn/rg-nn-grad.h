@@ -28,8 +28,9 @@ RgTensor *rg_nn_new_like (RgArena *arena, const RgTensor *t);
 
 /* ---- normalisation ---- */
 
-void rg_groupnorm_layer_backward (const RgGroupNorm *n, RgGrads *g, const RgTensor *x,
-                                  const RgTensor *dy, RgTensor *dx);
+/* The backward of rg_groupnorm_silu_forward, from its input x alone. */
+void rg_groupnorm_silu_layer_backward (const RgGroupNorm *n, RgGrads *g, const RgTensor *x,
+                                       const RgTensor *dy, RgTensor *dx);
 
 /* ---- dense, attention and conditioning (the transformers) ----
  *
@@ -122,9 +123,8 @@ void      rg_conv25_backward (const RgConv25 *c, RgGrads *g, RgArena *arena,
 void      rg_conv25_saved_clear (RgConv25Saved *saved);
 
 typedef struct {
-  RgTensor     *x;      /* the block's input */
-  RgTensor     *n1, *n2; /* GroupNorm outputs before their SiLU */
-  RgTensor     *h2;     /* conv1's output (norm2's input) */
+  RgTensor     *x;  /* the block's input */
+  RgTensor     *h2; /* conv1's output (norm2's input) */
   RgConv25Saved conv1, conv2;
 } RgResBlock25Saved;
 

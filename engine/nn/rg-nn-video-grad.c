@@ -27,12 +27,12 @@ clear_ref (RgTensor **t)
 }
 
 void
-rg_groupnorm_layer_backward (const RgGroupNorm *n, RgGrads *g, const RgTensor *x,
-                             const RgTensor *dy, RgTensor *dx)
+rg_groupnorm_silu_layer_backward (const RgGroupNorm *n, RgGrads *g, const RgTensor *x,
+                                  const RgTensor *dy, RgTensor *dx)
 {
   g_autoptr (RgTensor) dw = rg_grads_of (g, n->w);
   g_autoptr (RgTensor) db = rg_grads_of (g, n->b);
-  rg_groupnorm_backward (x, n->groups, n->w, n->eps, dy, dx, dw, db);
+  rg_groupnorm_silu_backward (x, n->groups, n->w, n->b, n->eps, dy, dx, dw, db);
 }
 
 /* Output length of a size-3, pad-1 convolution with stride s. */
@@ -82,9 +82,9 @@ rg_resblock25_forward_train (const RgResBlock25 *r, RgArena *arena, const RgTens
                              RgResBlock25Saved *saved)
 {
   saved->x = rg_tensor_ref ((RgTensor *) x);
-  g_autoptr (RgTensor) a1 = rg_groupnorm_silu_forward (&r->norm1, arena, x, &saved->n1);
+  g_autoptr (RgTensor) a1 = rg_groupnorm_silu_forward (&r->norm1, arena, x);
   saved->h2 = rg_conv25_forward_train (&r->conv1, arena, a1, &saved->conv1);
-  g_autoptr (RgTensor) a2 = rg_groupnorm_silu_forward (&r->norm2, arena, saved->h2, &saved->n2);
+  g_autoptr (RgTensor) a2 = rg_groupnorm_silu_forward (&r->norm2, arena, saved->h2);
   RgTensor *y = rg_conv25_forward_train (&r->conv2, arena, a2, &saved->conv2);
   rg_add (y, x, y);
   return y;
@@ -94,31 +94,21 @@ void
 rg_resblock25_backward (const RgResBlock25 *r, RgGrads *g, RgArena *arena,
                         const RgResBlock25Saved *s, const RgTensor *dy, RgTensor *dx)
 {
-  g_autoptr (RgTensor) da2 = rg_nn_zeros_like (arena, s->n2);
+  g_autoptr (RgTensor) da2 = rg_nn_zeros_like (arena, s->h2);
   rg_conv25_backward (&r->conv2, g, arena, &s->conv2, dy, da2);
-  g_autoptr (RgTensor) dn2 = rg_nn_zeros_like (arena, s->n2);
-  rg_silu_backward (s->n2, da2, dn2);
   g_autoptr (RgTensor) dh2 = rg_nn_zeros_like (arena, s->h2);
-  rg_groupnorm_layer_backward (&r->norm2, g, s->h2, dn2, dh2);
-  g_autoptr (RgTensor) da1 = rg_nn_zeros_like (arena, s->n1);
+  rg_groupnorm_silu_layer_backward (&r->norm2, g, s->h2, da2, dh2);
+  g_autoptr (RgTensor) da1 = rg_nn_zeros_like (arena, s->x);
   rg_conv25_backward (&r->conv1, g, arena, &s->conv1, dh2, da1);
-  g_autoptr (RgTensor) dn1 = rg_nn_zeros_like (arena, s->n1);
-  rg_silu_backward (s->n1, da1, dn1);
+  rg_groupnorm_silu_layer_backward (&r->norm1, g, s->x, da1, dx);
   if (dx != NULL)
-    {
-      rg_groupnorm_layer_backward (&r->norm1, g, s->x, dn1, dx);
-      rg_add_backward (dy, dx, NULL); /* the residual path */
-    }
-  else
-    rg_groupnorm_layer_backward (&r->norm1, g, s->x, dn1, NULL);
+    rg_add_backward (dy, dx, NULL); /* the residual path */
 }
 
 void
 rg_resblock25_saved_clear (RgResBlock25Saved *saved)
 {
   clear_ref (&saved->x);
-  clear_ref (&saved->n1);
-  clear_ref (&saved->n2);
   clear_ref (&saved->h2);
   rg_conv25_saved_clear (&saved->conv1);
   rg_conv25_saved_clear (&saved->conv2);

@@ -57,9 +57,9 @@ rg_resblock25_init (RgResBlock25 *r, RgParams *p, const char *prefix, int64_t ch
 RgTensor *
 rg_resblock25_forward (const RgResBlock25 *r, RgArena *arena, const RgTensor *x)
 {
-  g_autoptr (RgTensor) h1 = rg_groupnorm_silu_forward (&r->norm1, arena, x, NULL);
+  g_autoptr (RgTensor) h1 = rg_groupnorm_silu_forward (&r->norm1, arena, x);
   g_autoptr (RgTensor) h2 = rg_conv25_forward (&r->conv1, arena, h1);
-  g_autoptr (RgTensor) h3 = rg_groupnorm_silu_forward (&r->norm2, arena, h2, NULL);
+  g_autoptr (RgTensor) h3 = rg_groupnorm_silu_forward (&r->norm2, arena, h2);
   RgTensor *y = rg_conv25_forward (&r->conv2, arena, h3);
   rg_add (y, x, y);
   return y;

@@ -73,10 +73,8 @@ typedef struct {
 void      rg_groupnorm_init (RgGroupNorm *n, RgParams *p, const char *prefix, int64_t channels,
                              int groups, float eps);
 RgTensor *rg_groupnorm_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x);
-/* silu(GroupNorm(x)) in one pass; with norm_out, *norm_out gets GroupNorm(x)
- * as well (what the backward needs). */
-RgTensor *rg_groupnorm_silu_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x,
-                                     RgTensor **norm_out);
+/* silu(GroupNorm(x)) in one pass; its backward needs only x. */
+RgTensor *rg_groupnorm_silu_forward (const RgGroupNorm *n, RgArena *arena, const RgTensor *x);
 
 /* ---- attention ---- */
 

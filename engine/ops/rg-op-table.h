@@ -31,7 +31,7 @@ typedef struct {
   void (*groupnorm) (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
                      float eps, RgTensor *y);
   void (*groupnorm_silu) (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
-                          float eps, RgTensor *norm, RgTensor *y);
+                          float eps, RgTensor *y);
   void (*softmax) (const RgTensor *x, RgTensor *y);
 
   /* elementwise */
@@ -78,6 +78,9 @@ typedef struct {
                               const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
   void (*groupnorm_backward) (const RgTensor *x, int groups, const RgTensor *w, float eps,
                               const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+  void (*groupnorm_silu_backward) (const RgTensor *x, int groups, const RgTensor *w,
+                                   const RgTensor *b, float eps, const RgTensor *dy,
+                                   RgTensor *dx, RgTensor *dw, RgTensor *db);
   void (*softmax_backward) (const RgTensor *y, const RgTensor *dy, RgTensor *dx);
   void (*silu_backward) (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
   void (*gelu_backward) (const RgTensor *x, const RgTensor *dy, RgTensor *dx);

@@ -34,6 +34,7 @@ static const RgOpTable cpu_table = {
   .rmsnorm_backward = rg_cpu_rmsnorm_backward,
   .layernorm_backward = rg_cpu_layernorm_backward,
   .groupnorm_backward = rg_cpu_groupnorm_backward,
+  .groupnorm_silu_backward = rg_cpu_groupnorm_silu_backward,
   .softmax_backward = rg_cpu_softmax_backward,
   .silu_backward = rg_cpu_silu_backward,
   .gelu_backward = rg_cpu_gelu_backward,

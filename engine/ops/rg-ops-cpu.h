@@ -29,7 +29,7 @@ void rg_cpu_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, 
 void rg_cpu_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
                        float eps, RgTensor *y);
 void rg_cpu_groupnorm_silu (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
-                            float eps, RgTensor *norm, RgTensor *y);
+                            float eps, RgTensor *y);
 void rg_cpu_softmax (const RgTensor *x, RgTensor *y);
 
 /* rg-ops-elementwise.c */
@@ -80,6 +80,9 @@ void rg_cpu_layernorm_backward (const RgTensor *x, const RgTensor *w, float eps,
                                 RgTensor *dx, RgTensor *dw, RgTensor *db);
 void rg_cpu_groupnorm_backward (const RgTensor *x, int groups, const RgTensor *w, float eps,
                                 const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+void rg_cpu_groupnorm_silu_backward (const RgTensor *x, int groups, const RgTensor *w,
+                                     const RgTensor *b, float eps, const RgTensor *dy,
+                                     RgTensor *dx, RgTensor *dw, RgTensor *db);
 void rg_cpu_softmax_backward (const RgTensor *y, const RgTensor *dy, RgTensor *dx);
 void rg_cpu_silu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx);
 void rg_cpu_gelu_backward (const RgTensor *x, const RgTensor *dy, RgTensor *dx);

@@ -104,6 +104,21 @@ rg_groupnorm_backward (const RgTensor *x, int groups, const RgTensor *w, float e
 }
 
 void
+rg_groupnorm_silu_backward (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
+                            float eps, const RgTensor *dy, RgTensor *dx, RgTensor *dw,
+                            RgTensor *db)
+{
+  g_return_if_fail (dy_like (dy, x) && x->ndim >= 2);
+  g_return_if_fail (groups >= 1 && x->shape[1] % groups == 0);
+  g_return_if_fail (is_opt_f32_on (w, x->backend) && (w == NULL || is_vec (w, x->shape[1])));
+  g_return_if_fail (is_opt_f32_on (b, x->backend) && (b == NULL || is_vec (b, x->shape[1])));
+  g_return_if_fail (is_grad_of (dx, x, dy) && (dw == NULL || w != NULL));
+  g_return_if_fail (w == NULL || is_grad_of (dw, w, dy));
+  g_return_if_fail (is_vec_grad (db, x->shape[1], dy));
+  DISPATCH (x->backend, groupnorm_silu_backward, x, groups, w, b, eps, dy, dx, dw, db);
+}
+
+void
 rg_softmax_backward (const RgTensor *y, const RgTensor *dy, RgTensor *dx)
 {
   g_return_if_fail (dy_like (dy, y) && y->ndim >= 1);

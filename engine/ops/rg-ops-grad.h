@@ -47,6 +47,13 @@ void rg_layernorm_backward (const RgTensor *x, const RgTensor *w, float eps, con
                             RgTensor *dx, RgTensor *dw, RgTensor *db);
 void rg_groupnorm_backward (const RgTensor *x, int groups, const RgTensor *w, float eps,
                             const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db);
+/* The backward of y = silu(GroupNorm(x)) from x alone (dy is y's
+ * gradient): SiLU's input is recomputed bit-identically to the forward's,
+ * so nothing between the two ops needs keeping. The same values as
+ * rg_silu_backward then rg_groupnorm_backward, bit for bit. */
+void rg_groupnorm_silu_backward (const RgTensor *x, int groups, const RgTensor *w,
+                                 const RgTensor *b, float eps, const RgTensor *dy, RgTensor *dx,
+                                 RgTensor *dw, RgTensor *db);
 /* From the forward's output y: dx += y · (dy − Σ dy·y) per row. */
 void rg_softmax_backward (const RgTensor *y, const RgTensor *dy, RgTensor *dx);
 

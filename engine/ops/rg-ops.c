@@ -92,14 +92,13 @@ rg_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *
 
 void
 rg_groupnorm_silu (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b, float eps,
-                   RgTensor *norm, RgTensor *y)
+                   RgTensor *y)
 {
   g_return_if_fail (same_elems (x, y) && rg_tensor_same_shape (x, y) && x->ndim >= 2);
-  g_return_if_fail (norm == NULL || (same_elems (x, norm) && rg_tensor_same_shape (x, norm)));
   g_return_if_fail (groups >= 1 && x->shape[1] % groups == 0);
   g_return_if_fail (is_opt_f32_on (w, x->backend) && (w == NULL || is_vec (w, x->shape[1])));
   g_return_if_fail (is_opt_f32_on (b, x->backend) && (b == NULL || is_vec (b, x->shape[1])));
-  DISPATCH (x->backend, groupnorm_silu, x, groups, w, b, eps, norm, y);
+  DISPATCH (x->backend, groupnorm_silu, x, groups, w, b, eps, y);
 }
 
 void

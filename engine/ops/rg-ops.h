@@ -45,11 +45,10 @@ void rg_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, floa
 /* GroupNorm over x [B, C, ...spatial] with `groups` groups; w, b [C] may be NULL. In place ok. */
 void rg_groupnorm (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
                    float eps, RgTensor *y);
-/* y = silu(GroupNorm(x)) in one pass (the TAE's norm → act pairs); norm,
- * when not NULL, also gets GroupNorm(x) (what a backward needs). The same
- * values as rg_groupnorm then rg_silu, bit for bit. In place ok. */
+/* y = silu(GroupNorm(x)) in one pass (the TAE's norm → act pairs). The
+ * same values as rg_groupnorm then rg_silu, bit for bit. In place ok. */
 void rg_groupnorm_silu (const RgTensor *x, int groups, const RgTensor *w, const RgTensor *b,
-                        float eps, RgTensor *norm, RgTensor *y);
+                        float eps, RgTensor *y);
 
 /* ---- elementwise (any shape, same numel; in place ok) ---- */
 

@@ -20,14 +20,14 @@ typedef enum {
   GC_LINEAR, GC_MATMUL, GC_RMSNORM, GC_LAYERNORM, GC_GROUPNORM, GC_SOFTMAX, GC_SILU, GC_GELU,
   GC_SWIGLU, GC_ADD, GC_MUL, GC_AXPBY, GC_SCALE, GC_ADD_BIAS, GC_ATTENTION, GC_MODULATE,
   GC_GATE_ADD, GC_CONV2D, GC_CONV1D, GC_UPSAMPLE, GC_PATCHIFY, GC_UNPATCHIFY, GC_POS_EMB,
-  GC_EMBEDDING,
+  GC_EMBEDDING, GC_GROUPNORM_SILU,
 } GcKind;
 
 static const char *const gc_op_names[] = {
   "linear", "matmul", "rmsnorm", "layernorm", "groupnorm", "softmax", "silu", "gelu",
   "swiglu", "add", "mul", "axpby", "scale", "add_bias", "attention", "modulate",
   "gate_add", "conv2d_frames", "conv1d_time", "upsample_nearest", "patchify", "unpatchify",
-  "pos_emb_factorized", "embedding",
+  "pos_emb_factorized", "embedding", "groupnorm_silu",
 };
 
 typedef struct {
@@ -160,19 +160,21 @@ grad_cases_build (GRand *rng, gboolean big)
       gc_in (c, rng, "x", TRUE, 2, GC_SHAPE (4, d));
       g_free (l);
     }
-  for (int affine = 0; affine < 2; affine++)
-    {
-      int64_t ch = 6, t = 2, hw = big ? 9 : 3;
-      c = gc_new (cases, GC_GROUPNORM, affine ? "G=3 affine" : "G=2", GC_SHAPE (2, ch, t, hw, hw));
-      c->groups = affine ? 3 : 2;
-      c->eps = 1e-5f;
-      gc_in (c, rng, "x", TRUE, 2, GC_SHAPE (2, ch, t, hw, hw));
-      if (affine)
-        {
-          gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (ch));
-          gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (ch));
-        }
-    }
+  for (int silu = 0; silu < 2; silu++)
+    for (int affine = 0; affine < 2; affine++)
+      {
+        int64_t ch = 6, t = 2, hw = big ? 9 : 3;
+        c = gc_new (cases, silu ? GC_GROUPNORM_SILU : GC_GROUPNORM, affine ? "G=3 affine" : "G=2",
+                    GC_SHAPE (2, ch, t, hw, hw));
+        c->groups = affine ? 3 : 2;
+        c->eps = 1e-5f;
+        gc_in (c, rng, "x", TRUE, 2, GC_SHAPE (2, ch, t, hw, hw));
+        if (affine)
+          {
+            gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (ch));
+            gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (ch));
+          }
+      }
 
   int64_t ne = big ? 1001 : 37;
   c = gc_new (cases, GC_SILU, "", GC_SHAPE (ne));
@@ -341,6 +343,9 @@ grad_forward (const GradCase *c, RgTensor *const *t, RgTensor *out)
     case GC_RMSNORM: rg_rmsnorm (IN ("x"), IN ("w"), c->eps, out); break;
     case GC_LAYERNORM: rg_layernorm (IN ("x"), IN ("w"), IN ("b"), c->eps, out); break;
     case GC_GROUPNORM: rg_groupnorm (IN ("x"), c->groups, IN ("w"), IN ("b"), c->eps, out); break;
+    case GC_GROUPNORM_SILU:
+      rg_groupnorm_silu (IN ("x"), c->groups, IN ("w"), IN ("b"), c->eps, out);
+      break;
     case GC_SOFTMAX: rg_softmax (IN ("x"), out); break;
     case GC_SILU: rg_silu (IN ("x"), out); break;
     case GC_GELU: rg_gelu (IN ("x"), out); break;
@@ -385,6 +390,10 @@ grad_backward (const GradCase *c, RgTensor *const *t, const RgTensor *dy, RgTens
     case GC_GROUPNORM:
       rg_groupnorm_backward (IN ("x"), c->groups, IN ("w"), c->eps, dy, GR ("x"), GR ("w"),
                              GR ("b"));
+      break;
+    case GC_GROUPNORM_SILU:
+      rg_groupnorm_silu_backward (IN ("x"), c->groups, IN ("w"), IN ("b"), c->eps, dy, GR ("x"),
+                                  GR ("w"), GR ("b"));
       break;
     case GC_SOFTMAX:
       {

@@ -216,7 +216,7 @@ add_norm_cases (void)
       b = affine ? input (c, "b", 1, SHAPE (gn[i][1])) : NULL;
       param_int (c, "groups", gn[i][2]);
       param_double (c, "eps", 1e-5);
-      rg_groupnorm_silu (x, (int) gn[i][2], w, b, 1e-5f, NULL,
+      rg_groupnorm_silu (x, (int) gn[i][2], w, b, 1e-5f,
                          output (c, SHAPE (gn[i][0], gn[i][1], 1, gn[i][3])));
     }
 }

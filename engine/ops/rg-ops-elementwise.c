@@ -1,8 +1,11 @@
 /* rg-ops-elementwise.c — activations and arithmetic over packed floats.
  *
- * One range function per op, each a plain loop the compiler vectorises; the
- * pool splits the flat index range, so any thread count gives bit-identical
- * results. In-place calls (y aliasing an input) are fine: every element is
+ * One range function per op, each a plain loop the compiler vectorises;
+ * the pool splits the flat index range, so any thread count gives
+ * bit-identical results. The context's fields are copied to locals before
+ * a loop: the engine builds with -fno-strict-aliasing, so a float store
+ * could change c->x for all the compiler knows, and a loop reading c->x[i]
+ * stays scalar. In-place calls (y aliasing an input) are fine: every element is
  * read before it is written, at the same index. */
 #include "ops/rg-ops-cpu.h"
 
@@ -78,8 +81,10 @@ static void
 add_range (void *data, int64_t begin, int64_t end)
 {
   const Flat *c = data;
+  const float *a = c->a, *b = c->b;
+  float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    c->y[i] = c->a[i] + c->b[i];
+    y[i] = a[i] + b[i];
 }
 
 void
@@ -93,8 +98,10 @@ static void
 mul_range (void *data, int64_t begin, int64_t end)
 {
   const Flat *c = data;
+  const float *a = c->a, *b = c->b;
+  float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    c->y[i] = c->a[i] * c->b[i];
+    y[i] = a[i] * b[i];
 }
 
 void
@@ -109,8 +116,10 @@ axpby_range (void *data, int64_t begin, int64_t end)
 {
   const Flat *c = data;
   float alpha = c->alpha, beta = c->beta;
+  const float *a = c->a, *b = c->b;
+  float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    c->y[i] = alpha * c->a[i] + beta * c->b[i];
+    y[i] = alpha * a[i] + beta * b[i];
 }
 
 void
@@ -125,8 +134,10 @@ scale_range (void *data, int64_t begin, int64_t end)
 {
   const Flat *c = data;
   float s = c->alpha;
+  const float *a = c->a;
+  float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    c->y[i] = c->a[i] * s;
+    y[i] = a[i] * s;
 }
 
 void
@@ -141,12 +152,13 @@ add_bias_rows (void *data, int64_t begin, int64_t end)
 {
   const Flat *c = data;
   int64_t d = c->d;
+  const float *b = c->b;
   for (int64_t r = begin; r < end; r++)
     {
       const float *x = c->a + r * d;
       float *y = c->y + r * d;
       for (int64_t i = 0; i < d; i++)
-        y[i] = x[i] + c->b[i];
+        y[i] = x[i] + b[i];
     }
 }
 
@@ -173,10 +185,12 @@ static void
 silu_backward_range (void *data, int64_t begin, int64_t end)
 {
   const FlatGrad *c = data;
+  const float *x = c->x, *dy = c->dy;
+  float *dx = c->dx;
   for (int64_t i = begin; i < end; i++)
     {
-      float s = 1.0f / (1.0f + rg_cpu_exp (-c->x[i]));
-      c->dx[i] += c->dy[i] * s * (1.0f + c->x[i] * (1.0f - s));
+      float s = 1.0f / (1.0f + rg_cpu_exp (-x[i]));
+      dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
 
@@ -193,12 +207,14 @@ gelu_backward_range (void *data, int64_t begin, int64_t end)
 {
   const FlatGrad *c = data;
   const float inv_sqrt_2pi = 0.3989422804014327f;
+  const float *xs = c->x, *dy = c->dy;
+  float *dx = c->dx;
   for (int64_t i = begin; i < end; i++)
     {
-      float x = c->x[i];
+      float x = xs[i];
       float cdf = 0.5f * erfcf (-x * (float) M_SQRT1_2);
       float pdf = inv_sqrt_2pi * rg_cpu_exp (-0.5f * x * x);
-      c->dx[i] += c->dy[i] * (cdf + x * pdf);
+      dx[i] += dy[i] * (cdf + x * pdf);
     }
 }
 
@@ -213,13 +229,15 @@ static void
 swiglu_backward_range (void *data, int64_t begin, int64_t end)
 {
   const FlatGrad *c = data;
+  const float *x = c->x, *u = c->u, *dy = c->dy;
+  float *dx = c->dx, *du = c->du;
   for (int64_t i = begin; i < end; i++)
     {
-      float g = c->x[i], s = 1.0f / (1.0f + rg_cpu_exp (-g));
-      if (c->dx != NULL)
-        c->dx[i] += c->dy[i] * c->u[i] * s * (1.0f + g * (1.0f - s));
-      if (c->du != NULL)
-        c->du[i] += c->dy[i] * g * s;
+      float g = x[i], s = 1.0f / (1.0f + rg_cpu_exp (-g));
+      if (dx != NULL)
+        dx[i] += dy[i] * u[i] * s * (1.0f + g * (1.0f - s));
+      if (du != NULL)
+        du[i] += dy[i] * g * s;
     }
 }
 
@@ -237,12 +255,14 @@ static void
 mul_backward_range (void *data, int64_t begin, int64_t end)
 {
   const FlatGrad *c = data;
-  if (c->dx != NULL)
+  const float *x = c->x, *u = c->u, *dy = c->dy;
+  float *dx = c->dx, *du = c->du;
+  if (dx != NULL)
     for (int64_t i = begin; i < end; i++)
-      c->dx[i] += c->dy[i] * c->u[i];
-  if (c->du != NULL)
+      dx[i] += dy[i] * u[i];
+  if (du != NULL)
     for (int64_t i = begin; i < end; i++)
-      c->du[i] += c->dy[i] * c->x[i];
+      du[i] += dy[i] * x[i];
 }
 
 void
@@ -258,12 +278,15 @@ static void
 axpby_backward_range (void *data, int64_t begin, int64_t end)
 {
   const FlatGrad *c = data;
-  if (c->dx != NULL)
+  const float *dy = c->dy;
+  float alpha = c->alpha, beta = c->beta;
+  float *dx = c->dx, *du = c->du;
+  if (dx != NULL)
     for (int64_t i = begin; i < end; i++)
-      c->dx[i] += c->alpha * c->dy[i];
-  if (c->du != NULL)
+      dx[i] += alpha * dy[i];
+  if (du != NULL)
     for (int64_t i = begin; i < end; i++)
-      c->du[i] += c->beta * c->dy[i];
+      du[i] += beta * dy[i];
 }
 
 void

@@ -164,7 +164,8 @@ static void
 groupnorm_units (void *data, int64_t begin, int64_t end)
 {
   const GroupNorm *c = data;
-  int64_t n = c->group_channels * c->spatial;
+  /* locals, not c->…: see rg-ops-elementwise.c on -fno-strict-aliasing */
+  int64_t sp = c->spatial, n = c->group_channels * sp;
   for (int64_t u = begin; u < end; u++)
     {
       const float *x = c->x + u * n;
@@ -176,17 +177,17 @@ groupnorm_units (void *data, int64_t begin, int64_t end)
         {
           float a, off;
           channel_affine (c, c0 + ch, mean, inv, &a, &off);
-          const float *xs = x + ch * c->spatial;
-          float *ys = y + ch * c->spatial;
+          const float *xs = x + ch * sp;
+          float *ys = y + ch * sp;
           /* SiLU here, while the group is still in cache: as a separate
            * pass it re-read whole activations from memory (a sixth of the
            * TAE's time). Same float expression as rg_cpu_silu's, so the
            * fused result is bit-identical to GroupNorm then SiLU. */
           if (!c->act)
-            for (int64_t s = 0; s < c->spatial; s++)
+            for (int64_t s = 0; s < sp; s++)
               ys[s] = xs[s] * a + off;
           else
-            for (int64_t s = 0; s < c->spatial; s++)
+            for (int64_t s = 0; s < sp; s++)
               {
                 float v = xs[s] * a + off;
                 ys[s] = v / (1.0f + rg_cpu_exp (-v));

@@ -43,11 +43,12 @@ static void
 bias_fill_rows (void *data, int64_t begin, int64_t end)
 {
   const BiasFill *c = data;
+  int64_t n = c->n; /* a local: see rg-ops-elementwise.c on aliasing */
   for (int64_t o = begin; o < end; o++)
     {
-      float *dst = c->y + o * c->ldc;
-      for (int64_t i = 0; i < c->n; i++)
-        dst[i] = c->bias[o];
+      float *dst = c->y + o * c->ldc, v = c->bias[o];
+      for (int64_t i = 0; i < n; i++)
+        dst[i] = v;
     }
 }
 

@@ -117,9 +117,12 @@ static void
 ema_range (void *ctx, int64_t begin, int64_t end)
 {
   const EmaTask *k = ctx;
+  /* locals, so the loop vectorises (see rg-ops-elementwise.c) */
+  const float *w = k->w;
+  float *s = k->s, one_minus_d = k->one_minus_d;
 
   for (int64_t i = begin; i < end; i++)
-    k->s[i] += k->one_minus_d * (k->w[i] - k->s[i]);
+    s[i] += one_minus_d * (w[i] - s[i]);
 }
 
 void

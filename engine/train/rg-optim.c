@@ -260,18 +260,23 @@ static void
 adamw_range (void *ctx, int64_t begin, int64_t end)
 {
   const AdamWTask *k = ctx;
+  /* every field in a local: built with -fno-strict-aliasing, a store to
+   * k->w[i] could change k->m for all the compiler knows */
+  float *ws = k->w, *ms = k->m, *vs = k->v;
+  const float *gs = k->g;
+  float decay_mul = k->decays ? k->decay_mul : 1.0f, beta1 = k->beta1, beta2 = k->beta2;
+  float one_minus_beta1 = k->one_minus_beta1, one_minus_beta2 = k->one_minus_beta2;
+  float bc2_sqrt = k->bc2_sqrt, eps = k->eps, neg_step = k->neg_step;
 
   for (int64_t i = begin; i < end; i++)
     {
-      float w = k->w[i], g = k->g[i];
-      if (k->decays)
-        w = w * k->decay_mul;
-      float m = k->m[i] * k->beta1 + k->one_minus_beta1 * g;
-      float v = k->v[i] * k->beta2 + k->one_minus_beta2 * (g * g);
-      float denom = sqrtf (v) / k->bc2_sqrt + k->eps;
-      k->m[i] = m;
-      k->v[i] = v;
-      k->w[i] = w + k->neg_step * (m / denom);
+      float w = ws[i] * decay_mul, g = gs[i];
+      float m = ms[i] * beta1 + one_minus_beta1 * g;
+      float v = vs[i] * beta2 + one_minus_beta2 * (g * g);
+      float denom = sqrtf (v) / bc2_sqrt + eps;
+      ms[i] = m;
+      vs[i] = v;
+      ws[i] = w + neg_step * (m / denom);
     }
 }
 

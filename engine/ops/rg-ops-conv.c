@@ -30,6 +30,8 @@
 #define CONV_SHIFT_UNIT_FLOATS ((int64_t) 1 << 16)
 /* All weight-gradient partials of one backward together: at most 64 MB. */
 #define CONV_DW_PARTIAL_FLOATS ((int64_t) 1 << 24)
+/* All threads' backward scratch together: at most 256 MB (see below). */
+#define CONV_SCRATCH_FLOATS ((int64_t) 1 << 26)
 
 /* y[o, 0..n) = bias[o] for each output channel of a [O, ldc] slice, so the
  * GEMM can accumulate onto it (beta = 1). */
@@ -124,11 +126,12 @@ dw_groups_finish (DwGroups *g)
   g->partials = NULL;
 }
 
-/* Per-thread scratch for units: one slab of `per_thread` floats each. */
+/* Per-thread scratch for units: one slab of `per_thread` floats for each
+ * of `slots` threads (one slot: the units run on the calling thread). */
 static float *
-unit_scratch (float *base, int64_t per_thread)
+unit_scratch (float *base, int64_t per_thread, int slots)
 {
-  return base + rg_parallel_thread_index () * per_thread;
+  return base + (slots > 1 ? rg_parallel_thread_index () : 0) * per_thread;
 }
 
 /* ---- conv2d over frames ---- */
@@ -290,6 +293,7 @@ typedef struct {
   Im2col2d     geo;
   int64_t      o_ch, taps, hwo, ldc, x_sample;
   int64_t      fpu, frame_units, rpu, row_units, per_thread;
+  int          slots; /* scratch slabs: the pool's threads, or 1 */
 } Conv2dPlan;
 
 static void
@@ -325,7 +329,7 @@ conv2d_forward_units (void *data, int64_t begin, int64_t end)
 {
   const Conv2dPlan *p = data;
   Im2col2d c = p->geo;
-  c.col = unit_scratch (p->scratch, p->per_thread);
+  c.col = unit_scratch (p->scratch, p->per_thread, p->slots);
   for (int64_t u = begin; u < end; u++)
     {
       int64_t b = conv2d_unit (p, u, &c);
@@ -373,7 +377,8 @@ rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, i
   p.x_sample = c->c_in * c->t_len * c->h * c->w;
   p.y = rg_tensor_f32 (y);
   p.per_thread = p.taps * p.fpu * p.rpu * c->wo;
-  p.scratch = g_new (float, rg_parallel_threads () * p.per_thread);
+  p.slots = rg_parallel_threads ();
+  p.scratch = g_new (float, p.slots * p.per_thread);
   rg_parallel_for (batch * p.frame_units * p.row_units, 1, conv2d_forward_units, &p);
   g_free (p.scratch);
 }
@@ -722,7 +727,7 @@ conv2d_backward_groups (void *data, int64_t begin, int64_t end)
 {
   const Conv2dPlan *p = data;
   Im2col2d c = p->geo;
-  float *scratch = unit_scratch (p->scratch, p->per_thread);
+  float *scratch = unit_scratch (p->scratch, p->per_thread, p->slots);
   int64_t col_floats = p->taps * p->fpu * p->hwo;
   float *dcol = p->dx ? scratch + (p->dw.partials ? col_floats : 0) : NULL;
   c.col = scratch;
@@ -794,8 +799,20 @@ rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride,
   p.dx = dx ? rg_tensor_f32 (dx) : NULL;
   dw_groups_init (&p.dw, batch * p.frame_units, p.o_ch * p.taps, dw ? rg_tensor_f32 (dw) : NULL);
   p.per_thread = p.taps * p.fpu * p.hwo * ((dw ? 1 : 0) + (dx ? 1 : 0));
-  p.scratch = g_new (float, rg_parallel_threads () * p.per_thread);
-  rg_parallel_for (p.dw.n_groups, 1, conv2d_backward_groups, &p);
+  p.slots = rg_parallel_threads ();
+  /* A backward unit is a whole frame (its col2im rows overlap the next
+   * band's), so a thread's scratch is a frame's col and dcol: 4.7 MB at
+   * 64×64 with 32 channels, but far more for large frames. Where every
+   * thread's copy would pass CONV_SCRATCH_FLOATS, the calling thread walks
+   * the units alone, holding one copy, and each GEMM is split over the pool
+   * instead (the same units and groups, so the same sums). */
+  if (p.slots * p.per_thread > CONV_SCRATCH_FLOATS)
+    p.slots = 1;
+  p.scratch = g_new (float, p.slots * p.per_thread);
+  if (p.slots == 1)
+    conv2d_backward_groups (&p, 0, p.dw.n_groups);
+  else
+    rg_parallel_for (p.dw.n_groups, 1, conv2d_backward_groups, &p);
   dw_groups_finish (&p.dw);
   g_free (p.scratch);
 }

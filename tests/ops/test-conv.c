@@ -32,6 +32,9 @@ static const ConvCase cases[] = {
   /* small frames: several per unit, ragged last unit */
   { "2d-frames-stride2", TRUE, 3, 4, 5, 20, 18, 6, 3, 2, RG_PAD_ZEROS },
   { "2d-frames-5x5", TRUE, 2, 3, 7, 9, 11, 4, 5, 1, RG_PAD_REPLICATE },
+  /* a frame whose col and dcol, one copy per thread, pass the backward's
+   * scratch bound at 3 threads: there the caller walks the units alone */
+  { "2d-big-frame", TRUE, 1, 64, 1, 141, 141, 4, 3, 1, RG_PAD_REPLICATE },
   /* 24 channels × 256 pixels: 10 frames a unit, so 11 frames make 2 */
   { "1d-units", FALSE, 2, 24, 11, 16, 16, 20, 3, 1, RG_PAD_REPLICATE },
   { "1d-units-zeros", FALSE, 2, 24, 11, 16, 16, 20, 3, 1, RG_PAD_ZEROS },

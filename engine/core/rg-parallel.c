@@ -16,8 +16,8 @@
  * clamped value in every lane before blending: x / (1 + e^88) is
  * subnormal for any ordinary x, and each subnormal result costs a
  * microcode assist — SiLU ran 3.5× slower for values it then threw away.
- * The engine's numbers stay far from the subnormal range (its exp clamps
- * at 2^−126), so flushing changes no result a model sees. */
+ * Flushing changes a result only where a value would fall below 2^−126
+ * (1.2e−38; the engine's exp already clamps there): zero for any model. */
 #include "rg-parallel.h"
 
 #include <cblas.h>

@@ -256,11 +256,11 @@ typedef struct
   float neg_step; /* −lr / (1 − β₁ᵗ) */
 } AdamWTask;
 
-/* Elements [0, n) of one tensor. The four arrays are separate buffers:
- * restrict says so, so the loop vectorises without a run-time overlap
- * check for every pair (which GCC's cheap vectoriser at -O2 will not
- * add), and the scalars arrive by value rather than through a pointer a
- * float store might alias (the engine builds with -fno-strict-aliasing). */
+/* Elements [0, n) of one tensor. The four arrays are separate buffers, and
+ * restrict says so: the loop vectorises without run-time overlap checks
+ * between every pair of them. The scalars are read into locals first (the
+ * engine builds with -fno-strict-aliasing, so a float store could change
+ * k's fields for all the compiler knows). */
 static void
 adamw_update (const AdamWTask *k, float *restrict ws, float *restrict ms, float *restrict vs,
               const float *restrict gs, int64_t n)

@@ -122,6 +122,19 @@ void rg_cpu_colsum (int64_t rows, int64_t cols, const float *a, const float *b, 
 
 /* ---- shared kernels ---- */
 
+/* For a compute-bound loop that is not a GEMM (GroupNorm → SiLU's exp and
+ * division): compiled twice, for AVX2 and for the baseline x86-64 the
+ * distribution builds for (SSE2), and the AVX2 copy picked at load time
+ * where the CPU has it (GCC's target_clones, an ifunc). FMA stays off in
+ * the AVX2 copy on purpose, since contracting a·b + c would change the last
+ * bits from machine to machine; every loop's summation order is fixed by
+ * its code, not by the vector width, so both copies give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RG_CPU_CLONES __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define RG_CPU_CLONES
+#endif
+
 /* Elements per parallel_for range for cheap elementwise work: small enough
  * to spread a 1 MB tensor over the pool, large enough to amortise a wake-up. */
 #define RG_CPU_GRAIN 16384

@@ -160,7 +160,7 @@ channel_affine (const GroupNorm *c, int64_t ch, float mean, float inv, float *a,
   *off = bv - mean * *a;
 }
 
-static void
+RG_CPU_CLONES static void
 groupnorm_units (void *data, int64_t begin, int64_t end)
 {
   const GroupNorm *c = data;
@@ -401,7 +401,7 @@ typedef struct {
  * recomputed in the forward's expression and kept in the thread's scratch
  * for the second pass. The per-channel sums land in the unit's own slots
  * of pw/pb. */
-static void
+RG_CPU_CLONES static void
 groupnorm_backward_units (void *data, int64_t begin, int64_t end)
 {
   const GroupNormGrad *c = data;

@@ -14,8 +14,8 @@
  * thread: unroll into that thread's scratch, then single-threaded GEMMs.
  * A unit's col is sized to stay in the L2 cache between the unroll and the
  * GEMM that reads it, and the pool synchronises once per op instead of
- * twice per chunk; on the TAE's small training crops that halves the
- * time of a conv against one pool-split GEMM per chunk. Units are cut from
+ * twice per chunk; on the TAE's training crops that took 35–50 % off a
+ * conv's time against one pool-split GEMM per chunk. Units are cut from
  * the shapes alone, and weight gradients are summed per fixed group of
  * units (DwGroups), so results never depend on the thread count. */
 #include "ops/rg-ops-cpu.h"
@@ -107,11 +107,12 @@ static void
 dw_reduce_range (void *data, int64_t begin, int64_t end)
 {
   const DwGroups *g = data;
+  float *dst = g->dst; /* a local: see rg-ops-elementwise.c on aliasing */
   for (int64_t gi = 0; gi < g->n_groups; gi++)
     {
       const float *src = g->partials + gi * g->size;
       for (int64_t i = begin; i < end; i++)
-        g->dst[i] += src[i];
+        dst[i] += src[i];
     }
 }
 

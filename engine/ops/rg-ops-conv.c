@@ -310,6 +310,22 @@ conv2d_plan_units (Conv2dPlan *p, gboolean split_rows)
   p->row_units = (p->geo.ho + p->rpu - 1) / p->rpu;
 }
 
+/* The plan's shapes and weights, shared by forward and backward (out is y
+ * or dy); FALSE when there is nothing to compute. */
+static gboolean
+conv2d_plan_init (Conv2dPlan *p, const RgTensor *x, const RgTensor *w, const RgTensor *out,
+                  int stride, RgPadMode pad)
+{
+  *p = (Conv2dPlan){ .geo = im2col_2d_geometry (x, w, out, stride, pad) };
+  const Im2col2d *c = &p->geo;
+  p->o_ch = w->shape[0];
+  p->taps = c->c_in * c->kh * c->kw;
+  p->hwo = c->ho * c->wo;
+  p->ldc = c->t_len * p->hwo;
+  p->w = rg_tensor_f32 (w);
+  return x->shape[0] > 0 && p->o_ch > 0 && c->t_len > 0 && p->hwo > 0;
+}
+
 /* Unit u's geometry in c; returns its sample. */
 static int64_t
 conv2d_unit (const Conv2dPlan *p, int64_t u, Im2col2d *c)
@@ -344,17 +360,12 @@ void
 rg_cpu_conv2d_frames (const RgTensor *x, const RgTensor *w, const RgTensor *b, int stride,
                       RgPadMode pad, RgTensor *y)
 {
-  Conv2dPlan p = { .geo = im2col_2d_geometry (x, w, y, stride, pad) };
+  Conv2dPlan p;
+  if (!conv2d_plan_init (&p, x, w, y, stride, pad))
+    return;
   Im2col2d *c = &p.geo;
   int64_t batch = x->shape[0];
-  p.o_ch = w->shape[0];
-  p.taps = c->c_in * c->kh * c->kw;
-  p.hwo = c->ho * c->wo;
-  if (batch == 0 || p.o_ch == 0 || c->t_len == 0 || p.hwo == 0)
-    return;
-  p.w = rg_tensor_f32 (w);
   p.bias = b ? rg_tensor_f32 (b) : NULL;
-  p.ldc = c->t_len * p.hwo;
   if (p.taps == 0)
     {
       /* no input channels: y is the bias */
@@ -760,16 +771,11 @@ void
 rg_cpu_conv2d_frames_backward (const RgTensor *x, const RgTensor *w, int stride, RgPadMode pad,
                                const RgTensor *dy, RgTensor *dx, RgTensor *dw, RgTensor *db)
 {
-  Conv2dPlan p = { .geo = im2col_2d_geometry (x, w, dy, stride, pad) };
+  Conv2dPlan p;
+  if (!conv2d_plan_init (&p, x, w, dy, stride, pad))
+    return;
   Im2col2d *c = &p.geo;
   int64_t batch = x->shape[0];
-  p.o_ch = w->shape[0];
-  p.taps = c->c_in * c->kh * c->kw;
-  p.hwo = c->ho * c->wo;
-  p.ldc = c->t_len * p.hwo;
-  if (batch == 0 || p.o_ch == 0 || c->t_len == 0 || p.hwo == 0)
-    return;
-  p.w = rg_tensor_f32 (w);
   p.dy = rg_tensor_f32 (dy);
   if (db != NULL)
     bias_grad (p.dy, batch, p.o_ch, p.ldc, rg_tensor_f32 (db));

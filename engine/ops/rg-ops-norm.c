@@ -42,21 +42,29 @@ rg_cpu_rmsnorm (const RgTensor *x, const RgTensor *w, float eps, RgTensor *y)
   rg_parallel_for (rg_tensor_numel (x) / d, rg_cpu_row_grain (d), rmsnorm_rows, &c);
 }
 
-/* Mean and 1/std of n floats, two-pass. */
-static void
-mean_inv_std (const float *x, int64_t n, float eps, float *mean, float *inv_std)
+/* Σ (x[i] − m)² with 16 partial sums (vectorisable, fixed order). */
+static inline float
+sum_sq_dev (const float *x, int64_t n, float m)
 {
-  float m = rg_cpu_sum (x, n) / (float) n;
   float acc[16] = { 0 };
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
     for (int j = 0; j < 16; j++)
       acc[j] += (x[i + j] - m) * (x[i + j] - m);
-  float v = 0.0f;
+  float s = 0.0f;
   for (; i < n; i++)
-    v += (x[i] - m) * (x[i] - m);
+    s += (x[i] - m) * (x[i] - m);
   for (int j = 0; j < 16; j++)
-    v += acc[j];
+    s += acc[j];
+  return s;
+}
+
+/* Mean and 1/std of n floats, two-pass. */
+static void
+mean_inv_std (const float *x, int64_t n, float eps, float *mean, float *inv_std)
+{
+  float m = rg_cpu_sum (x, n) / (float) n;
+  float v = sum_sq_dev (x, n, m);
   *mean = m;
   *inv_std = 1.0f / sqrtf (v / (float) n + eps);
 }
@@ -105,23 +113,6 @@ rg_cpu_layernorm (const RgTensor *x, const RgTensor *w, const RgTensor *b, float
  * keeping it. */
 
 #define GN_BLOCK 1024
-
-/* Σ (x[i] − m)² with 16 partial sums (vectorisable, fixed order). */
-static inline float
-sum_sq_dev (const float *x, int64_t n, float m)
-{
-  float acc[16] = { 0 };
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; j++)
-      acc[j] += (x[i + j] - m) * (x[i + j] - m);
-  float s = 0.0f;
-  for (; i < n; i++)
-    s += (x[i] - m) * (x[i] - m);
-  for (int j = 0; j < 16; j++)
-    s += acc[j];
-  return s;
-}
 
 /* Mean and 1/sqrt(var + eps) of one group's n values. Deviations are taken
  * from the float mean m; Σ(x − m)² − n·(mean − m)² is the exact identity

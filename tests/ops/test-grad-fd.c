@@ -272,18 +272,16 @@ test_threads_large (void)
   gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (1, 16, 2, 32, 32));
   gc_in (c, rng, "w", TRUE, 0.1, GC_SHAPE (16, 16, 3, 3));
   gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (16));
-  c = gc_new (cases, GC_GROUPNORM, "32 ch, 8 groups", GC_SHAPE (2, 32, 2, 16, 16));
-  c->groups = 8;
-  c->eps = 1e-5f;
-  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 32, 2, 16, 16));
-  gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (32));
-  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (32));
-  c = gc_new (cases, GC_GROUPNORM_SILU, "32 ch, 8 groups", GC_SHAPE (2, 32, 2, 16, 16));
-  c->groups = 8;
-  c->eps = 1e-5f;
-  gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 32, 2, 16, 16));
-  gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (32));
-  gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (32));
+  for (int silu = 0; silu < 2; silu++)
+    {
+      c = gc_new (cases, silu ? GC_GROUPNORM_SILU : GC_GROUPNORM, "32 ch, 8 groups",
+                  GC_SHAPE (2, 32, 2, 16, 16));
+      c->groups = 8;
+      c->eps = 1e-5f;
+      gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (2, 32, 2, 16, 16));
+      gc_in (c, rng, "w", TRUE, 1, GC_SHAPE (32));
+      gc_in (c, rng, "b", TRUE, 1, GC_SHAPE (32));
+    }
   c = gc_new (cases, GC_LAYERNORM, "4096x96", GC_SHAPE (4096, 96));
   c->eps = 1e-5f;
   gc_in (c, rng, "x", TRUE, 1, GC_SHAPE (4096, 96));

@@ -205,6 +205,21 @@ rg_grade_parse_prompt (const char *prompt, RgPromptIntent *intent, GError **erro
   return TRUE;
 }
 
+const RgGradeObject *
+rg_grade_match_group (const RgGradeReport *report, const RgPromptGroup *want)
+{
+  const RgGradeObject *best = NULL;
+  int best_score = -1;
+  for (int o = 0; o < report->n_tracks; o++)
+    {
+      const RgGradeObject *obj = &report->objects[o];
+      int score = 2 * ((int) obj->colour == want->colour) + ((int) obj->kind == want->kind);
+      if (score > best_score)
+        best_score = score, best = obj;
+    }
+  return best;
+}
+
 void
 rg_grade_judge (const RgPromptIntent *intent, const RgGradeReport *report, RgGradeVerdict *verdict)
 {
@@ -217,20 +232,10 @@ rg_grade_judge (const RgPromptIntent *intent, const RgGradeReport *report, RgGra
     total += intent->groups[g].count;
   verdict->count = report->n_objects == total;
 
-  /* Each group is judged on the detected object that resembles it most
-   * (colour first, then shape; objects are sorted largest first). */
   for (int g = 0; g < intent->n_groups; g++)
     {
       const RgPromptGroup *want = &intent->groups[g];
-      const RgGradeObject *best = NULL;
-      int best_score = -1;
-      for (int o = 0; o < report->n_tracks; o++)
-        {
-          const RgGradeObject *obj = &report->objects[o];
-          int score = 2 * ((int) obj->colour == want->colour) + ((int) obj->kind == want->kind);
-          if (score > best_score)
-            best_score = score, best = obj;
-        }
+      const RgGradeObject *best = rg_grade_match_group (report, want);
       if (want->colour != RG_GRADE_UNKNOWN)
         verdict->colour = (verdict->colour != 0) && best && (int) best->colour == want->colour;
       verdict->shape = (verdict->shape != 0) && best && (int) best->kind == want->kind;

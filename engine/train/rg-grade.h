@@ -125,5 +125,10 @@ typedef struct {
 
 void rg_grade_judge (const RgPromptIntent *intent, const RgGradeReport *report,
                      RgGradeVerdict *verdict);
+/* The detected object a prompt group is judged on: the one that resembles
+ * it most (colour first, then shape; objects are sorted largest first), or
+ * NULL when nothing was detected. */
+const RgGradeObject *rg_grade_match_group (const RgGradeReport *report,
+                                           const RgPromptGroup *want);
 
 G_END_DECLS

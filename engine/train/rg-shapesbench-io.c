@@ -96,6 +96,60 @@ score_of (const RgShapesBenchResult *r, int i)
   return scores[i];
 }
 
+static const char *
+class_shape_name (int k)
+{
+  return rg_shape_kind_name ((RgShapeKind) k);
+}
+
+static const char *
+class_motion_name (int k)
+{
+  return rg_motion_name ((RgMotion) k);
+}
+
+/* The per-class rows: right / asked, then what was seen instead, most
+ * often first ("none": no object detected). Classes nobody asked for are
+ * left out, and so is the whole table when no prompt asked. */
+static void
+append_classes (GString *s, const char *title, const RgShapesBenchClass *table, int n,
+                const char *(*name) (int))
+{
+  gboolean any = FALSE;
+  for (int k = 0; k < n; k++)
+    any |= table[k].asked > 0;
+  if (!any)
+    return;
+  g_string_append_printf (s, "\n%-12s  right / asked   accuracy   seen instead\n", title);
+  for (int k = 0; k < n; k++)
+    {
+      const RgShapesBenchClass *c = &table[k];
+      if (c->asked == 0)
+        continue;
+      g_string_append_printf (s, "%-12s  %5d / %-5d   %6.1f%%", name (k), c->right, c->asked,
+                              100.0 * c->right / c->asked);
+      int shown[RG_SHAPESBENCH_MAX_CLASSES];
+      memcpy (shown, c->seen, sizeof shown);
+      shown[k] = 0;
+      gboolean first = TRUE;
+      for (;;)
+        {
+          int best = -1;
+          for (int j = 0; j < n; j++)
+            if (shown[j] > 0 && (best < 0 || shown[j] > shown[best]))
+              best = j;
+          if (best < 0)
+            break;
+          g_string_append_printf (s, "%s %s %d", first ? "  " : ",", name (best), shown[best]);
+          shown[best] = 0;
+          first = FALSE;
+        }
+      if (c->none > 0)
+        g_string_append_printf (s, "%s none %d", first ? "  " : ",", c->none);
+      g_string_append_c (s, '\n');
+    }
+}
+
 char *
 rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchModel *model)
 {
@@ -127,6 +181,8 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
         g_string_append_printf (s, "%-12s  %5d / %-5d   %6.1f%%\n", ATTRIBUTES[i], sc->right,
                                 sc->asked, 100 * acc);
     }
+  append_classes (s, "asked shape", r->by_shape, RG_SHAPE_N_KINDS, class_shape_name);
+  append_classes (s, "asked motion", r->by_motion, RG_MOTION_N, class_motion_name);
   if (!isnan (r->frame_change))
     {
       g_string_append_printf (s, "\nframe-to-frame change (mean |Δ| per pixel): clips %.4f",
@@ -239,6 +295,35 @@ add_item (JsonBuilder *b, const RgShapesBenchItem *item)
   json_builder_end_object (b);
 }
 
+/* {"circle": {"right": …, "asked": …, "seen": {"square": …}, "none": …}, …}
+ * for the classes that were asked for. */
+static void
+add_classes (JsonBuilder *b, const char *member, const RgShapesBenchClass *table, int n,
+             const char *(*name) (int))
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_object (b);
+  for (int k = 0; k < n; k++)
+    {
+      const RgShapesBenchClass *c = &table[k];
+      if (c->asked == 0)
+        continue;
+      json_builder_set_member_name (b, name (k));
+      json_builder_begin_object (b);
+      rg_json_add_int (b, "right", c->right);
+      rg_json_add_int (b, "asked", c->asked);
+      json_builder_set_member_name (b, "seen");
+      json_builder_begin_object (b);
+      for (int j = 0; j < n; j++)
+        if (c->seen[j] > 0)
+          rg_json_add_int (b, name (j), c->seen[j]);
+      json_builder_end_object (b);
+      rg_json_add_int (b, "none", c->none);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+}
+
 char *
 rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBenchModel *model)
 {
@@ -284,6 +369,9 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
+
+  add_classes (b, "by_shape", r->by_shape, RG_SHAPE_N_KINDS, class_shape_name);
+  add_classes (b, "by_motion", r->by_motion, RG_MOTION_N, class_motion_name);
 
   json_builder_set_member_name (b, "tae");
   json_builder_begin_object (b);

@@ -160,14 +160,41 @@ tally_one (RgShapesBenchScore *score, int verdict)
   score->right += verdict > 0;
 }
 
+G_STATIC_ASSERT ((int) RG_SHAPE_N_KINDS <= (int) RG_SHAPESBENCH_MAX_CLASSES);
+
+/* One group's asked class against what its matched object showed. */
+static void
+tally_class (RgShapesBenchClass *table, int asked, const RgGradeObject *seen, int seen_class)
+{
+  RgShapesBenchClass *c = &table[asked];
+  c->asked++;
+  if (seen == NULL)
+    {
+      c->none++;
+      return;
+    }
+  c->seen[seen_class]++;
+  c->right += seen_class == asked;
+}
+
 void
-rg_shapesbench_tally (RgShapesBenchResult *result, const RgGradeVerdict *verdict)
+rg_shapesbench_tally (RgShapesBenchResult *result, const RgPromptIntent *intent,
+                      const RgGradeReport *report, const RgGradeVerdict *verdict)
 {
   tally_one (&result->colour, verdict->colour);
   tally_one (&result->shape, verdict->shape);
   tally_one (&result->count, verdict->count);
   tally_one (&result->motion, verdict->motion);
   tally_one (&result->backdrop, verdict->backdrop);
+  for (int g = 0; g < intent->n_groups; g++)
+    {
+      const RgPromptGroup *want = &intent->groups[g];
+      const RgGradeObject *obj = rg_grade_match_group (report, want);
+      if (want->kind >= 0 && want->kind < RG_SHAPE_N_KINDS)
+        tally_class (result->by_shape, want->kind, obj, obj ? (int) obj->kind : -1);
+      if (want->motion >= 0 && want->motion < RG_MOTION_N)
+        tally_class (result->by_motion, want->motion, obj, obj ? (int) obj->motion : -1);
+    }
 }
 
 /* The model's clip as a ShapesWorld config (held-out scenes). */
@@ -450,7 +477,7 @@ rg_shapesbench_run (const RgShapesBenchModel *model, const RgShapesBenchParams *
                                     &item->verdict, error)
           || !frame_changes (result, &cfg, video, item, error))
         goto fail;
-      rg_shapesbench_tally (result, &item->verdict);
+      rg_shapesbench_tally (result, &item->asked, &item->report, &item->verdict);
       report (progress, user_data, what, i + 1, n, item->prompt);
     }
 

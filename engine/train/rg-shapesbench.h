@@ -88,6 +88,19 @@ typedef struct
   int right, asked; /* a prompt that does not ask (verdict −1) is not counted */
 } RgShapesBenchScore;
 
+/* One asked class (a shape kind, or a motion) over every prompt group that
+ * asked for it: how often the object the group was judged on showed it,
+ * and what the detectors saw there instead. A total hides which classes a
+ * model never draws; this shows them (and whether the TAE's round trip can
+ * show them at all). */
+#define RG_SHAPESBENCH_MAX_CLASSES RG_MOTION_N
+typedef struct
+{
+  int right, asked;
+  int seen[RG_SHAPESBENCH_MAX_CLASSES]; /* detected class of the matched object */
+  int none;                             /* groups with no object detected */
+} RgShapesBenchClass;
+
 typedef struct
 {
   RgShapesBenchParams params; /* as run; prompts, clips and keep_dir not kept */
@@ -96,6 +109,7 @@ typedef struct
   gboolean tae_roundtrip;     /* the clips are TAE reconstructions of the scenes */
   GPtrArray *items;           /* RgShapesBenchItem * */
   RgShapesBenchScore colour, shape, count, motion, backdrop;
+  RgShapesBenchClass by_shape[RG_SHAPE_N_KINDS], by_motion[RG_MOTION_N];
   int n_recon;
   double psnr_mean, psnr_min, ssim_mean;
   double stability_psnr; /* decode(z + 10 % noise) against decode(z), dB */
@@ -134,8 +148,9 @@ GStrv rg_shapesbench_default_prompts (const RgShapesConfig *config, guint64 seed
  * when the prompt names no shape. */
 gboolean rg_shapesbench_grade (RgTensor *video, const char *prompt, RgPromptIntent *intent,
                                RgGradeReport *report, RgGradeVerdict *verdict, GError **error);
-/* Count a verdict into the result's scores. */
-void rg_shapesbench_tally (RgShapesBenchResult *result, const RgGradeVerdict *verdict);
+/* Count a graded clip into the result's scores and per-class tables. */
+void rg_shapesbench_tally (RgShapesBenchResult *result, const RgPromptIntent *intent,
+                           const RgGradeReport *report, const RgGradeVerdict *verdict);
 
 /* TAE reconstruction of held-out scenes seed … seed + n − 1 at the model's
  * clip size: the mean PSNR (dB) and SSIM, and the worst PSNR; and the

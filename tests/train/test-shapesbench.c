@@ -31,13 +31,14 @@ grade_ground_truth (RgShapesSplit split, guint64 seed, int n)
       g_autoptr (RgTensor) video = rg_shapes_render (&scene);
       RgGradeReport report;
       RgGradeVerdict v;
-      g_assert_true (rg_shapesbench_grade (video, prompts[i], NULL, &report, &v, &error));
+      RgPromptIntent intent;
+      g_assert_true (rg_shapesbench_grade (video, prompts[i], &intent, &report, &v, &error));
       g_assert_no_error (error);
       if (v.colour == 0 || v.shape == 0 || v.count == 0 || v.motion == 0 || v.backdrop == 0)
         g_test_message ("seed %" G_GUINT64_FORMAT " “%s”: colour %d shape %d count %d motion %d "
                         "background %d",
                         seed + i, prompts[i], v.colour, v.shape, v.count, v.motion, v.backdrop);
-      rg_shapesbench_tally (&result, &v);
+      rg_shapesbench_tally (&result, &intent, &report, &v);
     }
   const RgShapesBenchScore *scores[]
       = { &result.colour, &result.shape, &result.count, &result.motion, &result.backdrop };
@@ -53,6 +54,25 @@ grade_ground_truth (RgShapesSplit split, guint64 seed, int n)
       g_assert_cmpint (scores[i]->asked, >, i < 3 ? n - 1 : 0);
       g_assert_cmpint (scores[i]->right, ==, scores[i]->asked);
     }
+  /* Per class: every shape group is counted once, and on ground truth each
+   * class is seen as itself and nothing else. */
+  int shape_groups = 0;
+  for (int k = 0; k < RG_SHAPE_N_KINDS; k++)
+    {
+      const RgShapesBenchClass *c = &result.by_shape[k];
+      shape_groups += c->asked;
+      g_assert_cmpint (c->right, ==, c->asked);
+      g_assert_cmpint (c->seen[k], ==, c->asked);
+      g_assert_cmpint (c->none, ==, 0);
+    }
+  g_assert_cmpint (shape_groups, >=, n);
+  int motion_classes = 0;
+  for (int k = 0; k < RG_MOTION_N; k++)
+    {
+      g_assert_cmpint (result.by_motion[k].right, ==, result.by_motion[k].asked);
+      motion_classes += result.by_motion[k].asked > 0;
+    }
+  g_assert_cmpint (motion_classes, >=, 5);
 }
 
 static void
@@ -224,6 +244,34 @@ test_cli_default_prompts (void)
       g_assert_nonnull (strstr (prompt, json_object_get_string_member (g0, "colour")));
       g_assert_cmpint (json_object_get_int_member (g0, "count"), >=, 1);
       g_assert_true (json_object_has_member (g0, "motion"));
+    }
+
+  /* the per-class tables count each item's first group under its asked
+   * shape and motion, with what was seen there */
+  JsonObject *by_shape = json_object_get_object_member (root, "by_shape");
+  JsonObject *by_motion = json_object_get_object_member (root, "by_motion");
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonObject *item = json_array_get_object_element (items, k);
+      JsonObject *g0 = json_array_get_object_element (
+          json_object_get_array_member (json_object_get_object_member (item, "asked"), "groups"),
+          0);
+      JsonObject *cls = json_object_get_object_member (by_shape,
+                                                       json_object_get_string_member (g0, "shape"));
+      g_assert_nonnull (cls);
+      gint64 asked = json_object_get_int_member (cls, "asked");
+      gint64 right = json_object_get_int_member (cls, "right");
+      gint64 seen_sum = json_object_get_int_member (cls, "none");
+      JsonObject *seen = json_object_get_object_member (cls, "seen");
+      g_autoptr (GList) names = json_object_get_members (seen);
+      for (GList *l = names; l; l = l->next)
+        seen_sum += json_object_get_int_member (seen, l->data);
+      g_assert_cmpint (asked, >=, 1);
+      g_assert_cmpint (seen_sum, ==, asked);
+      g_assert_cmpint (right, <=, asked);
+      const char *motion = json_object_get_string_member (g0, "motion");
+      if (motion != NULL)
+        g_assert_true (json_object_has_member (by_motion, motion));
     }
 
   JsonObject *tae = json_object_get_object_member (root, "tae");

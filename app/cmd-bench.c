@@ -74,7 +74,7 @@ static int
 bench_shapes (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *tae_path = NULL, *split = NULL, *out = NULL,
-                  *json = NULL;
+                  *json = NULL, *schedule = NULL;
   g_auto (GStrv) prompts = NULL, clips = NULL;
   RgShapesBenchParams params;
   rg_shapesbench_params_init (&params);
@@ -99,6 +99,8 @@ bench_shapes (int argc, char **argv)
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "First scene and noise seed (0)", "S" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Denoising steps (50)", "N" },
     { "guidance", 'g', 0, G_OPTION_ARG_DOUBLE, &guidance, "Classifier-free guidance (6)", "G" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule,
+      "linear or linear-quadratic (linear-quadratic)", "NAME" },
     { "recon", 0, 0, G_OPTION_ARG_INT, &n_recon,
       "Held-out scenes for the TAE's PSNR/SSIM, 0 = skip (8)", "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
@@ -134,6 +136,9 @@ bench_shapes (int argc, char **argv)
       g_printerr ("reelgen bench shapes: %s (see reelgen bench shapes --help)\n", usage);
       return 2;
     }
+  GError *error = NULL;
+  if (schedule && !rg_schedule_kind_from_string (schedule, &params.schedule, &error))
+    return rg_cli_fail ("bench shapes", error);
 
   params.split
       = split && strcmp (split, "train") == 0 ? RG_SHAPES_SPLIT_TRAIN : RG_SHAPES_SPLIT_HELDOUT;
@@ -147,7 +152,6 @@ bench_shapes (int argc, char **argv)
   params.keep_dir = keep ? out : NULL;
   params.tae_roundtrip = roundtrip;
 
-  GError *error = NULL;
   RgShapesBenchModel model;
   if (!rg_shapesbench_model_load (model_path, tae_path, &model, &error))
     return rg_cli_fail ("bench shapes", error);

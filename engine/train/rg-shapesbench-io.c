@@ -166,8 +166,9 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
                             "of each prompt's own scene, not a generation\n\n",
                             r->items->len, split, r->params.seed);
   else
-    g_string_append_printf (s, "%u prompts (%s), %d steps, guidance %.1f, seed %" G_GUINT64_FORMAT
-                            "\n\n", r->items->len, split, r->params.steps, r->params.guidance,
+    g_string_append_printf (s, "%u prompts (%s), %d steps (%s), guidance %.1f, seed %" G_GUINT64_FORMAT
+                            "\n\n", r->items->len, split, r->params.steps,
+                            rg_schedule_kind_to_string (r->params.schedule), r->params.guidance,
                             r->params.seed);
   g_string_append (s, "attribute     right / asked   accuracy\n");
   for (int i = 0; i < (int)G_N_ELEMENTS (ATTRIBUTES); i++)
@@ -349,6 +350,7 @@ rg_shapesbench_result_to_json (const RgShapesBenchResult *r, const RgShapesBench
                                                      : "generated");
   rg_json_add_int (b, "seed", (gint64)r->params.seed);
   rg_json_add_int (b, "steps", r->params.steps);
+  rg_json_add_string (b, "schedule", rg_schedule_kind_to_string (r->params.schedule));
   rg_json_add_double (b, "guidance", r->params.guidance);
   rg_json_add_int (b, "n", r->items->len);
 

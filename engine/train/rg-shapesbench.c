@@ -23,6 +23,7 @@ rg_shapesbench_params_init (RgShapesBenchParams *params)
     .split = RG_SHAPES_SPLIT_HELDOUT,
     .n_prompts = 16,
     .steps = 50,
+    .schedule = RG_SCHEDULE_LINEAR_QUADRATIC,
     .guidance = 6.0f,
     .n_recon = 8,
   };
@@ -335,6 +336,7 @@ generate (const RgShapesBenchModel *model, const RgShapesBenchParams *params, co
   p.prompt = prompt;
   p.seed = seed;
   p.steps = params->steps;
+  p.schedule = params->schedule;
   p.guidance = params->guidance;
   if (!rg_t2v_params_validate (&p, mc, error))
     return NULL;

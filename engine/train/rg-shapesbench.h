@@ -22,6 +22,7 @@
 
 #include <gio/gio.h>
 
+#include "gen/rg-schedule.h"
 #include "gen/rg-t2v.h"
 #include "models/rg-model.h"
 #include "train/rg-grade.h"
@@ -38,6 +39,7 @@ typedef struct
                                * instead of generating */
   guint64 seed;               /* first scene seed and first noise seed */
   int steps;                  /* Euler steps */
+  RgScheduleKind schedule;    /* where they fall (the pipeline's default) */
   float guidance;
   int n_recon;          /* held-out scenes for the TAE metrics; 0 skips */
   gboolean tae_roundtrip; /* grade the TAE's reconstruction of each default
@@ -46,7 +48,8 @@ typedef struct
   const char *keep_dir; /* NULL, or where each generated clip is kept as MP4 */
 } RgShapesBenchParams;
 
-/* 16 held-out prompts, seed 0, 50 steps, guidance 6, 8 TAE scenes. */
+/* 16 held-out prompts, seed 0, 50 steps on the linear-quadratic schedule,
+ * guidance 6, 8 TAE scenes. */
 void rg_shapesbench_params_init (RgShapesBenchParams *params);
 
 /* The model graded: a checkpoint, or (with no path and none shipped) the

@@ -174,7 +174,8 @@ test_cli_default_prompts (void)
   int status;
   g_autofree char *out
       = run_cli ((const char *const[]){ "bench", "shapes", "--prompts", "2", "--steps", "2",
-                                        "--recon", "1", "--json", json, NULL },
+                                        "--schedule", "linear", "--recon", "1", "--json", json,
+                                        NULL },
                  &status);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (out, "ShapesBench — model: nano-t2v"));
@@ -191,6 +192,7 @@ test_cli_default_prompts (void)
   g_assert_cmpstr (json_object_get_string_member (root, "prompts"), ==, "heldout");
   g_assert_cmpint (json_object_get_int_member (root, "n"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (root, "steps"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (root, "schedule"), ==, "linear");
 
   /* Accuracy is right/asked of the per-item verdicts, and random weights
    * do not draw ShapesWorld: they must not score everything right. */
@@ -519,6 +521,15 @@ test_cli_refusals (void)
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 2);
   g_assert_nonnull (strstr (err3, "--tae-roundtrip"));
+
+  g_autofree char *err4 = NULL;
+  g_autofree char *out4 = run_cli_full (
+      (const char *const[]){ "bench", "shapes", "--schedule", "cubic", "--recon", "0", NULL },
+      &status, &err4);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err4, "cubic"));
+  g_assert_null (strstr (err4, "generating 1/"));
 }
 
 int

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "core/rg-fast-exp.h"
 #include "core/rg-parallel.h"
 #include "ops/rg-ops-grad.h"
 
@@ -46,13 +47,15 @@ swiglu_rows_backward (void *data, int64_t begin, int64_t end)
 {
   const SwigluRows *c = data;
   int64_t h = c->hidden;
+  const float *gu = c->gu, *dact = c->dact;
+  float *dgu = c->dgu;
   for (int64_t r = begin; r < end; r++)
     {
-      const float *g = c->gu + r * 2 * h, *u = g + h, *dy = c->dact + r * h;
-      float *dg = c->dgu + r * 2 * h, *du = dg + h;
+      const float *restrict g = gu + r * 2 * h, *restrict u = g + h, *restrict dy = dact + r * h;
+      float *restrict dg = dgu + r * 2 * h, *restrict du = dg + h;
       for (int64_t j = 0; j < h; j++)
         {
-          float s = 1.0f / (1.0f + expf (-g[j]));
+          float s = 1.0f / (1.0f + rg_fast_exp (-g[j]));
           dg[j] = dy[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));
           du[j] = dy[j] * g[j] * s;
         }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "core/rg-fast-exp.h"
 #include "core/rg-parallel.h"
 
 RgTensor *
@@ -72,12 +73,14 @@ swiglu_rows (void *data, int64_t begin, int64_t end)
 {
   const SwigluRows *c = data;
   int64_t h = c->hidden;
+  const float *gu = c->gu;
+  float *out = c->y;
   for (int64_t r = begin; r < end; r++)
     {
-      const float *g = c->gu + r * 2 * h, *u = g + h;
-      float *y = c->y + r * h;
+      const float *restrict g = gu + r * 2 * h, *restrict u = g + h;
+      float *restrict y = out + r * h;
       for (int64_t j = 0; j < h; j++)
-        y[j] = g[j] / (1.0f + expf (-g[j])) * u[j];
+        y[j] = g[j] / (1.0f + rg_fast_exp (-g[j])) * u[j];
     }
 }
 

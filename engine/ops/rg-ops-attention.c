@@ -55,9 +55,9 @@ online_softmax_block (const Attention *c, float *s, float *o, float *m, float *l
         }
       float m_new = MAX (m[i], rg_cpu_max (srow, valid));
       /* m[i] = −inf on the first block: corr ≈ 0, and O and l are 0 anyway */
-      float corr = rg_cpu_exp (m[i] - m_new);
+      float corr = rg_fast_exp (m[i] - m_new);
       for (int64_t j = 0; j < valid; j++)
-        srow[j] = rg_cpu_exp (srow[j] - m_new);
+        srow[j] = rg_fast_exp (srow[j] - m_new);
       for (int64_t j = valid; j < cols; j++)
         srow[j] = 0.0f;
       l[i] = l[i] * corr + rg_cpu_sum (srow, valid);
@@ -208,7 +208,7 @@ block_ds (const AttentionGrad *g, int64_t bh, float *s, float *dp, int64_t rows,
       if (isinf (lse))
         valid = 0;
       for (int64_t j = 0; j < valid; j++)
-        srow[j] = rg_cpu_exp (srow[j] - lse);
+        srow[j] = rg_fast_exp (srow[j] - lse);
       for (int64_t j = valid; j < cols; j++)
         srow[j] = 0.0f;
       for (int64_t j = 0; j < cols; j++)

@@ -30,7 +30,7 @@ silu_range (void *data, int64_t begin, int64_t end)
   const float *x = c->a;
   float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    y[i] = x[i] / (1.0f + rg_cpu_exp (-x[i]));
+    y[i] = x[i] / (1.0f + rg_fast_exp (-x[i]));
 }
 
 void
@@ -67,7 +67,7 @@ swiglu_range (void *data, int64_t begin, int64_t end)
   const float *g = c->a, *u = c->b;
   float *y = c->y;
   for (int64_t i = begin; i < end; i++)
-    y[i] = g[i] / (1.0f + rg_cpu_exp (-g[i])) * u[i];
+    y[i] = g[i] / (1.0f + rg_fast_exp (-g[i])) * u[i];
 }
 
 void
@@ -189,7 +189,7 @@ silu_backward_range (void *data, int64_t begin, int64_t end)
   float *dx = c->dx;
   for (int64_t i = begin; i < end; i++)
     {
-      float s = 1.0f / (1.0f + rg_cpu_exp (-x[i]));
+      float s = 1.0f / (1.0f + rg_fast_exp (-x[i]));
       dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
@@ -213,7 +213,7 @@ gelu_backward_range (void *data, int64_t begin, int64_t end)
     {
       float x = xs[i];
       float cdf = 0.5f * erfcf (-x * (float) M_SQRT1_2);
-      float pdf = inv_sqrt_2pi * rg_cpu_exp (-0.5f * x * x);
+      float pdf = inv_sqrt_2pi * rg_fast_exp (-0.5f * x * x);
       dx[i] += dy[i] * (cdf + x * pdf);
     }
 }
@@ -233,7 +233,7 @@ swiglu_backward_range (void *data, int64_t begin, int64_t end)
   float *dx = c->dx, *du = c->du;
   for (int64_t i = begin; i < end; i++)
     {
-      float g = x[i], s = 1.0f / (1.0f + rg_cpu_exp (-g));
+      float g = x[i], s = 1.0f / (1.0f + rg_fast_exp (-g));
       if (dx != NULL)
         dx[i] += dy[i] * u[i] * s * (1.0f + g * (1.0f - s));
       if (du != NULL)

@@ -166,7 +166,8 @@ rg_shapesbench_result_table (const RgShapesBenchResult *r, const RgShapesBenchMo
                             "of each prompt's own scene, not a generation\n\n",
                             r->items->len, split, r->params.seed);
   else
-    g_string_append_printf (s, "%u prompts (%s), %d steps (%s), guidance %.1f, seed %" G_GUINT64_FORMAT
+    g_string_append_printf (s,
+                            "%u prompts (%s), %d steps (%s), guidance %.1f, seed %" G_GUINT64_FORMAT
                             "\n\n", r->items->len, split, r->params.steps,
                             rg_schedule_kind_to_string (r->params.schedule), r->params.guidance,
                             r->params.seed);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/rg-error.h"
+#include "core/rg-hash.h"
 #include "core/rg-rng.h"
 
 typedef struct {
@@ -78,10 +79,7 @@ rg_params_free (RgParams *p)
 static guint64
 name_stream (const char *name)
 {
-  guint64 h = 0xcbf29ce484222325ull;
-  for (const unsigned char *s = (const unsigned char *) name; *s; s++)
-    h = (h ^ *s) * 0x100000001b3ull;
-  return h;
+  return rg_fnv1a64 (RG_FNV1A64_INIT, name, strlen (name));
 }
 
 static RgTensor *

@@ -43,6 +43,10 @@ rotation_change (const RgGrader *g, const Track *tr)
   return worst;
 }
 
+/* The bounce rule's legs: in px at 64 px, and within how many frames. */
+#define BOUNCE_LEG    3.f
+#define BOUNCE_WINDOW 4
+
 static RgMotion
 classify_motion (const RgGrader *g, const Track *tr)
 {
@@ -54,10 +58,23 @@ classify_motion (const RgGrader *g, const Track *tr)
   if (n < 2)
     return RG_MOTION_STILL;
 #define C(k) (&g->comps[(int64_t) idx[k] * RG_GRADE_MAX_COMPS + tr->comp[idx[k]]])
-  /* A bounce: falling, then rising, both faster than a pixel per frame. */
+  /* A bounce: the height turns, with a leg of at least 3 px on each side
+   * within 4 frames — a fall onto the floor and the rise after it, or a
+   * rise to the apex and the fall after it. Only a bounce turns in
+   * ShapesWorld; the window lets a contact that a decoder rounds off
+   * count as one. */
   for (int k = 1; k + 1 < n; k++)
-    if (C (k)->cy - C (k - 1)->cy > 1.f * u && C (k + 1)->cy - C (k)->cy < -1.f * u)
-      return RG_MOTION_BOUNCING;
+    {
+      float lo_before = C (k)->cy, hi_before = C (k)->cy, lo_after = C (k)->cy, hi_after = C (k)->cy;
+      for (int j = MAX (0, k - BOUNCE_WINDOW); j < k; j++)
+        lo_before = MIN (lo_before, C (j)->cy), hi_before = MAX (hi_before, C (j)->cy);
+      for (int j = k + 1; j < n && j <= k + BOUNCE_WINDOW; j++)
+        lo_after = MIN (lo_after, C (j)->cy), hi_after = MAX (hi_after, C (j)->cy);
+      float leg = BOUNCE_LEG * u, y = C (k)->cy;
+      if ((y - lo_before >= leg && y - lo_after >= leg)
+          || (hi_before - y >= leg && hi_after - y >= leg))
+        return RG_MOTION_BOUNCING;
+    }
   int e = MIN (2, n / 2);
   float a0 = 0, a1 = 0;
   for (int k = 0; k < e; k++)

@@ -17,8 +17,9 @@
  *             circumscribed disc separates circle (~1), square (2/π) and
  *             triangle (~0.41); voted over frames;
  *   count     the most frequent number of components per frame;
- *   motion    components tracked over frames by position and colour; a sharp
- *             downward-to-upward reversal is a bounce, the area trend is
+ *   motion    components tracked over frames by position and colour; a turn
+ *             in height with a 3 px leg on each side within 4 frames is a
+ *             bounce (a contact or an apex), the area trend is
  *             growing/shrinking, net centroid displacement gives the
  *             direction, a changing mask with a fixed centroid is rotation. */
 #pragma once

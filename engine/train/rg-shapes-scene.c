@@ -7,6 +7,7 @@
 #include "train/rg-shapes-private.h"
 
 #include "core/rg-error.h"
+#include "core/rg-hash.h"
 #include "core/rg-rng.h"
 
 #include <math.h>
@@ -68,6 +69,30 @@ float
 rg_shapes_scene_unit (const RgShapesScene *scene)
 {
   return MIN (scene->width, scene->height) / 64.f;
+}
+
+uint64_t
+rg_shapes_scene_fingerprint (const RgShapesScene *scene)
+{
+  /* Field by field, never the struct's bytes: padding is not content. */
+#define MIX(v) (h = rg_fnv1a64 (h, &(v), sizeof (v)))
+  guint64 h = RG_FNV1A64_INIT;
+  int n = CLAMP (scene->n_shapes, 0, RG_SHAPES_MAX_SHAPES);
+  int frames = CLAMP (scene->frames, 0, RG_SHAPES_MAX_FRAMES);
+  MIX (scene->width), MIX (scene->height), MIX (scene->frames);
+  MIX (scene->backdrop.kind), MIX (scene->backdrop.colour), MIX (scene->n_shapes);
+  for (int s = 0; s < n; s++)
+    {
+      const RgShapesShape *sh = &scene->shapes[s];
+      MIX (sh->kind), MIX (sh->colour), MIX (sh->radius);
+      MIX (sh->pattern), MIX (sh->colour2), MIX (sh->pattern_period), MIX (sh->pattern_angle);
+      h = rg_fnv1a64 (h, sh->x, frames * sizeof (float));
+      h = rg_fnv1a64 (h, sh->y, frames * sizeof (float));
+      h = rg_fnv1a64 (h, sh->scale, frames * sizeof (float));
+      h = rg_fnv1a64 (h, sh->angle, frames * sizeof (float));
+    }
+#undef MIX
+  return h;
 }
 
 gboolean
@@ -292,8 +317,12 @@ rg_shapes_place (RgShapesScene *scene, int s, RgRng *rng)
           break;
         case RG_MOTION_BOUNCING:
           {
-            int pmax = MIN (10, scene->frames - 2);
-            sh->bounce_period = rg_rng_range (rng, 5, pmax + 1);
+            /* 1.25–1.75 s between contacts at 8 fps: a 4× temporal TAE
+             * keeps 2.5 or more latent frames of each hop, where the 5–10
+             * frames drawn before left it one or two, and its round trip
+             * smoothed every bounce away. Short clips fit what they can. */
+            int pmax = MIN (14, scene->frames - 2), pmin = MIN (10, pmax);
+            sh->bounce_period = rg_rng_range (rng, pmin, pmax + 1);
             sh->bounce_phase = rg_rng_range (rng, 1, MIN (sh->bounce_period, scene->frames - 2) + 1);
             float room = yhi - ylo;
             sh->bounce_height = MIN (uniform (rng, 0.25f, 0.45f) * H, room);

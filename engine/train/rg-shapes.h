@@ -205,6 +205,11 @@ gboolean rg_shapes_scene_sample (const RgShapesConfig *config, uint64_t seed, Rg
 gboolean rg_shapes_scene_plan (RgShapesScene *scene, GError **error);
 /* Radius in px of the frame-size unit: sizes are designed at 64 px. */
 float    rg_shapes_scene_unit (const RgShapesScene *scene);
+/* A 64-bit fingerprint of everything rg_shapes_render draws from (frame
+ * size, backdrop, each shape's look and its track): two scenes with the same
+ * fingerprint render the same clip. A training run's cached latents keep
+ * it, so a change to the world re-encodes exactly the clips it changed. */
+uint64_t rg_shapes_scene_fingerprint (const RgShapesScene *scene);
 
 /* --- training batches (rg-shapes-batch.c) --- */
 /* Clips of seeds first_seed … first_seed + batch − 1 as [B, 3, T, H, W] in

@@ -4,8 +4,9 @@
  * The TAE is frozen, so each training clip is encoded once: `dataset_clips`
  * scenes of the train split are rendered and encoded (posterior means) at
  * the start and cached in DIR/dataset.safetensors with their scene seeds
- * (a resumed run reuses the cache when the TAE file is the same; a run
- * with more clips than the cache encodes only the new ones). Their
+ * and fingerprints (a resumed run reuses the cache when the TAE file is
+ * the same; a run with more clips than the cache encodes only the new ones,
+ * and a world that now draws some scenes differently re-encodes those). Their
  * overall mean and standard deviation become tae.latent_mean/std, and the
  * DiT sees (z − mean) / std: data at the noise's unit scale.
  *
@@ -61,12 +62,16 @@ dataset_path (RgTrainRun *run)
 
 /* The cached latents, if this TAE made them: all `dataset_clips` of them,
  * or a prefix of the set (scene seeds are a pure function of the seed and
- * the index, so a run with more clips re-encodes only the new ones). Their
- * count goes to *cached (0 without a usable cache). */
+ * the index, so a run with more clips encodes only the new ones). Their
+ * count goes to *cached (0 without a usable cache), and their scenes'
+ * fingerprints to *prints: NULL for a cache written before fingerprints,
+ * whose scenes are taken to be this world's, as they were then. */
 static RgTensor *
-load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t *cached)
+load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t *cached,
+            RgTensor **prints)
 {
   *cached = 0;
+  *prints = NULL;
   g_autofree char *path = dataset_path (run);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
@@ -81,9 +86,15 @@ load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t
     }
   g_autoptr (RgTensor) lat = rg_safetensors_get_f32 (st, "latents", &error);
   g_autoptr (RgTensor) seeds = lat ? rg_safetensors_get (st, "scene_seeds", &error) : NULL;
+  g_autoptr (RgTensor) fp = NULL;
+  if (seeds != NULL && rg_safetensors_describe (st, "scene_fingerprints", NULL, NULL, NULL, NULL,
+                                                NULL))
+    fp = rg_safetensors_get (st, "scene_fingerprints", &error);
   int64_t n = lat ? lat->shape[0] : 0;
   gboolean ok = seeds != NULL && lat->ndim == 5 && seeds->dtype == RG_I64 && seeds->ndim == 1
-                && seeds->shape[0] == n && memcmp (lat->shape + 1, lshape, 4 * sizeof (int64_t)) == 0;
+                && seeds->shape[0] == n && memcmp (lat->shape + 1, lshape, 4 * sizeof (int64_t)) == 0
+                && error == NULL
+                && (fp == NULL || (fp->dtype == RG_I64 && fp->ndim == 1 && fp->shape[0] == n));
   for (int64_t i = 0; ok && i < n; i++)
     ok = ((const uint64_t *) seeds->data)[i] == rg_train_scene_seed (run->config->seed, (uint64_t) i);
   if (!ok)
@@ -93,12 +104,15 @@ load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t
       return NULL;
     }
   *cached = MIN (n, run->config->dataset_clips);
-  rg_train_message (run, "dataset: %" G_GINT64_FORMAT " cached latents from %s", *cached, path);
+  *prints = g_steal_pointer (&fp);
+  rg_train_message (run, "dataset: %" G_GINT64_FORMAT " cached latents from %s%s", *cached, path,
+                    *prints ? "" : " (written before scene fingerprints: taken as this world's)");
   return g_steal_pointer (&lat);
 }
 
-/* The dataset: cached latents where there are any, the rest encoded now
- * (and the whole set cached again when anything was new). */
+/* The dataset: cached latents where their scene is unchanged, the rest
+ * (new clips, and cached ones whose scene the world now draws differently)
+ * encoded now, and the whole set cached again when anything was new. */
 static gboolean
 build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lshape,
                GCancellable *cancellable, GError **error)
@@ -109,22 +123,40 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
   int64_t shape[5] = { n, lshape[0], lshape[1], lshape[2], lshape[3] };
   g_autoptr (RgTensor) latents = rg_tensor_new (RG_F32, 5, shape);
   g_autofree uint64_t *seeds = g_new (uint64_t, n);
-  int64_t cached;
-  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached);
+  g_autofree uint64_t *prints = g_new (uint64_t, n);
+  g_autofree int64_t *todo = g_new (int64_t, n);
+  int64_t cached, n_todo = 0, changed = 0;
+  g_autoptr (RgTensor) cached_prints = NULL;
+  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached, &cached_prints);
   if (cached > 0)
     memcpy (rg_tensor_f32 (latents), rg_tensor_f32 (cache), (gsize) (cached * per) * sizeof (float));
-  int64_t one[5] = { 1, lshape[0], lshape[1], lshape[2], lshape[3] };
-  gint64 start = g_get_monotonic_time ();
   for (int64_t i = 0; i < n; i++)
     {
       seeds[i] = rg_train_scene_seed (c->seed, (uint64_t) i);
-      if (i < cached)
-        continue;
+      RgShapesScene scene;
+      if (!rg_shapes_scene_sample (&run->world, seeds[i], &scene, error))
+        return FALSE;
+      prints[i] = rg_shapes_scene_fingerprint (&scene);
+      gboolean same = i < cached && (cached_prints == NULL
+                                     || ((const uint64_t *) cached_prints->data)[i] == prints[i]);
+      if (!same)
+        todo[n_todo++] = i;
+      changed += i < cached && !same;
+    }
+  if (changed > 0)
+    rg_train_message (run, "dataset: the world draws %" G_GINT64_FORMAT " of the %" G_GINT64_FORMAT
+                      " cached scenes differently now; encoding them again", changed, cached);
+
+  int64_t one[5] = { 1, lshape[0], lshape[1], lshape[2], lshape[3] };
+  gint64 start = g_get_monotonic_time ();
+  for (int64_t k = 0; k < n_todo; k++)
+    {
+      int64_t i = todo[k];
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, RG_ERROR, RG_ERROR_CANCELLED,
                        "stopped while encoding the dataset (%" G_GINT64_FORMAT " of %"
-                       G_GINT64_FORMAT " clips; no step was taken)", i, n);
+                       G_GINT64_FORMAT " clips; no step was taken)", k, n_todo);
           return FALSE;
         }
       RgShapesScene scene;
@@ -137,21 +169,23 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
           RG_F32, 5, one, rg_tensor_f32 (latents) + i * per, NULL, NULL);
       if (!rg_tae_encode (tae, video, mean, NULL, cancellable, error))
         return FALSE;
-      int64_t done = i + 1 - cached;
-      if (done % 64 == 0 || i + 1 == n)
+      if ((k + 1) % 64 == 0 || k + 1 == n_todo)
         {
           double el = (double) (g_get_monotonic_time () - start) / 1e6;
           rg_train_message (run, "encoding the dataset: %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                            " clips, ETA %.0f s", i + 1, n, el / (double) done * (double) (n - i - 1));
+                            " clips, ETA %.0f s", k + 1, n_todo,
+                            el / (double) (k + 1) * (double) (n_todo - k - 1));
         }
     }
-  if (cached < n)
+  if (n_todo > 0 || cached_prints == NULL)
     {
       g_autoptr (RgTensor) seed_t = rg_tensor_new_borrowed (RG_I64, 1, &n, seeds, NULL, NULL);
+      g_autoptr (RgTensor) print_t = rg_tensor_new_borrowed (RG_I64, 1, &n, prints, NULL, NULL);
       g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
       g_autofree char *path = dataset_path (run);
       if (!rg_safetensors_writer_add (w, "latents", latents, RG_F32, error)
-          || !rg_safetensors_writer_add (w, "scene_seeds", seed_t, RG_I64, error))
+          || !rg_safetensors_writer_add (w, "scene_seeds", seed_t, RG_I64, error)
+          || !rg_safetensors_writer_add (w, "scene_fingerprints", print_t, RG_I64, error))
         return FALSE;
       rg_safetensors_writer_set_metadata (w, "tae.sha256", tae_sha);
       if (!rg_safetensors_writer_save (w, path, error))

@@ -351,6 +351,90 @@ test_t2v_dataset_grows (void)
   g_assert_cmpint (kept->shape[0], ==, 8);
 }
 
+/* Write run `to`'s dataset: run `from`'s, with clips `zeroed` set to zero
+ * latents and, with `forget` set, the fingerprint of clip `forget` spoiled
+ * (the scene the world drew for it has changed), or, with `legacy`, no
+ * fingerprints at all (a cache written before them). */
+static void
+write_dataset (const char *from, const char *to, const int *zeroed, int n_zeroed, int forget,
+               gboolean legacy)
+{
+  g_autofree char *src = g_build_filename (tmp_dir, from, "dataset.safetensors", NULL);
+  g_autofree char *dir = g_build_filename (tmp_dir, to, NULL);
+  g_autofree char *dst = g_build_filename (dir, "dataset.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RgSafetensors) st = rg_safetensors_open (src, &error);
+  g_assert_no_error (error);
+  g_autoptr (RgTensor) mapped_lat = dataset_tensor (from, "latents");
+  g_autoptr (RgTensor) mapped_prints = dataset_tensor (from, "scene_fingerprints");
+  g_autoptr (RgTensor) lat = rg_tensor_clone (mapped_lat);
+  g_autoptr (RgTensor) prints = rg_tensor_clone (mapped_prints);
+  g_autoptr (RgTensor) seeds = dataset_tensor (from, "scene_seeds");
+  int64_t per = rg_tensor_numel (lat) / lat->shape[0];
+  for (int k = 0; k < n_zeroed; k++)
+    memset (rg_tensor_f32 (lat) + zeroed[k] * per, 0, (gsize) per * sizeof (float));
+  if (forget >= 0)
+    ((uint64_t *) prints->data)[forget] ^= 1;
+  g_autoptr (RgSafetensorsWriter) w = rg_safetensors_writer_new ();
+  g_assert_true (rg_safetensors_writer_add (w, "latents", lat, RG_F32, NULL));
+  g_assert_true (rg_safetensors_writer_add (w, "scene_seeds", seeds, RG_I64, NULL));
+  if (!legacy)
+    g_assert_true (rg_safetensors_writer_add (w, "scene_fingerprints", prints, RG_I64, NULL));
+  rg_safetensors_writer_set_metadata (w, "tae.sha256", rg_safetensors_get_metadata (st, "tae.sha256"));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (rg_safetensors_writer_save (w, dst, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+clip_is_zero (const RgTensor *lat, int k)
+{
+  int64_t per = rg_tensor_numel (lat) / lat->shape[0];
+  for (int64_t i = 0; i < per; i++)
+    if (rg_tensor_f32 (lat)[k * per + i] != 0.f)
+      return FALSE;
+  return TRUE;
+}
+
+/* When the world now draws some cached scenes differently (a changed
+ * fingerprint), exactly those clips are encoded again: here clip 2 comes
+ * back as the first run encoded it, while clip 5, zeroed behind the
+ * cache's back but with its scene unchanged, is trusted and kept. A cache
+ * from before fingerprints is taken as it is and gains them. */
+static void
+test_t2v_dataset_world_changed (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  train (&c, "t2v-world", 2, FALSE);
+  g_autoptr (RgTensor) orig = dataset_tensor ("t2v-world", "latents");
+  g_autoptr (RgTensor) orig_prints = dataset_tensor ("t2v-world", "scene_fingerprints");
+  g_assert_cmpint (orig_prints->shape[0], ==, 8);
+  /* eight scenes of a varied world: their fingerprints differ */
+  for (int i = 1; i < 8; i++)
+    g_assert_cmpuint (((uint64_t *) orig_prints->data)[i], !=, ((uint64_t *) orig_prints->data)[0]);
+
+  const int zeroed[] = { 2, 5 };
+  write_dataset ("t2v-world", "t2v-world-changed", zeroed, 2, 2, FALSE);
+  train (&c, "t2v-world-changed", 2, FALSE);
+  g_autoptr (RgTensor) lat = dataset_tensor ("t2v-world-changed", "latents");
+  g_autoptr (RgTensor) prints = dataset_tensor ("t2v-world-changed", "scene_fingerprints");
+  int64_t per = rg_tensor_numel (lat) / 8;
+  g_assert_cmpmem (rg_tensor_f32 (lat) + 2 * per, per * sizeof (float),
+                   rg_tensor_f32 (orig) + 2 * per, per * sizeof (float));
+  g_assert_true (clip_is_zero (lat, 5));
+  g_assert_cmpmem (prints->data, rg_tensor_nbytes (prints), orig_prints->data,
+                   rg_tensor_nbytes (orig_prints));
+
+  write_dataset ("t2v-world", "t2v-world-legacy", zeroed, 1, -1, TRUE);
+  train (&c, "t2v-world-legacy", 2, FALSE);
+  g_autoptr (RgTensor) legacy = dataset_tensor ("t2v-world-legacy", "latents");
+  g_autoptr (RgTensor) legacy_prints = dataset_tensor ("t2v-world-legacy", "scene_fingerprints");
+  g_assert_true (clip_is_zero (legacy, 2));
+  g_assert_cmpmem (legacy_prints->data, rg_tensor_nbytes (legacy_prints), orig_prints->data,
+                   rg_tensor_nbytes (orig_prints));
+}
+
 /* Every config in resources/train (the README's training commands) loads,
  * with the keys it names, for the task it says. */
 static void
@@ -431,6 +515,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/tae/latent-noise", test_latent_noise);
   g_test_add_func ("/train/t2v", test_t2v);
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
+  g_test_add_func ("/train/t2v/dataset-world-changed", test_t2v_dataset_world_changed);
   g_test_add_func ("/train/t2v/motion-loss", test_t2v_motion_loss);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);

@@ -63,14 +63,15 @@ dataset_path (RgTrainRun *run)
 /* The cached latents, if this TAE made them: all `dataset_clips` of them,
  * or a prefix of the set (scene seeds are a pure function of the seed and
  * the index, so a run with more clips encodes only the new ones). Their
- * count goes to *cached (0 without a usable cache), and their scenes'
+ * count goes to *cached (0 without a usable cache), the file's own count
+ * to *stored, and their scenes'
  * fingerprints to *prints: NULL for a cache written before fingerprints,
  * whose scenes are taken to be this world's, as they were then. */
 static RgTensor *
 load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t *cached,
-            RgTensor **prints)
+            int64_t *stored, RgTensor **prints)
 {
-  *cached = 0;
+  *cached = *stored = 0;
   *prints = NULL;
   g_autofree char *path = dataset_path (run);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -104,6 +105,7 @@ load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t
       return NULL;
     }
   *cached = MIN (n, run->config->dataset_clips);
+  *stored = n;
   *prints = g_steal_pointer (&fp);
   rg_train_message (run, "dataset: %" G_GINT64_FORMAT " cached latents from %s%s", *cached, path,
                     *prints ? "" : " (written before scene fingerprints: taken as this world's)");
@@ -112,7 +114,8 @@ load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t
 
 /* The dataset: cached latents where their scene is unchanged, the rest
  * (new clips, and cached ones whose scene the world now draws differently)
- * encoded now, and the whole set cached again when anything was new. */
+ * encoded now, and the whole set cached again when anything was new (and
+ * the cache held no more clips than the set). */
 static gboolean
 build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lshape,
                GCancellable *cancellable, GError **error)
@@ -125,9 +128,9 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
   g_autofree uint64_t *seeds = g_new (uint64_t, n);
   g_autofree uint64_t *prints = g_new (uint64_t, n);
   g_autofree int64_t *todo = g_new (int64_t, n);
-  int64_t cached, n_todo = 0, changed = 0;
+  int64_t cached, stored, n_todo = 0, changed = 0;
   g_autoptr (RgTensor) cached_prints = NULL;
-  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached, &cached_prints);
+  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached, &stored, &cached_prints);
   if (cached > 0)
     memcpy (rg_tensor_f32 (latents), rg_tensor_f32 (cache), (gsize) (cached * per) * sizeof (float));
   for (int64_t i = 0; i < n; i++)
@@ -177,7 +180,9 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
                             el / (double) (k + 1) * (double) (n_todo - k - 1));
         }
     }
-  if (n_todo > 0 || cached_prints == NULL)
+  /* A cache of more clips than this run uses is left whole: writing this
+   * run's set over it would throw away encoded clips. */
+  if ((n_todo > 0 || cached_prints == NULL) && n >= stored)
     {
       g_autoptr (RgTensor) seed_t = rg_tensor_new_borrowed (RG_I64, 1, &n, seeds, NULL, NULL);
       g_autoptr (RgTensor) print_t = rg_tensor_new_borrowed (RG_I64, 1, &n, prints, NULL, NULL);

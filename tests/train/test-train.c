@@ -399,8 +399,9 @@ clip_is_zero (const RgTensor *lat, int k)
 /* When the world now draws some cached scenes differently (a changed
  * fingerprint), exactly those clips are encoded again: here clip 2 comes
  * back as the first run encoded it, while clip 5, zeroed behind the
- * cache's back but with its scene unchanged, is trusted and kept. A cache
- * from before fingerprints is taken as it is and gains them. */
+ * cache's back but with its scene unchanged, is trusted and kept. A run of
+ * fewer clips never shrinks the cache. A cache from before fingerprints is
+ * taken as it is and gains them. */
 static void
 test_t2v_dataset_world_changed (void)
 {
@@ -425,6 +426,16 @@ test_t2v_dataset_world_changed (void)
   g_assert_true (clip_is_zero (lat, 5));
   g_assert_cmpmem (prints->data, rg_tensor_nbytes (prints), orig_prints->data,
                    rg_tensor_nbytes (orig_prints));
+
+  /* a run of fewer clips than its cache re-encodes the changed one for
+   * itself but leaves the larger cache whole */
+  write_dataset ("t2v-world", "t2v-world-fewer", zeroed, 1, 2, FALSE);
+  c.dataset_clips = 4;
+  train (&c, "t2v-world-fewer", 2, FALSE);
+  g_autoptr (RgTensor) fewer = dataset_tensor ("t2v-world-fewer", "latents");
+  g_assert_cmpint (fewer->shape[0], ==, 8);
+  g_assert_true (clip_is_zero (fewer, 2));
+  c.dataset_clips = 8;
 
   write_dataset ("t2v-world", "t2v-world-legacy", zeroed, 1, -1, TRUE);
   train (&c, "t2v-world-legacy", 2, FALSE);

@@ -323,7 +323,13 @@ rg_shapes_place (RgShapesScene *scene, int s, RgRng *rng)
              * smoothed every bounce away. Short clips fit what they can. */
             int pmax = MIN (14, scene->frames - 2), pmin = MIN (10, pmax);
             sh->bounce_period = rg_rng_range (rng, pmin, pmax + 1);
-            sh->bounce_phase = rg_rng_range (rng, 1, MIN (sh->bounce_period, scene->frames - 2) + 1);
+            /* Dropped from rest: the clip opens at the apex (or one frame
+             * past it) and the first contact comes half a period in. A
+             * phase drawn anywhere in the period made "bouncing" a
+             * caption with a dozen different trajectories, and a small
+             * DiT answered it with their average, a still blob stretched
+             * over the whole hop. */
+            sh->bounce_phase = MAX (1, sh->bounce_period / 2 - rg_rng_range (rng, 0, 2));
             float room = yhi - ylo;
             sh->bounce_height = MIN (uniform (rng, 0.25f, 0.45f) * H, room);
             if (sh->bounce_height < 0.2f * H)

@@ -248,10 +248,21 @@ test_clicks (void)
              * between contacts, and a contact inside the clip */
             g_assert_cmpint (sc.shapes[s].bounce_period, >=, 10);
             g_assert_cmpint (sc.shapes[s].bounce_period, <=, 14);
-            int contacts = 0;
+            int contacts = 0, first = -1;
             for (int t = 0; t < sc.frames; t++)
-              contacts += sc.shapes[s].y[t] == sc.shapes[s].y0;
+              if (sc.shapes[s].y[t] == sc.shapes[s].y0)
+                contacts++, first = first < 0 ? t : first;
             g_assert_cmpint (contacts, >=, 1);
+            /* Dropped from rest: the clip opens at (or one frame past) the
+             * apex, so every bounce caption shows the same fall, contact
+             * and rise, half a period in. */
+            const RgShapesShape *sh = &sc.shapes[s];
+            int half = sh->bounce_period / 2;
+            g_assert_cmpint (first, >=, half - 1);
+            g_assert_cmpint (first, <=, half);
+            g_assert_cmpfloat (sh->y0 - sh->y[0], >=, 0.9f * sh->bounce_height);
+            for (int t = 1; t <= first; t++)
+              g_assert_cmpfloat (sh->y[t], >, sh->y[t - 1]); /* falling all the way */
             expected += contacts;
           }
       g_assert_cmpint (sc.n_events, ==, expected);

@@ -1,6 +1,7 @@
 /* rg-train-data.c — the scene at each data position of a training run. */
 #include "train/rg-train-data.h"
 
+#include "core/rg-error.h"
 #include "core/rg-rng.h"
 
 uint64_t
@@ -9,4 +10,47 @@ rg_train_scene_seed (uint64_t seed, uint64_t position)
   RgRng rng;
   rg_rng_init (&rng, seed, RG_TRAIN_STREAM_SCENE + (position << 8));
   return ((uint64_t) rg_rng_u32 (&rng) << 32) | rg_rng_u32 (&rng);
+}
+
+static gboolean
+has_bounce (const RgShapesScene *scene)
+{
+  for (int i = 0; i < scene->n_shapes; i++)
+    if (scene->shapes[i].motion == RG_MOTION_BOUNCING)
+      return TRUE;
+  return FALSE;
+}
+
+/* How far a bounce-seeking draw looks ahead (about one train scene in six
+ * has a bouncing shape). */
+#define BOUNCE_SEARCH 256
+
+gboolean
+rg_train_next_scene (const RgShapesConfig *world, uint64_t seed, double bounce_share,
+                     uint64_t *next_position, uint64_t *position, RgShapesScene *scene,
+                     GError **error)
+{
+  *position = (*next_position)++;
+  if (!rg_shapes_scene_sample (world, rg_train_scene_seed (seed, *position), scene, error))
+    return FALSE;
+  if (bounce_share <= 0)
+    return TRUE;
+  RgRng rng;
+  rg_rng_init (&rng, seed, RG_TRAIN_STREAM_BOUNCE_PICK + (*position << 8));
+  if (rg_rng_double (&rng) >= bounce_share)
+    return TRUE;
+  for (int tries = 1; !has_bounce (scene); tries++)
+    {
+      if (tries >= BOUNCE_SEARCH)
+        {
+          g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                       "bounce_clips: no bouncing shape in %d scenes of this world "
+                       "(a bounce needs clips of 7 frames or more)", BOUNCE_SEARCH);
+          return FALSE;
+        }
+      *position = (*next_position)++;
+      if (!rg_shapes_scene_sample (world, rg_train_scene_seed (seed, *position), scene, error))
+        return FALSE;
+    }
+  return TRUE;
 }

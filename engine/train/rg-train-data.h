@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "train/rg-shapes.h"
+
 G_BEGIN_DECLS
 
 /* Philox streams of a run (seed = the config's seed). */
@@ -19,9 +21,20 @@ enum {
   RG_TRAIN_STREAM_DROPOUT,          /* caption dropout, at position */
   RG_TRAIN_STREAM_INIT,             /* weight init */
   RG_TRAIN_STREAM_LATENT_NOISE,     /* the decoder's extra latent noise, at step */
+  RG_TRAIN_STREAM_BOUNCE_PICK,      /* whether a TAE clip seeks a bounce, at position */
 };
 
 /* The ShapesWorld seed of the training scene at a data position. */
 uint64_t rg_train_scene_seed (uint64_t seed, uint64_t position);
+
+/* The scene at the run's next data position (*next_position, advanced
+ * past what it takes), and that position. A share bounce_share of the
+ * draws skips ahead to the next scene with a bouncing shape: a bounce's
+ * turn is what a 4× temporal TAE rounds off, and only about one train
+ * scene in six shows one. Every choice follows from the seed and the
+ * positions, so a resumed run takes the same scenes. */
+gboolean rg_train_next_scene (const RgShapesConfig *world, uint64_t seed, double bounce_share,
+                              uint64_t *next_position, uint64_t *position, RgShapesScene *scene,
+                              GError **error);
 
 G_END_DECLS

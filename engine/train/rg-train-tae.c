@@ -36,16 +36,6 @@ typedef struct {
   RgTensor  *val[N_VAL_CLIPS]; /* held-out clips [1, 3, T, H, W] */
 } TaeTask;
 
-/* One clip of the train split, at a data position, and its scene. */
-static RgTensor *
-render_clip (const RgShapesConfig *world, uint64_t seed, uint64_t position,
-             RgShapesScene *scene, GError **error)
-{
-  if (!rg_shapes_scene_sample (world, rg_train_scene_seed (seed, position), scene, error))
-    return NULL;
-  return rg_shapes_render (scene);
-}
-
 /* A crop origin along one axis of length n for a crop of size c: centred
  * on `at` give or take a quarter of the crop, inside the clip. */
 static int
@@ -89,11 +79,12 @@ crop_batch (RgTrainRun *run, GError **error)
   float *out = rg_tensor_f32 (batch);
   for (int b = 0; b < c->batch; b++)
     {
-      uint64_t position = run->data_position++;
+      uint64_t position;
       RgShapesScene scene;
-      g_autoptr (RgTensor) clip = render_clip (&run->world, c->seed, position, &scene, error);
-      if (clip == NULL)
+      if (!rg_train_next_scene (&run->world, c->seed, c->bounce_clips, &run->data_position,
+                                &position, &scene, error))
         return NULL;
+      g_autoptr (RgTensor) clip = rg_shapes_render (&scene);
       RgRng rng;
       rg_rng_init (&rng, c->seed, RG_TRAIN_STREAM_CROP + (position << 8));
       int T = (int) clip->shape[1], H = (int) clip->shape[2], W = (int) clip->shape[3];

@@ -55,6 +55,7 @@ typedef struct {
   /* tae */
   int           crop_frames, crop_size; /* random crops; 0: whole clips */
   double        shape_crops;     /* the share of crops centred (±¼ crop) on a shape */
+  double        bounce_clips;    /* the share of clips taken from the next scene with a bounce */
   double        l1_weight, kl_weight, opl_weight;
   int           freeze_encoder;  /* 1: train the decoder alone (its latent space is fixed) */
   double        latent_noise;    /* max extra noise on z, in units of the latents' spread */

@@ -13,6 +13,7 @@
 #include "core/rg-safetensors.h"
 #include "models/rg-model.h"
 #include "rg-config.h"
+#include "train/rg-train-data.h"
 #include "train/rg-trainer.h"
 
 static char *tmp_dir;
@@ -242,6 +243,86 @@ test_latent_noise (void)
   g_test_message ("first decoder loss: clean latents %.6f, noisy %.6f", l_clean, l_noisy);
   g_assert_cmpfloat (fabs (l_clean - l_noisy), >, 1e-6);
   check_resume (&c, "tae-noisy-resume", 6, 3);
+}
+
+static gboolean
+has_bounce (const RgShapesScene *scene)
+{
+  for (int i = 0; i < scene->n_shapes; i++)
+    if (scene->shapes[i].motion == RG_MOTION_BOUNCING)
+      return TRUE;
+  return FALSE;
+}
+
+/* bounce_clips: that share of a TAE run's clips comes from the next scene
+ * with a bouncing shape, the same ones on every run; a world that cannot
+ * bounce is a clear error, not an endless search. */
+static void
+test_bounce_clips (void)
+{
+  RgShapesConfig world;
+  rg_shapes_config_init (&world);
+  g_autoptr (GError) error = NULL;
+  RgShapesScene scene;
+  uint64_t next = 0, at;
+  for (uint64_t i = 0; i < 20; i++) /* no share: one position after another */
+    {
+      g_assert_true (rg_train_next_scene (&world, 21, 0.0, &next, &at, &scene, &error));
+      g_assert_cmpuint (at, ==, i);
+    }
+  g_assert_cmpuint (next, ==, 20);
+
+  next = 0;
+  uint64_t last = 0;
+  for (int i = 0; i < 40; i++) /* all: each the first bouncing scene after the last */
+    {
+      g_assert_true (rg_train_next_scene (&world, 21, 1.0, &next, &at, &scene, &error));
+      g_assert_no_error (error);
+      g_assert_true (has_bounce (&scene));
+      g_assert_cmpuint (next, ==, at + 1);
+      for (uint64_t p = i ? last + 1 : 0; p < at; p++)
+        {
+          RgShapesScene skipped;
+          g_assert_true (rg_shapes_scene_sample (&world, rg_train_scene_seed (21, p), &skipped, &error));
+          g_assert_false (has_bounce (&skipped));
+        }
+      last = at;
+    }
+
+  /* half: about half the draws plus the natural share; the same each time */
+  uint64_t first_pass[200];
+  int bouncing = 0;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      next = 0;
+      for (int i = 0; i < 200; i++)
+        {
+          g_assert_true (rg_train_next_scene (&world, 21, 0.5, &next, &at, &scene, &error));
+          if (pass == 0)
+            first_pass[i] = at, bouncing += has_bounce (&scene);
+          else
+            g_assert_cmpuint (at, ==, first_pass[i]);
+        }
+    }
+  g_test_message ("bounce_clips 0.5: %d of 200 clips bounce", bouncing);
+  g_assert_cmpint (bouncing, >=, 90);
+  g_assert_cmpint (bouncing, <=, 145);
+
+  world.frames = 6; /* too short for a bounce */
+  next = 0;
+  gboolean ok = TRUE;
+  for (int i = 0; i < 8 && ok; i++)
+    ok = rg_train_next_scene (&world, 21, 1.0, &next, &at, &scene, &error);
+  g_assert_false (ok);
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "bounce_clips"));
+  g_clear_error (&error);
+
+  /* a decoder run on them still resumes exactly */
+  RgTrainConfig c;
+  decoder_config (&c);
+  c.bounce_clips = 0.5;
+  check_resume (&c, "tae-bounce-resume", 6, 3);
 }
 
 static void
@@ -488,6 +569,8 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"learning_rate\": 0.1}", "learning_rate" },
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
     { "{\"task\": \"tae\", \"shape_crops\": 1.5}", "shape_crops" },
+    { "{\"task\": \"tae\", \"bounce_clips\": -0.5}", "bounce_clips" },
+    { "{\"task\": \"t2v\", \"bounce_clips\": 0.5}", "bounce_clips" },
     { "{\"task\": \"tae\", \"latent_noise\": -0.1}", "latent_noise" },
     { "{\"task\": \"t2v\", \"motion_loss\": -1}", "motion_loss" },
     { "{\"task\": \"tae\", \"motion_loss\": 1}", "motion_loss" },
@@ -524,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/tae", test_tae);
   g_test_add_func ("/train/tae/freeze-encoder", test_freeze_encoder);
   g_test_add_func ("/train/tae/latent-noise", test_latent_noise);
+  g_test_add_func ("/train/tae/bounce-clips", test_bounce_clips);
   g_test_add_func ("/train/t2v", test_t2v);
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
   g_test_add_func ("/train/t2v/dataset-world-changed", test_t2v_dataset_world_changed);

@@ -98,7 +98,7 @@ static const Field fields[] = {
   FI ("crop_frames", crop_frames, 0, 1024, RG_TRAIN_TAE),
   FI ("crop_size", crop_size, 0, 4096, RG_TRAIN_TAE),
   FD ("shape_crops", shape_crops, 0.0, 1.0, RG_TRAIN_TAE),
-  FD ("bounce_clips", bounce_clips, 0.0, 1.0, RG_TRAIN_TAE),
+  FD ("bounce_clips", bounce_clips, 0.0, 1.0, -1),
   FD ("l1_weight", l1_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("kl_weight", kl_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("opl_weight", opl_weight, 0.0, 100.0, RG_TRAIN_TAE),

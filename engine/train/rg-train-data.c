@@ -12,8 +12,8 @@ rg_train_scene_seed (uint64_t seed, uint64_t position)
   return ((uint64_t) rg_rng_u32 (&rng) << 32) | rg_rng_u32 (&rng);
 }
 
-static gboolean
-has_bounce (const RgShapesScene *scene)
+gboolean
+rg_train_scene_bounces (const RgShapesScene *scene)
 {
   for (int i = 0; i < scene->n_shapes; i++)
     if (scene->shapes[i].motion == RG_MOTION_BOUNCING)
@@ -39,7 +39,7 @@ rg_train_next_scene (const RgShapesConfig *world, uint64_t seed, double bounce_s
   rg_rng_init (&rng, seed, RG_TRAIN_STREAM_BOUNCE_PICK + (*position << 8));
   if (rg_rng_double (&rng) >= bounce_share)
     return TRUE;
-  for (int tries = 1; !has_bounce (scene); tries++)
+  for (int tries = 1; !rg_train_scene_bounces (scene); tries++)
     {
       if (tries >= BOUNCE_SEARCH)
         {

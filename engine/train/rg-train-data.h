@@ -21,11 +21,14 @@ enum {
   RG_TRAIN_STREAM_DROPOUT,          /* caption dropout, at position */
   RG_TRAIN_STREAM_INIT,             /* weight init */
   RG_TRAIN_STREAM_LATENT_NOISE,     /* the decoder's extra latent noise, at step */
-  RG_TRAIN_STREAM_BOUNCE_PICK,      /* whether a TAE clip seeks a bounce, at position */
+  RG_TRAIN_STREAM_BOUNCE_PICK,      /* whether a sample is drawn from the bouncing clips, at position */
 };
 
 /* The ShapesWorld seed of the training scene at a data position. */
 uint64_t rg_train_scene_seed (uint64_t seed, uint64_t position);
+
+/* Whether a scene holds a bouncing shape. */
+gboolean rg_train_scene_bounces (const RgShapesScene *scene);
 
 /* The scene at the run's next data position (*next_position, advanced
  * past what it takes), and that position. A share bounce_share of the

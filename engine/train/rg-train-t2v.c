@@ -52,6 +52,8 @@ typedef struct {
   int64_t            n;
   uint32_t          *order;        /* this epoch's shuffled indices */
   int64_t            order_epoch;
+  uint32_t          *bouncing;     /* indices of the clips with a bouncing shape */
+  int64_t            n_bouncing;
 } T2vTask;
 
 static char *
@@ -220,6 +222,34 @@ normalise (RgTrainRun *run, T2vTask *t)
                     std);
 }
 
+/* The clips whose scene has a bouncing shape, for bounce_clips. */
+static gboolean
+find_bouncing (RgTrainRun *run, T2vTask *t, GError **error)
+{
+  t->bouncing = g_new (uint32_t, t->n);
+  t->n_bouncing = 0;
+  for (int64_t k = 0; k < t->n; k++)
+    {
+      RgShapesScene scene;
+      if (!rg_shapes_scene_sample (&run->world, t->scene_seeds[k], &scene, error))
+        return FALSE;
+      if (rg_train_scene_bounces (&scene))
+        t->bouncing[t->n_bouncing++] = (uint32_t) k;
+    }
+  if (t->n_bouncing == 0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "bounce_clips: none of the %" G_GINT64_FORMAT " clips has a bouncing shape "
+                   "(a bounce needs clips of 7 frames or more)", t->n);
+      return FALSE;
+    }
+  g_print ("dataset: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " clips bounce; %.0f %% of "
+           "the samples come from them\n", t->n_bouncing, t->n,
+           100.0 * (run->config->bounce_clips
+                    + (1.0 - run->config->bounce_clips) * (double) t->n_bouncing / (double) t->n));
+  return TRUE;
+}
+
 static gboolean
 prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
 {
@@ -245,6 +275,8 @@ prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
   if (!build_dataset (run, t, sha, lshape, cancellable, error))
     return FALSE;
   normalise (run, t);
+  if (run->config->bounce_clips > 0 && !find_bouncing (run, t, error))
+    return FALSE;
   t->text_tape = rg_text_encoder_tape_new (rg_model_get_text_encoder (run->model));
   t->dit_tape = rg_dit_tape_new (rg_model_get_dit (run->model));
   return TRUE;
@@ -275,6 +307,22 @@ index_at (RgTrainRun *run, T2vTask *t, uint64_t position)
   return t->order[position % (uint64_t) t->n];
 }
 
+/* The dataset index at a data position: a fresh shuffle every epoch, and
+ * with bounce_clips that share of the positions drawn from the bouncing
+ * clips instead (from the position alone, so a resumed run matches). */
+static int64_t
+sample_index (RgTrainRun *run, T2vTask *t, uint64_t position)
+{
+  if (t->n_bouncing > 0)
+    {
+      RgRng rng;
+      rg_rng_init (&rng, run->config->seed, RG_TRAIN_STREAM_BOUNCE_PICK + (position << 8));
+      if (rg_rng_double (&rng) < run->config->bounce_clips)
+        return t->bouncing[rg_rng_range (&rng, 0, (int) t->n_bouncing)];
+    }
+  return index_at (run, t, position);
+}
+
 static gboolean
 step (RgTrainRun *run, double *loss, GError **error)
 {
@@ -294,7 +342,7 @@ step (RgTrainRun *run, double *loss, GError **error)
   for (int64_t i = 0; i < b; i++)
     {
       uint64_t position = run->data_position++;
-      int64_t k = index_at (run, t, position);
+      int64_t k = sample_index (run, t, position);
       memcpy (rg_tensor_f32 (x1) + i * per, rg_tensor_f32 (t->latents) + k * per,
               (gsize) per * sizeof (float));
       RgRng rng;
@@ -403,6 +451,7 @@ finalize (RgTrainRun *run)
   g_clear_pointer (&t->latents, rg_tensor_unref);
   g_free (t->scene_seeds);
   g_free (t->order);
+  g_free (t->bouncing);
   g_free (t);
   run->task_data = NULL;
 }

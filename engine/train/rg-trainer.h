@@ -52,10 +52,10 @@ typedef struct {
   int64_t       checkpoint_every, sample_every;
   int           keep_checkpoints;
   char          init_path[1024]; /* "init": start from these weights ("" = seeded init) */
+  double        bounce_clips;    /* the share of samples taken from clips with a bounce */
   /* tae */
   int           crop_frames, crop_size; /* random crops; 0: whole clips */
   double        shape_crops;     /* the share of crops centred (±¼ crop) on a shape */
-  double        bounce_clips;    /* the share of clips taken from the next scene with a bounce */
   double        l1_weight, kl_weight, opl_weight;
   int           freeze_encoder;  /* 1: train the decoder alone (its latent space is fixed) */
   double        latent_noise;    /* max extra noise on z, in units of the latents' spread */

@@ -245,15 +245,6 @@ test_latent_noise (void)
   check_resume (&c, "tae-noisy-resume", 6, 3);
 }
 
-static gboolean
-has_bounce (const RgShapesScene *scene)
-{
-  for (int i = 0; i < scene->n_shapes; i++)
-    if (scene->shapes[i].motion == RG_MOTION_BOUNCING)
-      return TRUE;
-  return FALSE;
-}
-
 /* bounce_clips: that share of a TAE run's clips comes from the next scene
  * with a bouncing shape, the same ones on every run; a world that cannot
  * bounce is a clear error, not an endless search. */
@@ -278,13 +269,13 @@ test_bounce_clips (void)
     {
       g_assert_true (rg_train_next_scene (&world, 21, 1.0, &next, &at, &scene, &error));
       g_assert_no_error (error);
-      g_assert_true (has_bounce (&scene));
+      g_assert_true (rg_train_scene_bounces (&scene));
       g_assert_cmpuint (next, ==, at + 1);
       for (uint64_t p = i ? last + 1 : 0; p < at; p++)
         {
           RgShapesScene skipped;
           g_assert_true (rg_shapes_scene_sample (&world, rg_train_scene_seed (21, p), &skipped, &error));
-          g_assert_false (has_bounce (&skipped));
+          g_assert_false (rg_train_scene_bounces (&skipped));
         }
       last = at;
     }
@@ -299,7 +290,7 @@ test_bounce_clips (void)
         {
           g_assert_true (rg_train_next_scene (&world, 21, 0.5, &next, &at, &scene, &error));
           if (pass == 0)
-            first_pass[i] = at, bouncing += has_bounce (&scene);
+            first_pass[i] = at, bouncing += rg_train_scene_bounces (&scene);
           else
             g_assert_cmpuint (at, ==, first_pass[i]);
         }
@@ -369,6 +360,47 @@ test_t2v_motion_loss (void)
   g_assert_cmpfloat (l_motion, >, 1.4 * l_plain);
   check_learns ("t2v-motion-loss", 0.8);
   check_resume (&c, "t2v-motion-resume", 5, 3);
+}
+
+/* bounce_clips in a t2v run: it reaches the sampler, resumes exactly,
+ * and a cached set without a bouncing clip is a clear error. */
+static void
+test_t2v_bounce_clips (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  RgShapesConfig world;
+  rg_shapes_config_init (&world);
+  world.width = world.height = 32, world.frames = 8;
+  g_autoptr (GError) error = NULL;
+  int bouncing = 0;
+  RgShapesScene scene;
+  for (int n = 0; n < 32; n++)
+    {
+      g_assert_true (rg_shapes_scene_sample (&world, rg_train_scene_seed (c.seed, n), &scene, &error));
+      bouncing += rg_train_scene_bounces (&scene);
+    }
+  g_test_message ("%d of the first 32 clips bounce", bouncing);
+  g_assert_cmpint (bouncing, >, 0);
+  uint64_t quiet_seed = c.seed; /* a run whose first clip does not bounce */
+  do
+    g_assert_true (rg_shapes_scene_sample (&world, rg_train_scene_seed (++quiet_seed, 0), &scene, &error));
+  while (rg_train_scene_bounces (&scene));
+
+  c.dataset_clips = 32;
+  train (&c, "t2v-bounce-none", 2, FALSE);
+  c.bounce_clips = 1.0;
+  train (&c, "t2v-bounce-all", 2, FALSE);
+  g_assert_cmpfloat (fabs (first_loss ("t2v-bounce-none") - first_loss ("t2v-bounce-all")), >, 1e-6);
+  c.bounce_clips = 0.5;
+  check_resume (&c, "t2v-bounce-resume", 5, 3);
+
+  c.dataset_clips = 1;
+  c.seed = quiet_seed;
+  g_autofree char *dir = g_build_filename (tmp_dir, "t2v-bounce-nothing", NULL);
+  g_assert_false (rg_train_run (&c, dir, 2, FALSE, NULL, NULL, NULL, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "bounce_clips"));
 }
 
 static RgTensor *
@@ -570,7 +602,7 @@ test_config_file (void)
     { "{\"task\": \"tae\", \"crop_size\": 12}", "crop_size" },
     { "{\"task\": \"tae\", \"shape_crops\": 1.5}", "shape_crops" },
     { "{\"task\": \"tae\", \"bounce_clips\": -0.5}", "bounce_clips" },
-    { "{\"task\": \"t2v\", \"bounce_clips\": 0.5}", "bounce_clips" },
+    { "{\"task\": \"t2v\", \"bounce_clips\": 1.5}", "bounce_clips" },
     { "{\"task\": \"tae\", \"latent_noise\": -0.1}", "latent_noise" },
     { "{\"task\": \"t2v\", \"motion_loss\": -1}", "motion_loss" },
     { "{\"task\": \"tae\", \"motion_loss\": 1}", "motion_loss" },
@@ -612,6 +644,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
   g_test_add_func ("/train/t2v/dataset-world-changed", test_t2v_dataset_world_changed);
   g_test_add_func ("/train/t2v/motion-loss", test_t2v_motion_loss);
+  g_test_add_func ("/train/t2v/bounce-clips", test_t2v_bounce_clips);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

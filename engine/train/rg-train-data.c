@@ -21,7 +21,7 @@ rg_train_scene_bounces (const RgShapesScene *scene)
   return FALSE;
 }
 
-/* How far a bounce-seeking draw looks ahead (about one train scene in six
+/* How far a bounce-seeking draw looks ahead (about one train scene in ten
  * has a bouncing shape). */
 #define BOUNCE_SEARCH 256
 

@@ -34,7 +34,7 @@ gboolean rg_train_scene_bounces (const RgShapesScene *scene);
  * past what it takes), and that position. A share bounce_share of the
  * draws skips ahead to the next scene with a bouncing shape: a bounce's
  * turn is what a 4× temporal TAE rounds off, and only about one train
- * scene in six shows one. Every choice follows from the seed and the
+ * scene in ten shows one. Every choice follows from the seed and the
  * positions, so a resumed run takes the same scenes. */
 gboolean rg_train_next_scene (const RgShapesConfig *world, uint64_t seed, double bounce_share,
                               uint64_t *next_position, uint64_t *position, RgShapesScene *scene,

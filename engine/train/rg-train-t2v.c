@@ -243,10 +243,11 @@ find_bouncing (RgTrainRun *run, T2vTask *t, GError **error)
                    "(a bounce needs clips of 7 frames or more)", t->n);
       return FALSE;
     }
-  g_print ("dataset: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " clips bounce; %.0f %% of "
-           "the samples come from them\n", t->n_bouncing, t->n,
-           100.0 * (run->config->bounce_clips
-                    + (1.0 - run->config->bounce_clips) * (double) t->n_bouncing / (double) t->n));
+  rg_train_message (run,
+                    "dataset: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " clips bounce; %.0f %% of "
+                    "the samples come from them", t->n_bouncing, t->n,
+                    100.0 * (run->config->bounce_clips
+                             + (1.0 - run->config->bounce_clips) * (double) t->n_bouncing / (double) t->n));
   return TRUE;
 }
 

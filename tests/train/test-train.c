@@ -369,9 +369,10 @@ test_t2v_bounce_clips (void)
 {
   RgTrainConfig c;
   tiny_config (&c, RG_TRAIN_T2V);
-  RgShapesConfig world;
+  RgShapesConfig world; /* the run's world, as rg_train_run sets it up */
   rg_shapes_config_init (&world);
-  world.width = world.height = 32, world.frames = 8;
+  world.width = c.model.video.width, world.height = c.model.video.height;
+  world.frames = c.model.video.frames;
   g_autoptr (GError) error = NULL;
   int bouncing = 0;
   RgShapesScene scene;

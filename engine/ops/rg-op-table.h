@@ -118,8 +118,14 @@ typedef struct {
 /* The table for a backend, or NULL when nothing is registered for it. */
 const RgOpTable *rg_op_table_get (RgBackend backend);
 /* Install (or, with NULL, remove) the table of a non-CPU backend. The table
- * must outlive every op call; call before the first op runs on that backend. */
-void rg_op_table_register (RgBackend backend, const RgOpTable *table);
+ * must outlive every op call; call before the first op runs on that backend.
+ * The macro passes sizeof (RgOpTable) as the registrant was compiled: a
+ * table built against another layout of this struct (a stale kernel object)
+ * is refused with a critical that says so, instead of being dispatched
+ * through the wrong slots. */
+void rg_op_table_register_sized (RgBackend backend, const RgOpTable *table, gsize table_size);
+#define rg_op_table_register(backend, table) \
+  rg_op_table_register_sized ((backend), (table), sizeof (RgOpTable))
 /* The built-in CPU column (rg-ops-cpu.c). */
 const RgOpTable *rg_op_table_cpu (void);
 

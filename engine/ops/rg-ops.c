@@ -18,9 +18,16 @@ rg_op_table_get (RgBackend backend)
 }
 
 void
-rg_op_table_register (RgBackend backend, const RgOpTable *table)
+rg_op_table_register_sized (RgBackend backend, const RgOpTable *table, gsize table_size)
 {
   g_return_if_fail (backend != RG_BACKEND_CPU && backend < RG_BACKEND_COUNT);
+  if (table != NULL && table_size != sizeof (RgOpTable))
+    {
+      g_critical ("rg_op_table_register: the %s table was compiled against another RgOpTable "
+                  "(%" G_GSIZE_FORMAT " bytes, this build's %" G_GSIZE_FORMAT "): rebuild it",
+                  table->name ? table->name : "unnamed", table_size, sizeof (RgOpTable));
+      return;
+    }
   g_atomic_pointer_set (&backend_tables[backend], table);
 }
 

@@ -489,6 +489,12 @@ test_dispatch (void)
   capture_end ("*rg_gelu*no implementation*CUDA*");
   rg_op_table_register (RG_BACKEND_CUDA, NULL);
 
+  /* a table compiled against another layout of RgOpTable is refused */
+  capture_begin ();
+  rg_op_table_register_sized (RG_BACKEND_CUDA, &partial, sizeof (RgOpTable) - sizeof (void *));
+  capture_end ("*test table*another RgOpTable*rebuild*");
+  g_assert_null (rg_op_table_get (RG_BACKEND_CUDA));
+
   /* mixed backends are a contract violation */
   y->backend = RG_BACKEND_CPU;
   capture_begin ();

@@ -9,6 +9,9 @@
 # DEST/..), ignored by git and named in the device call's carry.
 set -eu
 build=$1 dest=$2 tae=${3:-}
+# bring what travels up to date with this tree first (a device call is
+# too dear to spend on stale binaries)
+ninja -C "$build" tests/cuda/test-cuda-device tests/cuda/test-cuda-ops tests/reference/shapes-dump
 mkdir -p "$dest/lib"
 cp "$build/tests/cuda/test-cuda-device" "$build/tests/cuda/test-cuda-ops" \
    "$build/tests/reference/shapes-dump" "$dest/"

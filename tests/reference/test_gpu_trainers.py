@@ -92,7 +92,8 @@ def main(reelgen, dump, model, t2v_config):
         "--deadline", "100000", "--eval-every", "1000")
     log = open(os.path.join(g_dir, "log.txt")).read()
     assert "done: 3 steps" in log, log
-    assert "validation PSNR" in open(os.path.join(g_dir, "log-tae.txt")).read()
+    tae_log = open(os.path.join(g_dir, "log-tae.txt")).read()
+    assert "validation at start: PSNR" in tae_log and "latent std" in tae_log, tae_log
     base = os.path.join(c_dir, "model.safetensors")
     B, _ = models_ref.load_safetensors(base)
     for part, trained in (("ema-000003.safetensors", ("text.", "dit.")),

@@ -19,7 +19,8 @@ both in one run).
 
 Writes DIR/tae-dec-<step>.safetensors (the EMA tae.dec.* weights, BF16) or
 with --joint DIR/tae-<step>.safetensors (all tae.* weights), and logs the
-validation PSNR of clean decodes to DIR/log-tae.txt.
+validation PSNR of clean decodes and the std of their latents to
+DIR/log-tae.txt.
 """
 import argparse
 import copy
@@ -78,15 +79,19 @@ def tae_loss(Wt, cfg, x, o, joint, g):
 
 
 def psnr(W, cfg, clips, idx):
-    """Mean over clips idx of the PSNR of clean decodes (z = μ; peak 2)."""
-    out = []
+    """"PSNR d dB, latent std s": the mean over clips idx of the PSNR of clean
+    decodes (z = μ; peak 2), and the std of their posterior means, so that a
+    joint run shows its latents' scale drifting (one on an H200 grew 13-fold)."""
+    out, means = [], []
     with torch.no_grad():
         for s in range(0, idx.shape[0], 32):
             x = clips.video(idx[s:s + 32])
-            xh = models_ref.tae_decode(W, cfg, models_ref.tae_encode(W, cfg, x)[0]).clamp(-1, 1)
+            mean = models_ref.tae_encode(W, cfg, x)[0]
+            xh = models_ref.tae_decode(W, cfg, mean).clamp(-1, 1)
             mse = (xh - x).pow(2).flatten(1).mean(1)
             out.append(10 * torch.log10(4.0 / mse.clamp(min=1e-10)))
-    return torch.cat(out).mean().item()
+            means.append(mean.float().flatten())
+    return "PSNR %.2f dB, latent std %.3f" % (torch.cat(out).mean().item(), torch.cat(means).std().item())
 
 
 def latent_stats(W, cfg, clips, idx, batch):
@@ -125,7 +130,7 @@ def train_tae(o, cfg, W, clips, t_end, joint, save=None):
 
     val = clips.val_index()
     pool = clips.train_index()
-    common.log("%s: %d training clips so far; validation PSNR at start %.2f dB"
+    common.log("%s: %d training clips so far; validation at start: %s"
                % (what, pool.shape[0], psnr(ema_weights(), cfg, clips, val)))
     save_fracs = sorted(float(x) for x in (o.save_at or "").split(",") if x)
     saved, losses, step = set(), [], 0
@@ -148,12 +153,12 @@ def train_tae(o, cfg, W, clips, t_end, joint, save=None):
                        % (what, step, 100 * frac, pool.shape[0], lr, torch.stack(losses).mean().item()))
             losses = []
         if step % o.eval_every == 0:
-            common.log("%s step %d: validation PSNR %.2f dB" % (what, step, psnr(ema_weights(), cfg, clips, val)))
+            common.log("%s step %d: validation %s" % (what, step, psnr(ema_weights(), cfg, clips, val)))
         for fr in save_fracs:
             if save and fr < 1.0 and fr not in saved and frac >= fr:
                 saved.add(fr)
                 save(step, dict(zip(names, ema)))
-    common.log("%s step %d (last): validation PSNR %.2f dB" % (what, step, psnr(ema_weights(), cfg, clips, val)))
+    common.log("%s step %d (last): validation %s" % (what, step, psnr(ema_weights(), cfg, clips, val)))
     return dict(zip(names, ema)), step
 
 

@@ -12,7 +12,9 @@ Checks what the shipped models' GPU training relies on:
   3. train_t2v_gpu.py --tae-until trains the TAE jointly, then the DiT on the
      new latents: both files carry the new latent statistics, and the merged
      and converted model has them; with --tae-init alone the DiT trains on
-     that TAE's latents, with their statistics.
+     that TAE's latents, with their statistics;
+  4. average_weights.py averages two files of one config and refuses two
+     whose latent statistics differ.
 Exit 77 (skip) without torch.
 """
 import json
@@ -150,6 +152,22 @@ def main(reelgen, dump, model, t2v_config):
     for key in ("latent_mean", "latent_std"):
         assert abs(got[key] - stats[key]) < 0.01 * stats["latent_std"], (key, got, stats)
     assert got["latent_mean"] != old["latent_mean"]
+
+    # 5. average_weights.py: the elementwise mean of two files with one
+    #    config; files whose configs (latent statistics) differ are refused
+    dec_merged = os.path.join(tmp, "merged-tae-dec-000002.safetensors")
+    avg = os.path.join(tmp, "avg.safetensors")
+    run(env_py, os.path.join(HERE, "average_weights.py"), base, dec_merged, avg)
+    D, _ = models_ref.load_safetensors(dec_merged)
+    V, vmeta = models_ref.load_safetensors(avg)
+    assert sorted(V) == sorted(B)
+    assert all(torch.equal(V[n], 0.5 * (B[n] + D[n])) for n in B)
+    assert any(not torch.equal(V[n], B[n]) for n in B)
+    assert vmeta["reelgen.config"] == models_ref.load_safetensors(base)[1]["reelgen.config"]
+    refused = subprocess.run([env_py, os.path.join(HERE, "average_weights.py"), base, both,
+                              os.path.join(tmp, "bad.safetensors")], capture_output=True, text=True)
+    assert refused.returncode != 0 and "different configs" in refused.stderr, refused.stderr
+    run(reelgen, "model", "convert", avg, "--dtype", "bf16", "-o", os.path.join(tmp, "converted-avg.safetensors"))
     print("ok")
 
 

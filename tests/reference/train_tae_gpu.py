@@ -78,10 +78,11 @@ def tae_loss(Wt, cfg, x, o, joint, g):
     return loss
 
 
-def psnr(W, cfg, clips, idx):
-    """"PSNR d dB, latent std s": the mean over clips idx of the PSNR of clean
-    decodes (z = μ; peak 2), and the std of their posterior means, so that a
-    joint run shows its latents' scale drifting (one on an H200 grew 13-fold)."""
+def validation_report(W, cfg, clips, idx):
+    """The line "PSNR d dB, latent std s" for clips idx: the mean PSNR of
+    their clean decodes (z = μ; peak 2) and the std of their posterior means,
+    so that a joint run shows its latents' scale drifting (one on an H200
+    grew 13-fold)."""
     out, means = [], []
     with torch.no_grad():
         for s in range(0, idx.shape[0], 32):
@@ -131,7 +132,7 @@ def train_tae(o, cfg, W, clips, t_end, joint, save=None):
     val = clips.val_index()
     pool = clips.train_index()
     common.log("%s: %d training clips so far; validation at start: %s"
-               % (what, pool.shape[0], psnr(ema_weights(), cfg, clips, val)))
+               % (what, pool.shape[0], validation_report(ema_weights(), cfg, clips, val)))
     save_fracs = sorted(float(x) for x in (o.save_at or "").split(",") if x)
     saved, losses, step = set(), [], 0
     t_start = time.time()
@@ -153,12 +154,12 @@ def train_tae(o, cfg, W, clips, t_end, joint, save=None):
                        % (what, step, 100 * frac, pool.shape[0], lr, torch.stack(losses).mean().item()))
             losses = []
         if step % o.eval_every == 0:
-            common.log("%s step %d: validation %s" % (what, step, psnr(ema_weights(), cfg, clips, val)))
+            common.log("%s step %d: validation %s" % (what, step, validation_report(ema_weights(), cfg, clips, val)))
         for fr in save_fracs:
             if save and fr < 1.0 and fr not in saved and frac >= fr:
                 saved.add(fr)
                 save(step, dict(zip(names, ema)))
-    common.log("%s step %d (last): validation %s" % (what, step, psnr(ema_weights(), cfg, clips, val)))
+    common.log("%s step %d (last): validation %s" % (what, step, validation_report(ema_weights(), cfg, clips, val)))
     return dict(zip(names, ema)), step
 
 

@@ -314,6 +314,26 @@ rg_params_count (RgParams *p, const char *prefix)
   return n;
 }
 
+char *
+rg_params_digest (RgParams *p, const char *prefix)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (guint i = 0; i < p->params->len; i++)
+    {
+      const Param *q = &g_array_index (p->params, Param, i);
+      if (prefix != NULL && !g_str_has_prefix (q->name, prefix))
+        continue;
+      const RgTensor *t = q->tensor;
+      g_checksum_update (sum, (const guchar *) q->name, (gssize) strlen (q->name) + 1);
+      g_checksum_update (sum, (const guchar *) t->shape, (gssize) (t->ndim * sizeof (int64_t)));
+      g_checksum_update (sum, (const guchar *) rg_tensor_f32 (t),
+                         (gssize) (rg_tensor_numel (t) * (int64_t) sizeof (float)));
+    }
+  char *hex = g_strdup (g_checksum_get_string (sum));
+  g_checksum_free (sum);
+  return hex;
+}
+
 gboolean
 rg_params_save (RgParams *p, const char *path, const char *prefix, RgDType dtype,
                 const char *const *metadata, GError **error)

@@ -71,6 +71,12 @@ RgTensor   *rg_params_get_tensor (RgParams *p, guint i);
 /* Elements of every weight whose name starts with prefix (NULL: all). */
 int64_t     rg_params_count (RgParams *p, const char *prefix);
 
+/* SHA-256 (hex, to free) of the names, shapes and f32 values of every
+ * weight whose name starts with prefix (NULL: all), in declaration order:
+ * the same weights give the same digest whichever file (or dtype that
+ * rounds to them) they came from. */
+char       *rg_params_digest (RgParams *p, const char *prefix);
+
 /* Write every weight whose name starts with `prefix` (NULL: all) in
  * `dtype` with the given metadata (key, value pairs, NULL-terminated),
  * atomically. */

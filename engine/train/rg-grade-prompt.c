@@ -61,6 +61,20 @@ size_word (const char *w)
 
 /* Motion cues, strongest first: "bouncing up and down" is a bounce, "moving
  * diagonally up" is diagonal. */
+/* Which way a word points: −1 left/up, +1 right/down, 0 neither. */
+static void
+heading_word (const char *w, int *hx, int *hy)
+{
+  if (g_str_equal (w, "left"))
+    *hx = -1;
+  else if (g_str_equal (w, "right"))
+    *hx = 1;
+  else if (g_str_equal (w, "up") || g_str_equal (w, "upper") || g_str_has_prefix (w, "upward"))
+    *hy = -1;
+  else if (g_str_equal (w, "down") || g_str_equal (w, "lower") || g_str_has_prefix (w, "downward"))
+    *hy = 1;
+}
+
 static const struct {
   const char *prefix;
   RgMotion    motion;
@@ -121,6 +135,8 @@ rg_grade_parse_prompt (const char *prompt, RgPromptIntent *intent, GError **erro
 
   int pend_count = -1, pend_colour = -1, pend_size = -1;
   int cur = -1, cur_rank = 0;
+  /* the direction words of each group, for a diagonal's heading */
+  int hx[RG_SHAPES_MAX_SHAPES] = { 0 }, hy[RG_SHAPES_MAX_SHAPES] = { 0 };
   gboolean grass = FALSE, sunset = FALSE, sky = FALSE;
   for (guint i = 0; i < words->len; i++)
     {
@@ -180,12 +196,19 @@ rg_grade_parse_prompt (const char *prompt, RgPromptIntent *intent, GError **erro
         sunset = TRUE;
       else if (g_str_equal (w, "sky") || g_str_equal (w, "gradient"))
         sky = TRUE;
-      else if (cur >= 0 && (v = motion_word (w, &rank)) >= 0 && rank > cur_rank)
+      else if (cur >= 0)
         {
-          intent->groups[cur].motion = v;
-          cur_rank = rank;
+          heading_word (w, &hx[cur], &hy[cur]);
+          if ((v = motion_word (w, &rank)) >= 0 && rank > cur_rank)
+            {
+              intent->groups[cur].motion = v;
+              cur_rank = rank;
+            }
         }
     }
+  for (int g = 0; g < intent->n_groups; g++)
+    if (intent->groups[g].motion == RG_MOTION_DIAGONAL)
+      intent->groups[g].heading = rg_heading_of ((float) hx[g], (float) hy[g]);
   g_ptr_array_free (words, TRUE);
 
   if (!intent->has_backdrop && (grass || sunset || sky))
@@ -240,6 +263,7 @@ rg_grade_judge (const RgPromptIntent *intent, const RgGradeReport *report, RgGra
         verdict->colour = (verdict->colour != 0) && best && (int) best->colour == want->colour;
       verdict->shape = (verdict->shape != 0) && best && (int) best->kind == want->kind;
       if (want->motion != RG_GRADE_UNKNOWN)
-        verdict->motion = (verdict->motion != 0) && best && (int) best->motion == want->motion;
+        verdict->motion = (verdict->motion != 0) && best && (int) best->motion == want->motion
+                          && (want->heading == RG_HEADING_NONE || best->heading == want->heading);
     }
 }

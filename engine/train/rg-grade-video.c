@@ -48,8 +48,9 @@ rotation_change (const RgGrader *g, const Track *tr)
 #define BOUNCE_WINDOW 4
 
 static RgMotion
-classify_motion (const RgGrader *g, const Track *tr)
+classify_motion (const RgGrader *g, const Track *tr, RgHeading *heading)
 {
+  *heading = RG_HEADING_NONE;
   float u = g->unit;
   int idx[RG_SHAPES_MAX_FRAMES], n = 0;
   for (int t = tr->first; t <= tr->last; t++)
@@ -91,6 +92,7 @@ classify_motion (const RgGrader *g, const Track *tr)
         return dx < 0 ? RG_MOTION_LEFT : RG_MOTION_RIGHT;
       if (fabsf (dx) < 0.4f * fabsf (dy))
         return dy < 0 ? RG_MOTION_UP : RG_MOTION_DOWN;
+      *heading = rg_heading_of (dx, dy);
       return RG_MOTION_DIAGONAL;
     }
   if (rotation_change (g, tr) > 0.12f)
@@ -185,7 +187,7 @@ summarize_track (const RgGrader *g, const Track *tr, RgGradeObject *obj)
       bk = k;
   obj->colour = bc;
   obj->kind = bk;
-  obj->motion = classify_motion (g, tr);
+  obj->motion = classify_motion (g, tr, &obj->heading);
   obj->x = first->cx;
   obj->y = first->cy;
   obj->frames = tr->seen;

@@ -21,7 +21,8 @@
  *             in height with a 3 px leg on each side within 4 frames is a
  *             bounce (a contact or an apex), the area trend is
  *             growing/shrinking, net centroid displacement gives the
- *             direction, a changing mask with a fixed centroid is rotation. */
+ *             direction (and a diagonal's heading), a changing mask with a
+ *             fixed centroid is rotation. */
 #pragma once
 
 #include <glib.h>
@@ -38,6 +39,7 @@ typedef struct {
   RgColour    colour;
   RgShapeKind kind;
   RgMotion    motion;
+  RgHeading   heading;  /* diagonal: which way; NONE otherwise */
   float       x, y;     /* centroid on the first frame the object is seen, px */
   float       area;     /* mean covered area, px² */
   int         frames;   /* frames the object was seen in */
@@ -104,6 +106,7 @@ typedef struct {
   int kind;   /* RgShapeKind */
   int size;   /* RgShapeSize or RG_GRADE_UNKNOWN */
   int motion; /* RgMotion or RG_GRADE_UNKNOWN */
+  RgHeading heading; /* a diagonal's named heading, or NONE */
 } RgPromptGroup;
 
 typedef struct {
@@ -119,7 +122,9 @@ typedef struct {
  * RG_ERROR_INVALID_ARGUMENT when it names no shape. */
 gboolean rg_grade_parse_prompt (const char *prompt, RgPromptIntent *intent, GError **error);
 
-/* A generation judged against its prompt: 1 right, 0 wrong, −1 not asked. */
+/* A generation judged against its prompt: 1 right, 0 wrong, −1 not asked.
+ * A diagonal motion is right when its heading is the one the prompt names
+ * (any heading when it names none). */
 typedef struct {
   int colour, shape, count, motion, backdrop;
 } RgGradeVerdict;

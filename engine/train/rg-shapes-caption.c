@@ -1,6 +1,6 @@
 /* rg-shapes-caption.c — captions from varied templates.
  *
- * Identical shapes (same colour, kind, size and motion) are described
+ * Identical shapes (same colour, kind, size, motion and heading) are described
  * together with a count word ("two small yellow stars drifting to the
  * left"); the frame rate ends the caption as Movie Gen conditions on it
  * ("… FPS-8"). Backdrop phrases avoid colour words, except for solid
@@ -22,6 +22,23 @@ static const char *const motion_phrases[RG_MOTION_N][N_VARIANTS] = {
   [RG_MOTION_SHRINKING] = { "shrinking", "getting smaller", "contracting" },
   [RG_MOTION_ROTATING] = { "rotating", "spinning", "turning in place" },
 };
+
+/* After a diagonal phrase, its heading: the caption's one word on where a
+ * diagonal shape goes (see RgHeading). Drawn with the phrase's variant, so
+ * no other caption changes. */
+static const char *const heading_words[N_VARIANTS][RG_HEADING_N] = {
+  { "", "up and to the left", "up and to the right", "down and to the left",
+    "down and to the right" },
+  { "", "up and left", "up and right", "down and left", "down and right" },
+  { "", "toward the upper left", "toward the upper right", "toward the lower left",
+    "toward the lower right" },
+};
+
+static RgHeading
+shape_heading (const RgShapesShape *sh)
+{
+  return sh->motion == RG_MOTION_DIAGONAL ? rg_heading_of (sh->vx, sh->vy) : RG_HEADING_NONE;
+}
 
 static const char *const size_words[RG_SIZE_N][N_VARIANTS] = {
   [RG_SIZE_SMALL] = { "small", "tiny", "small" },
@@ -77,7 +94,7 @@ group_shapes (const RgShapesScene *scene, Group groups[RG_SHAPES_MAX_SHAPES])
         {
           const RgShapesShape *o = groups[g].shape;
           if (o->colour == sh->colour && o->kind == sh->kind && o->size == sh->size
-              && o->motion == sh->motion)
+              && o->motion == sh->motion && shape_heading (o) == shape_heading (sh))
             break;
         }
       if (g == n)
@@ -98,10 +115,13 @@ append_group (GString *out, const Group *g, RgRng *rng)
                               rg_colour_name (sh->colour2), pattern_adjectives[sh->pattern]);
   else
     colour = g_strdup (rg_colour_name (sh->colour));
-  g_string_append_printf (out, "%s %s%s%s %s %s", count_words[g->count], size, *size ? " " : "",
-                          colour,
+  int v = rg_rng_range (rng, 0, N_VARIANTS);
+  RgHeading heading = shape_heading (sh);
+  g_string_append_printf (out, "%s %s%s%s %s %s%s%s", count_words[g->count], size,
+                          *size ? " " : "", colour,
                           g->count > 1 ? rg_shape_kind_plural (sh->kind) : rg_shape_kind_name (sh->kind),
-                          motion_phrases[sh->motion][rg_rng_range (rng, 0, N_VARIANTS)]);
+                          motion_phrases[sh->motion][v], heading ? " " : "",
+                          heading_words[v][heading]);
 }
 
 static void

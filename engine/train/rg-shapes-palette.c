@@ -26,6 +26,9 @@ static const char *const motion_names[RG_MOTION_N] = {
   "still", "left", "right", "up", "down", "diagonal", "bouncing", "growing", "shrinking",
   "rotating",
 };
+static const char *const heading_names[RG_HEADING_N] = {
+  "", "up-left", "up-right", "down-left", "down-right",
+};
 static const char *const size_names[RG_SIZE_N] = { "small", "medium", "large" };
 static const char *const backdrop_names[RG_BACKDROP_N_KINDS] = {
   "solid", "sky", "sunset", "horizon",
@@ -60,6 +63,21 @@ const char *
 rg_motion_name (RgMotion motion)
 {
   return (unsigned) motion < RG_MOTION_N ? motion_names[motion] : "?";
+}
+
+const char *
+rg_heading_name (RgHeading heading)
+{
+  return (unsigned) heading < RG_HEADING_N ? heading_names[heading] : "?";
+}
+
+RgHeading
+rg_heading_of (float dx, float dy)
+{
+  if (dx == 0.f || dy == 0.f)
+    return RG_HEADING_NONE;
+  return dy < 0.f ? (dx < 0.f ? RG_HEADING_UP_LEFT : RG_HEADING_UP_RIGHT)
+                  : (dx < 0.f ? RG_HEADING_DOWN_LEFT : RG_HEADING_DOWN_RIGHT);
 }
 
 const char *

@@ -75,6 +75,19 @@ typedef enum {
   RG_MOTION_N
 } RgMotion;
 
+/* Which way a diagonal motion goes (image rows grow downward). Captions name
+ * it ("moving diagonally up and to the left"): a caption that leaves it out
+ * asks for four different clips, and a small DiT answers with their average,
+ * a blob that smears in place. */
+typedef enum {
+  RG_HEADING_NONE, /* not diagonal, or not named */
+  RG_HEADING_UP_LEFT,
+  RG_HEADING_UP_RIGHT,
+  RG_HEADING_DOWN_LEFT,
+  RG_HEADING_DOWN_RIGHT,
+  RG_HEADING_N
+} RgHeading;
+
 typedef enum {
   RG_SIZE_SMALL,
   RG_SIZE_MEDIUM,
@@ -171,6 +184,10 @@ const char *rg_colour_name (RgColour colour);        /* "red" */
 const char *rg_motion_name (RgMotion motion);        /* "bouncing" */
 const char *rg_shape_size_name (RgShapeSize size);   /* "small" */
 const char *rg_backdrop_kind_name (RgBackdropKind kind);
+const char *rg_heading_name (RgHeading heading);     /* "up-left"; "" for none */
+/* The heading of a displacement (dx, dy) in px, rows growing downward:
+ * NONE when either is 0. */
+RgHeading   rg_heading_of (float dx, float dy);
 /* The colour in 0–255 RGB. */
 void        rg_colour_rgb (RgColour colour, float rgb[3]);
 /* The palette colour nearest to rgb (0–255), and its distance. */

@@ -246,6 +246,8 @@ add_asked (JsonBuilder *b, const RgPromptIntent *in)
       rg_json_add_string (b, "shape", rg_shape_kind_name (pg->kind));
       rg_json_add_string (b, "size", NAME_OR_NULL (pg->size, rg_shape_size_name));
       rg_json_add_string (b, "motion", NAME_OR_NULL (pg->motion, rg_motion_name));
+      if (pg->heading != RG_HEADING_NONE)
+        rg_json_add_string (b, "heading", rg_heading_name (pg->heading));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -289,6 +291,8 @@ add_item (JsonBuilder *b, const RgShapesBenchItem *item)
       rg_json_add_string (b, "colour", rg_colour_name (obj->colour));
       rg_json_add_string (b, "shape", rg_shape_kind_name (obj->kind));
       rg_json_add_string (b, "motion", rg_motion_name (obj->motion));
+      if (obj->heading != RG_HEADING_NONE)
+        rg_json_add_string (b, "heading", rg_heading_name (obj->heading));
       rg_json_add_double (b, "area", obj->area);
       json_builder_end_object (b);
     }

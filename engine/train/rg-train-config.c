@@ -99,6 +99,7 @@ static const Field fields[] = {
   FI ("crop_size", crop_size, 0, 4096, RG_TRAIN_TAE),
   FD ("shape_crops", shape_crops, 0.0, 1.0, RG_TRAIN_TAE),
   FD ("bounce_clips", bounce_clips, 0.0, 1.0, -1),
+  FD ("diagonal_clips", diagonal_clips, 0.0, 1.0, RG_TRAIN_T2V),
   FD ("l1_weight", l1_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("kl_weight", kl_weight, 0.0, 100.0, RG_TRAIN_TAE),
   FD ("opl_weight", opl_weight, 0.0, 100.0, RG_TRAIN_TAE),

@@ -13,12 +13,18 @@ rg_train_scene_seed (uint64_t seed, uint64_t position)
 }
 
 gboolean
-rg_train_scene_bounces (const RgShapesScene *scene)
+rg_train_scene_has_motion (const RgShapesScene *scene, RgMotion motion)
 {
   for (int i = 0; i < scene->n_shapes; i++)
-    if (scene->shapes[i].motion == RG_MOTION_BOUNCING)
+    if (scene->shapes[i].motion == motion)
       return TRUE;
   return FALSE;
+}
+
+gboolean
+rg_train_scene_bounces (const RgShapesScene *scene)
+{
+  return rg_train_scene_has_motion (scene, RG_MOTION_BOUNCING);
 }
 
 /* How far a bounce-seeking draw looks ahead (about one train scene in ten

@@ -27,6 +27,8 @@ enum {
 /* The ShapesWorld seed of the training scene at a data position. */
 uint64_t rg_train_scene_seed (uint64_t seed, uint64_t position);
 
+/* Whether a scene holds a shape with this motion. */
+gboolean rg_train_scene_has_motion (const RgShapesScene *scene, RgMotion motion);
 /* Whether a scene holds a bouncing shape. */
 gboolean rg_train_scene_bounces (const RgShapesScene *scene);
 

@@ -44,6 +44,12 @@ static const char *const sample_prompts[] = {
   "a yellow star moving left over a sky gradient FPS-8",
 };
 
+/* Dataset indices of the clips that show one motion. */
+typedef struct {
+  uint32_t *index;
+  int64_t   n;
+} RgClipList;
+
 typedef struct {
   RgTextEncoderTape *text_tape;
   RgDitTape         *dit_tape;
@@ -52,9 +58,18 @@ typedef struct {
   int64_t            n;
   uint32_t          *order;        /* this epoch's shuffled indices */
   int64_t            order_epoch;
-  uint32_t          *bouncing;     /* indices of the clips with a bouncing shape */
-  int64_t            n_bouncing;
+  RgClipList         bouncing;     /* the clips with a bouncing shape, for bounce_clips */
+  RgClipList         diagonal;     /* … with a diagonal one, for diagonal_clips */
 } T2vTask;
+
+/* What the cached latents were encoded with. The digest of the encoder's
+ * weights is the key: a TAE file whose decoder alone changed encodes the
+ * same latents bit for bit. The file's SHA-256 is the key of caches written
+ * before the digest, and is still accepted. */
+typedef struct {
+  const char *file_sha;    /* "tae.sha256" */
+  const char *encoder_sha; /* "tae.encoder.sha256": rg_params_digest of tae.enc.* */
+} CacheKey;
 
 static char *
 dataset_path (RgTrainRun *run)
@@ -62,31 +77,36 @@ dataset_path (RgTrainRun *run)
   return g_build_filename (run->out_dir, "dataset.safetensors", NULL);
 }
 
-/* The cached latents, if this TAE made them: all `dataset_clips` of them,
- * or a prefix of the set (scene seeds are a pure function of the seed and
- * the index, so a run with more clips encodes only the new ones). Their
- * count goes to *cached (0 without a usable cache), the file's own count
- * to *stored, and their scenes'
- * fingerprints to *prints: NULL for a cache written before fingerprints,
- * whose scenes are taken to be this world's, as they were then. */
+/* The cached latents, if this TAE's encoder made them: all `dataset_clips`
+ * of them, or a prefix of the set (scene seeds are a pure function of the
+ * seed and the index, so a run with more clips encodes only the new ones).
+ * Their count goes to *cached (0 without a usable cache), the file's own
+ * count to *stored, and their scenes' fingerprints to *prints: NULL for a
+ * cache written before fingerprints, whose scenes are taken to be this
+ * world's, as they were then. *keyed says whether the cache carries the
+ * encoder digest (one without it is written again with it). */
 static RgTensor *
-load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t *cached,
-            int64_t *stored, RgTensor **prints)
+load_cache (RgTrainRun *run, const CacheKey *key, const int64_t *lshape, int64_t *cached,
+            int64_t *stored, RgTensor **prints, gboolean *keyed)
 {
   *cached = *stored = 0;
   *prints = NULL;
+  *keyed = FALSE;
   g_autofree char *path = dataset_path (run);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (RgSafetensors) st = rg_safetensors_open (path, &error);
+  const char *enc = st ? rg_safetensors_get_metadata (st, "tae.encoder.sha256") : NULL;
   const char *sha = st ? rg_safetensors_get_metadata (st, "tae.sha256") : NULL;
-  if (st == NULL || g_strcmp0 (sha, tae_sha) != 0)
+  if (st == NULL
+      || !(g_strcmp0 (enc, key->encoder_sha) == 0 || g_strcmp0 (sha, key->file_sha) == 0))
     {
       rg_train_message (run, "rebuilding %s: %s", path,
-                        st == NULL ? error->message : "it was encoded by another TAE");
+                        st == NULL ? error->message : "it was encoded by another TAE encoder");
       return NULL;
     }
+  *keyed = enc != NULL;
   g_autoptr (RgTensor) lat = rg_safetensors_get_f32 (st, "latents", &error);
   g_autoptr (RgTensor) seeds = lat ? rg_safetensors_get (st, "scene_seeds", &error) : NULL;
   g_autoptr (RgTensor) fp = NULL;
@@ -119,7 +139,7 @@ load_cache (RgTrainRun *run, const char *tae_sha, const int64_t *lshape, int64_t
  * encoded now, and the whole set cached again when anything was new (and
  * the cache held no more clips than the set). */
 static gboolean
-build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *lshape,
+build_dataset (RgTrainRun *run, T2vTask *t, const CacheKey *key, const int64_t *lshape,
                GCancellable *cancellable, GError **error)
 {
   const RgTrainConfig *c = run->config;
@@ -132,7 +152,9 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
   g_autofree int64_t *todo = g_new (int64_t, n);
   int64_t cached, stored, n_todo = 0, changed = 0;
   g_autoptr (RgTensor) cached_prints = NULL;
-  g_autoptr (RgTensor) cache = load_cache (run, tae_sha, lshape, &cached, &stored, &cached_prints);
+  gboolean keyed;
+  g_autoptr (RgTensor) cache = load_cache (run, key, lshape, &cached, &stored, &cached_prints,
+                                           &keyed);
   if (cached > 0)
     memcpy (rg_tensor_f32 (latents), rg_tensor_f32 (cache), (gsize) (cached * per) * sizeof (float));
   for (int64_t i = 0; i < n; i++)
@@ -184,7 +206,7 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
     }
   /* A cache of more clips than this run uses is left whole: writing this
    * run's set over it would throw away encoded clips. */
-  if ((n_todo > 0 || cached_prints == NULL) && n >= stored)
+  if ((n_todo > 0 || cached_prints == NULL || !keyed) && n >= stored)
     {
       g_autoptr (RgTensor) seed_t = rg_tensor_new_borrowed (RG_I64, 1, &n, seeds, NULL, NULL);
       g_autoptr (RgTensor) print_t = rg_tensor_new_borrowed (RG_I64, 1, &n, prints, NULL, NULL);
@@ -194,7 +216,8 @@ build_dataset (RgTrainRun *run, T2vTask *t, const char *tae_sha, const int64_t *
           || !rg_safetensors_writer_add (w, "scene_seeds", seed_t, RG_I64, error)
           || !rg_safetensors_writer_add (w, "scene_fingerprints", print_t, RG_I64, error))
         return FALSE;
-      rg_safetensors_writer_set_metadata (w, "tae.sha256", tae_sha);
+      rg_safetensors_writer_set_metadata (w, "tae.encoder.sha256", key->encoder_sha);
+      rg_safetensors_writer_set_metadata (w, "tae.sha256", key->file_sha);
       if (!rg_safetensors_writer_save (w, path, error))
         return FALSE;
     }
@@ -222,32 +245,34 @@ normalise (RgTrainRun *run, T2vTask *t)
                     std);
 }
 
-/* The clips whose scene has a bouncing shape, for bounce_clips. */
+/* The clips whose scene has a shape with this motion, for the setting
+ * `name` that draws `share` of the samples from them. */
 static gboolean
-find_bouncing (RgTrainRun *run, T2vTask *t, GError **error)
+find_clips (RgTrainRun *run, T2vTask *t, RgMotion motion, const char *name, double share,
+            RgClipList *list, GError **error)
 {
-  t->bouncing = g_new (uint32_t, t->n);
-  t->n_bouncing = 0;
+  list->index = g_new (uint32_t, t->n);
+  list->n = 0;
   for (int64_t k = 0; k < t->n; k++)
     {
       RgShapesScene scene;
       if (!rg_shapes_scene_sample (&run->world, t->scene_seeds[k], &scene, error))
         return FALSE;
-      if (rg_train_scene_bounces (&scene))
-        t->bouncing[t->n_bouncing++] = (uint32_t) k;
+      if (rg_train_scene_has_motion (&scene, motion))
+        list->index[list->n++] = (uint32_t) k;
     }
-  if (t->n_bouncing == 0)
+  if (list->n == 0)
     {
       g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
-                   "bounce_clips: none of the %" G_GINT64_FORMAT " clips has a bouncing shape "
-                   "(a bounce needs clips of 7 frames or more)", t->n);
+                   "%s: none of the %" G_GINT64_FORMAT " clips has a %s shape%s", name, t->n,
+                   rg_motion_name (motion),
+                   motion == RG_MOTION_BOUNCING ? " (a bounce needs clips of 7 frames or more)" : "");
       return FALSE;
     }
   rg_train_message (run,
-                    "dataset: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " clips bounce; %.0f %% of "
-                    "the samples come from them", t->n_bouncing, t->n,
-                    100.0 * (run->config->bounce_clips
-                             + (1.0 - run->config->bounce_clips) * (double) t->n_bouncing / (double) t->n));
+                    "dataset: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " clips show %s motion; "
+                    "%s draws %.0f %% of the samples from them", list->n, t->n,
+                    rg_motion_name (motion), name, 100.0 * share);
   return TRUE;
 }
 
@@ -269,14 +294,29 @@ prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
   g_autofree char *sha = rg_file_sha256 (c->tae_path, NULL, error);
   if (sha == NULL)
     return FALSE;
+  g_autofree char *encoder_sha = rg_params_digest (rg_model_get_params (run->model), "tae.enc.");
+  CacheKey key = { sha, encoder_sha };
   int64_t lshape[4];
   if (!rg_model_config_latent_shape (&c->model, c->model.video.frames, c->model.video.height,
                                      c->model.video.width, lshape, error))
     return FALSE;
-  if (!build_dataset (run, t, sha, lshape, cancellable, error))
+  if (!build_dataset (run, t, &key, lshape, cancellable, error))
     return FALSE;
   normalise (run, t);
-  if (run->config->bounce_clips > 0 && !find_bouncing (run, t, error))
+  if (c->bounce_clips + c->diagonal_clips > 1.0)
+    {
+      g_set_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT,
+                   "bounce_clips (%g) and diagonal_clips (%g) add up to more than 1",
+                   c->bounce_clips, c->diagonal_clips);
+      return FALSE;
+    }
+  if (c->bounce_clips > 0
+      && !find_clips (run, t, RG_MOTION_BOUNCING, "bounce_clips", c->bounce_clips, &t->bouncing,
+                      error))
+    return FALSE;
+  if (c->diagonal_clips > 0
+      && !find_clips (run, t, RG_MOTION_DIAGONAL, "diagonal_clips", c->diagonal_clips,
+                      &t->diagonal, error))
     return FALSE;
   t->text_tape = rg_text_encoder_tape_new (rg_model_get_text_encoder (run->model));
   t->dit_tape = rg_dit_tape_new (rg_model_get_dit (run->model));
@@ -309,17 +349,22 @@ index_at (RgTrainRun *run, T2vTask *t, uint64_t position)
 }
 
 /* The dataset index at a data position: a fresh shuffle every epoch, and
- * with bounce_clips that share of the positions drawn from the bouncing
- * clips instead (from the position alone, so a resumed run matches). */
+ * with bounce_clips (diagonal_clips) that share of the positions drawn from
+ * the bouncing (diagonal) clips instead, from the position alone, so a
+ * resumed run matches. One draw picks the list: a run without
+ * diagonal_clips draws exactly what it drew before the setting existed. */
 static int64_t
 sample_index (RgTrainRun *run, T2vTask *t, uint64_t position)
 {
-  if (t->n_bouncing > 0)
+  if (t->bouncing.n > 0 || t->diagonal.n > 0)
     {
       RgRng rng;
       rg_rng_init (&rng, run->config->seed, RG_TRAIN_STREAM_BOUNCE_PICK + (position << 8));
-      if (rg_rng_double (&rng) < run->config->bounce_clips)
-        return t->bouncing[rg_rng_range (&rng, 0, (int) t->n_bouncing)];
+      double u = rg_rng_double (&rng), bounce = run->config->bounce_clips;
+      if (u < bounce && t->bouncing.n > 0)
+        return t->bouncing.index[rg_rng_range (&rng, 0, (int) t->bouncing.n)];
+      if (u >= bounce && u < bounce + run->config->diagonal_clips)
+        return t->diagonal.index[rg_rng_range (&rng, 0, (int) t->diagonal.n)];
     }
   return index_at (run, t, position);
 }
@@ -452,7 +497,8 @@ finalize (RgTrainRun *run)
   g_clear_pointer (&t->latents, rg_tensor_unref);
   g_free (t->scene_seeds);
   g_free (t->order);
-  g_free (t->bouncing);
+  g_free (t->bouncing.index);
+  g_free (t->diagonal.index);
   g_free (t);
   run->task_data = NULL;
 }

@@ -53,6 +53,7 @@ typedef struct {
   int           keep_checkpoints;
   char          init_path[1024]; /* "init": start from these weights ("" = seeded init) */
   double        bounce_clips;    /* the share of samples taken from clips with a bounce */
+  double        diagonal_clips;  /* t2v: the share taken from clips with a diagonal motion */
   /* tae */
   int           crop_frames, crop_size; /* random crops; 0: whole clips */
   double        shape_crops;     /* the share of crops centred (±¼ crop) on a shape */

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
   int backdrop, count, shapes, colour, kind, motion;
@@ -53,9 +54,13 @@ grade_scene (const RgShapesScene *sc, float noise, Tally *tally)
       tally->colour += hit->colour == sh->colour;
       tally->kind += hit->kind == sh->kind;
       tally->kind_ok[sh->kind] += hit->kind == sh->kind;
-      tally->motion += hit->motion == sh->motion;
-      tally->motion_ok[sh->motion] += hit->motion == sh->motion;
-      if (g_test_verbose () && (hit->kind != sh->kind || hit->motion != sh->motion))
+      /* a diagonal must also go the right way */
+      RgHeading heading = sh->motion == RG_MOTION_DIAGONAL ? rg_heading_of (sh->vx, sh->vy)
+                                                           : RG_HEADING_NONE;
+      gboolean motion_ok = hit->motion == sh->motion && hit->heading == heading;
+      tally->motion += motion_ok;
+      tally->motion_ok[sh->motion] += motion_ok;
+      if (g_test_verbose () && (hit->kind != sh->kind || !motion_ok))
         g_test_message ("seed %" G_GUINT64_FORMAT " shape %d: %s %s %s (r %.1f) read as %s %s "
                         "(solidity %.2f compactness %.2f hole %.2f)",
                         sc->seed, s, rg_colour_name (sh->colour), rg_shape_kind_name (sh->kind),
@@ -305,8 +310,29 @@ test_prompts (void)
   g_assert_cmpint (in.groups[1].colour, ==, RG_COLOUR_WHITE);
   g_assert_cmpint (in.groups[1].kind, ==, RG_SHAPE_RING);
   g_assert_cmpint (in.groups[1].motion, ==, RG_MOTION_DIAGONAL);
+  g_assert_cmpint (in.groups[1].heading, ==, RG_HEADING_NONE); /* "up" alone is half of one */
+  g_assert_cmpint (in.groups[0].heading, ==, RG_HEADING_NONE);
   g_assert_cmpint (in.backdrop.kind, ==, RG_BACKDROP_SUNSET);
   g_assert_cmpfloat (in.fps, ==, 16.0);
+
+  /* A diagonal's heading, in each caption variant's words; direction words
+   * stay with their own group, and a non-diagonal motion has none. */
+  static const struct { const char *prompt; RgHeading heading; } headings[] = {
+    { "a red circle moving diagonally up and to the left on a blue background", RG_HEADING_UP_LEFT },
+    { "two pink stars drifting diagonally down and right", RG_HEADING_DOWN_RIGHT },
+    { "a ring gliding diagonally toward the lower left", RG_HEADING_DOWN_LEFT },
+    { "a green square sliding left and a ring gliding diagonally toward the upper right",
+      RG_HEADING_UP_RIGHT },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (headings); i++)
+    {
+      g_assert_true (rg_grade_parse_prompt (headings[i].prompt, &in, &error));
+      const RgPromptGroup *last = &in.groups[in.n_groups - 1];
+      g_assert_cmpint (last->motion, ==, RG_MOTION_DIAGONAL);
+      g_assert_cmpint (last->heading, ==, headings[i].heading);
+      g_assert_cmpint (in.groups[0].heading, ==, in.n_groups == 1 ? headings[i].heading
+                                                                   : RG_HEADING_NONE);
+    }
 
   g_assert_true (rg_grade_parse_prompt ("purple triangles", &in, &error));
   g_assert_cmpint (in.groups[0].count, ==, 2); /* a bare plural is more than one */
@@ -351,6 +377,30 @@ test_judge (void)
   g_assert_true (rg_grade_parse_prompt (other, &in, NULL));
   rg_grade_judge (&in, &rep, &v);
   g_assert_cmpint (v.colour, ==, 0);
+
+  /* A diagonal clip judged against its caption: right; against the same
+   * caption with the opposite heading: the motion is wrong. */
+  seed = 100;
+  do
+    g_assert_true (rg_shapes_scene_sample (&cfg, seed++, &a, NULL));
+  while (a.n_shapes != 1 || a.shapes[0].motion != RG_MOTION_DIAGONAL);
+  g_autoptr (RgTensor) diagonal = rg_shapes_render (&a);
+  g_assert_true (rg_grade_video (diagonal, &rep, NULL));
+  for (uint64_t variant = 0; variant < 6; variant++)
+    {
+      g_autofree char *caption = rg_shapes_caption (&a, variant);
+      g_assert_nonnull (strstr (caption, "diagonally "));
+      g_assert_true (rg_grade_parse_prompt (caption, &in, NULL));
+      g_assert_cmpint (in.groups[0].heading, ==, rg_heading_of (a.shapes[0].vx, a.shapes[0].vy));
+      rg_grade_judge (&in, &rep, &v);
+      g_assert_cmpint (v.motion, ==, 1);
+      in.groups[0].heading = rg_heading_of (-a.shapes[0].vx, -a.shapes[0].vy);
+      rg_grade_judge (&in, &rep, &v);
+      g_assert_cmpint (v.motion, ==, 0);
+      in.groups[0].heading = RG_HEADING_NONE; /* "moving diagonally", any way */
+      rg_grade_judge (&in, &rep, &v);
+      g_assert_cmpint (v.motion, ==, 1);
+    }
 }
 
 static void

@@ -311,8 +311,11 @@ check_caption (const RgShapesScene *sc, const char *caption)
       for (int s = 0; s < sc->n_shapes; s++)
         {
           const RgShapesShape *sh = &sc->shapes[s];
+          /* a diagonal caption always names which way it goes */
+          RgHeading heading = sh->motion == RG_MOTION_DIAGONAL ? rg_heading_of (sh->vx, sh->vy)
+                                                               : RG_HEADING_NONE;
           if ((int) sh->colour == pg->colour && (int) sh->kind == pg->kind
-              && (int) sh->motion == pg->motion
+              && (int) sh->motion == pg->motion && pg->heading == heading
               && (pg->size == RG_GRADE_UNKNOWN || (int) sh->size == pg->size))
             matching++;
         }

@@ -404,6 +404,45 @@ test_t2v_bounce_clips (void)
   g_assert_nonnull (strstr (error->message, "bounce_clips"));
 }
 
+/* diagonal_clips beside bounce_clips: it changes what a run samples,
+ * resumes exactly when both draw, and the two shares may not pass 1. */
+static void
+test_t2v_diagonal_clips (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  RgShapesConfig world;
+  rg_shapes_config_init (&world);
+  world.width = c.model.video.width, world.height = c.model.video.height;
+  world.frames = c.model.video.frames;
+  int diagonal = 0;
+  RgShapesScene scene;
+  for (int n = 0; n < 32; n++)
+    {
+      g_assert_true (rg_shapes_scene_sample (&world, rg_train_scene_seed (c.seed, n), &scene, NULL));
+      diagonal += rg_train_scene_has_motion (&scene, RG_MOTION_DIAGONAL);
+    }
+  g_test_message ("%d of the first 32 clips move diagonally", diagonal);
+  g_assert_cmpint (diagonal, >, 0);
+  g_assert_cmpint (diagonal, <, 32);
+
+  c.dataset_clips = 32;
+  train (&c, "t2v-diagonal-none", 2, FALSE);
+  c.diagonal_clips = 1.0;
+  train (&c, "t2v-diagonal-all", 2, FALSE);
+  g_assert_cmpfloat (fabs (first_loss ("t2v-diagonal-none") - first_loss ("t2v-diagonal-all")), >,
+                     1e-6);
+  c.diagonal_clips = 0.4, c.bounce_clips = 0.4;
+  check_resume (&c, "t2v-diagonal-resume", 5, 3);
+
+  c.bounce_clips = 0.7;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp_dir, "t2v-shares-over-one", NULL);
+  g_assert_false (rg_train_run (&c, dir, 2, FALSE, NULL, NULL, NULL, &error));
+  g_assert_error (error, RG_ERROR, RG_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "diagonal_clips"));
+}
+
 static RgTensor *
 dataset_tensor (const char *run, const char *name)
 {
@@ -495,6 +534,9 @@ write_dataset (const char *from, const char *to, const int *zeroed, int n_zeroed
   if (!legacy)
     g_assert_true (rg_safetensors_writer_add (w, "scene_fingerprints", prints, RG_I64, NULL));
   rg_safetensors_writer_set_metadata (w, "tae.sha256", rg_safetensors_get_metadata (st, "tae.sha256"));
+  if (!legacy)
+    rg_safetensors_writer_set_metadata (w, "tae.encoder.sha256",
+                                        rg_safetensors_get_metadata (st, "tae.encoder.sha256"));
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
   g_assert_true (rg_safetensors_writer_save (w, dst, &error));
   g_assert_no_error (error);
@@ -508,6 +550,36 @@ clip_is_zero (const RgTensor *lat, int k)
     if (rg_tensor_f32 (lat)[k * per + i] != 0.f)
       return FALSE;
   return TRUE;
+}
+
+/* The cache is keyed by the TAE's encoder, not its file: a TAE whose
+ * decoder alone was trained again (/train/tae/freeze-encoder's) reuses it —
+ * clip 3, zeroed behind its back, stays zero — while a TAE with another
+ * encoder encodes the whole set again. */
+static void
+test_t2v_dataset_same_encoder (void)
+{
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  train (&c, "t2v-encoder", 2, FALSE);
+  g_autoptr (RgTensor) orig = dataset_tensor ("t2v-encoder", "latents");
+  const int zeroed[] = { 3 };
+
+  write_dataset ("t2v-encoder", "t2v-new-decoder", zeroed, 1, -1, FALSE);
+  g_autofree char *decoder = g_build_filename (tmp_dir, "tae-decoder", "model.safetensors", NULL);
+  g_strlcpy (c.tae_path, decoder, sizeof c.tae_path);
+  train (&c, "t2v-new-decoder", 2, FALSE);
+  g_autoptr (RgTensor) kept = dataset_tensor ("t2v-new-decoder", "latents");
+  g_assert_true (clip_is_zero (kept, 3));
+
+  write_dataset ("t2v-encoder", "t2v-new-encoder", zeroed, 1, -1, FALSE);
+  g_autofree char *other = g_build_filename (tmp_dir, "tae-resume-straight", "model.safetensors",
+                                             NULL);
+  g_strlcpy (c.tae_path, other, sizeof c.tae_path);
+  train (&c, "t2v-new-encoder", 2, FALSE);
+  g_autoptr (RgTensor) fresh = dataset_tensor ("t2v-new-encoder", "latents");
+  g_assert_false (clip_is_zero (fresh, 3));
+  g_assert_cmpint (memcmp (fresh->data, orig->data, rg_tensor_nbytes (orig)), !=, 0);
 }
 
 /* When the world now draws some cached scenes differently (a changed
@@ -644,8 +716,10 @@ main (int argc, char **argv)
   g_test_add_func ("/train/t2v", test_t2v);
   g_test_add_func ("/train/t2v/dataset-grows", test_t2v_dataset_grows);
   g_test_add_func ("/train/t2v/dataset-world-changed", test_t2v_dataset_world_changed);
+  g_test_add_func ("/train/t2v/dataset-same-encoder", test_t2v_dataset_same_encoder);
   g_test_add_func ("/train/t2v/motion-loss", test_t2v_motion_loss);
   g_test_add_func ("/train/t2v/bounce-clips", test_t2v_bounce_clips);
+  g_test_add_func ("/train/t2v/diagonal-clips", test_t2v_diagonal_clips);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

@@ -48,7 +48,7 @@ static const char *const sample_prompts[] = {
 typedef struct {
   uint32_t *index;
   int64_t   n;
-} RgClipList;
+} ClipList;
 
 typedef struct {
   RgTextEncoderTape *text_tape;
@@ -58,8 +58,8 @@ typedef struct {
   int64_t            n;
   uint32_t          *order;        /* this epoch's shuffled indices */
   int64_t            order_epoch;
-  RgClipList         bouncing;     /* the clips with a bouncing shape, for bounce_clips */
-  RgClipList         diagonal;     /* … with a diagonal one, for diagonal_clips */
+  ClipList         bouncing;     /* the clips with a bouncing shape, for bounce_clips */
+  ClipList         diagonal;     /* … with a diagonal one, for diagonal_clips */
 } T2vTask;
 
 /* What the cached latents were encoded with. The digest of the encoder's
@@ -249,7 +249,7 @@ normalise (RgTrainRun *run, T2vTask *t)
  * `name` that draws `share` of the samples from them. */
 static gboolean
 find_clips (RgTrainRun *run, T2vTask *t, RgMotion motion, const char *name, double share,
-            RgClipList *list, GError **error)
+            ClipList *list, GError **error)
 {
   list->index = g_new (uint32_t, t->n);
   list->n = 0;

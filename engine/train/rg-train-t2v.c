@@ -58,8 +58,8 @@ typedef struct {
   int64_t            n;
   uint32_t          *order;        /* this epoch's shuffled indices */
   int64_t            order_epoch;
-  ClipList         bouncing;     /* the clips with a bouncing shape, for bounce_clips */
-  ClipList         diagonal;     /* … with a diagonal one, for diagonal_clips */
+  ClipList           bouncing;     /* the clips with a bouncing shape, for bounce_clips */
+  ClipList           diagonal;     /* … with a diagonal one, for diagonal_clips */
 } T2vTask;
 
 /* What the cached latents were encoded with. The digest of the encoder's

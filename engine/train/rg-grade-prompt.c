@@ -59,9 +59,8 @@ size_word (const char *w)
   return i < 0 ? -1 : sizes[i];
 }
 
-/* Motion cues, strongest first: "bouncing up and down" is a bounce, "moving
- * diagonally up" is diagonal. */
-/* Which way a word points: −1 left/up, +1 right/down, 0 neither. */
+/* Where a word points: *hx −1 (left) or +1 (right), *hy −1 (up) or +1
+ * (down); any other word leaves both. */
 static void
 heading_word (const char *w, int *hx, int *hy)
 {
@@ -75,6 +74,8 @@ heading_word (const char *w, int *hx, int *hy)
     *hy = 1;
 }
 
+/* Motion cues, strongest first: "bouncing up and down" is a bounce, "moving
+ * diagonally up" is diagonal. */
 static const struct {
   const char *prefix;
   RgMotion    motion;

@@ -23,9 +23,9 @@ static const char *const motion_phrases[RG_MOTION_N][N_VARIANTS] = {
   [RG_MOTION_ROTATING] = { "rotating", "spinning", "turning in place" },
 };
 
-/* After a diagonal phrase, its heading: the caption's one word on where a
- * diagonal shape goes (see RgHeading). Drawn with the phrase's variant, so
- * no other caption changes. */
+/* After a diagonal phrase, its heading: which way the shape goes (see
+ * RgHeading). The words follow the phrase's variant and draw nothing of
+ * their own, so no other caption changes. */
 static const char *const heading_words[N_VARIANTS][RG_HEADING_N] = {
   { "", "up and to the left", "up and to the right", "down and to the left",
     "down and to the right" },

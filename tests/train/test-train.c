@@ -362,6 +362,15 @@ test_t2v_motion_loss (void)
   check_resume (&c, "t2v-motion-resume", 5, 3);
 }
 
+/* A run's world, as rg_train_run sets it up from the config. */
+static void
+run_world (const RgTrainConfig *c, RgShapesConfig *world)
+{
+  rg_shapes_config_init (world);
+  world->width = c->model.video.width, world->height = c->model.video.height;
+  world->frames = c->model.video.frames;
+}
+
 /* bounce_clips in a t2v run: it reaches the sampler, resumes exactly,
  * and a cached set without a bouncing clip is a clear error. */
 static void
@@ -369,10 +378,8 @@ test_t2v_bounce_clips (void)
 {
   RgTrainConfig c;
   tiny_config (&c, RG_TRAIN_T2V);
-  RgShapesConfig world; /* the run's world, as rg_train_run sets it up */
-  rg_shapes_config_init (&world);
-  world.width = c.model.video.width, world.height = c.model.video.height;
-  world.frames = c.model.video.frames;
+  RgShapesConfig world;
+  run_world (&c, &world);
   g_autoptr (GError) error = NULL;
   int bouncing = 0;
   RgShapesScene scene;
@@ -412,9 +419,7 @@ test_t2v_diagonal_clips (void)
   RgTrainConfig c;
   tiny_config (&c, RG_TRAIN_T2V);
   RgShapesConfig world;
-  rg_shapes_config_init (&world);
-  world.width = c.model.video.width, world.height = c.model.video.height;
-  world.frames = c.model.video.frames;
+  run_world (&c, &world);
   int diagonal = 0;
   RgShapesScene scene;
   for (int n = 0; n < 32; n++)

@@ -46,46 +46,49 @@ rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, RgTenso
 }
 
 double
-rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight, RgTensor *dv)
+rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight,
+              const float *cell_weight, RgTensor *dv)
 {
   g_return_val_if_fail (v->ndim == 5 && rg_gen_same_f32_layout (v, target)
                           && rg_gen_same_f32_layout (v, dv) && motion_weight >= 0.0, NAN);
 
   const float *vp = rg_tensor_f32 (v), *tp = rg_tensor_f32 (target);
   float *dp = rg_tensor_f32 (dv);
-  int64_t n = rg_tensor_numel (v);
+  int64_t n = rg_tensor_numel (v), channels = v->shape[1], frames = v->shape[2];
+  int64_t hw = v->shape[3] * v->shape[4], planes = v->shape[0] * channels;
+  /* the weight of element i: its item's cell, whatever the channel and frame */
+#define WEIGHT(i) (cell_weight ? cell_weight[(i) / (channels * frames * hw) * hw + (i) % hw] : 1.0f)
   double sum = 0.0;
   for (int64_t i = 0; i < n; i++)
     {
-      float r = vp[i] - tp[i];
-      sum += (double) r * r;
-      dp[i] = 2.0f * r / (float) n;
+      float r = vp[i] - tp[i], w = WEIGHT (i);
+      sum += (double) w * r * r;
+      dp[i] = 2.0f * w * r / (float) n;
     }
   double loss = sum / (double) n;
-  int64_t frames = v->shape[2];
   if (motion_weight == 0.0 || frames < 2)
     return loss;
 
   /* the gradient of Σ_f (r_f − r̄)² in r_f is 2 (r_f − r̄): the terms
-   * through r̄ sum to zero */
-  int64_t planes = v->shape[0] * v->shape[1], hw = v->shape[3] * v->shape[4];
+   * through r̄ sum to zero (and a weight constant over f keeps that so) */
   float g = (float) (2.0 * motion_weight / (double) n);
   double msum = 0.0;
   for (int64_t p = 0; p < planes; p++)
     for (int64_t i = 0; i < hw; i++)
       {
         int64_t at = p * frames * hw + i;
-        float mean = 0.0f;
+        float mean = 0.0f, w = WEIGHT (at);
         for (int64_t f = 0; f < frames; f++)
           mean += vp[at + f * hw] - tp[at + f * hw];
         mean /= (float) frames;
         for (int64_t f = 0; f < frames; f++)
           {
             float d = vp[at + f * hw] - tp[at + f * hw] - mean;
-            msum += (double) d * d;
-            dp[at + f * hw] += g * d;
+            msum += (double) w * d * d;
+            dp[at + f * hw] += g * w * d;
           }
       }
+#undef WEIGHT
   return loss + motion_weight * msum / (double) n;
 }
 

@@ -45,9 +45,14 @@ void rg_flow_target (const RgTensor *x0, const RgTensor *x1, float sigma_min, Rg
  * mode but the constant one gets 1 + motion_weight times the weight.
  * Fills dv with the gradient of the loss in v (dv may not alias v or
  * target) and returns the loss. With one frame, or motion_weight 0, it is
- * the plain MSE. */
+ * the plain MSE.
+ *
+ * cell_weight, when not NULL, is [B, H, W]: both terms' squares at (b, ·,
+ * ·, y, x) count that many times (the means still divide by the element
+ * count). It is constant over the frames, so the motion term's gradient
+ * keeps its form. */
 double rg_flow_loss (const RgTensor *v, const RgTensor *target, double motion_weight,
-                     RgTensor *dv);
+                     const float *cell_weight, RgTensor *dv);
 
 /* Training times from a logit-normal: t = sigmoid(mean + std·z), z ~ N(0, 1)
  * from `stream` of `seed` at `offset` (Movie Gen samples t this way so that

@@ -110,6 +110,7 @@ static const Field fields[] = {
   FD ("t_mean", t_mean, -10.0, 10.0, RG_TRAIN_T2V),
   FD ("t_std", t_std, 0.01, 10.0, RG_TRAIN_T2V),
   FD ("motion_loss", motion_loss, 0.0, 100.0, RG_TRAIN_T2V),
+  FD ("object_loss", object_loss, 0.0, 100.0, RG_TRAIN_T2V),
   FI ("sample_steps", sample_steps, 1, 1000, RG_TRAIN_T2V),
 };
 

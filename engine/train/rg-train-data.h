@@ -32,6 +32,13 @@ gboolean rg_train_scene_has_motion (const RgShapesScene *scene, RgMotion motion)
 /* Whether a scene holds a bouncing shape. */
 gboolean rg_train_scene_bounces (const RgShapesScene *scene);
 
+/* Where a scene's shapes pass, on a rows × cols grid of equal cells over
+ * the frame (a latent's grid): mask[r * cols + c] is 1 where some shape's
+ * circumcircle, grown by its anti-aliasing pixel, touches that cell on some
+ * frame, else 0. The t2v trainer weighs the loss there (object_loss), so a
+ * small shape's few cells are not lost among the backdrop's. */
+void rg_train_scene_object_cells (const RgShapesScene *scene, int rows, int cols, float *mask);
+
 /* The scene at the run's next data position (*next_position, advanced
  * past what it takes), and that position. A share bounce_share of the
  * draws skips ahead to the next scene with a bouncing shape: a bounce's

@@ -16,7 +16,11 @@
  * prompt with probability text_dropout, t = sigmoid(N(t_mean, t_std)),
  * x₀ ~ N(0, I), and the loss ‖DiT(x_t, t, text) − (x₁ − (1 − σ_min)·x₀)‖²
  * (mean over elements), plus motion_loss times the mean square of the
- * error's deviation from its mean over the frames (rg_flow_loss). */
+ * error's deviation from its mean over the frames (rg_flow_loss). With
+ * object_loss, both terms count 1 + object_loss times in the latent cells
+ * that the clip's shapes pass through (rg_train_scene_object_cells): a
+ * small shape covers one or two of a frame's 64 cells, and the backdrop's
+ * easy error would otherwise outweigh it. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -60,6 +64,7 @@ typedef struct {
   int64_t            order_epoch;
   ClipList           bouncing;     /* the clips with a bouncing shape, for bounce_clips */
   ClipList           diagonal;     /* … with a diagonal one, for diagonal_clips */
+  float             *object_cells; /* [N, H, W] latent cells the shapes pass, for object_loss */
 } T2vTask;
 
 /* What the cached latents were encoded with. The digest of the encoder's
@@ -245,6 +250,29 @@ normalise (RgTrainRun *run, T2vTask *t)
                     std);
 }
 
+/* Each clip's latent cells that its shapes pass through, for object_loss. */
+static gboolean
+find_object_cells (RgTrainRun *run, T2vTask *t, GError **error)
+{
+  int rows = (int) t->latents->shape[3], cols = (int) t->latents->shape[4];
+  t->object_cells = g_new (float, t->n * rows * cols);
+  double marked = 0.0;
+  for (int64_t k = 0; k < t->n; k++)
+    {
+      RgShapesScene scene;
+      if (!rg_shapes_scene_sample (&run->world, t->scene_seeds[k], &scene, error))
+        return FALSE;
+      float *cells = t->object_cells + k * rows * cols;
+      rg_train_scene_object_cells (&scene, rows, cols, cells);
+      for (int i = 0; i < rows * cols; i++)
+        marked += cells[i];
+    }
+  rg_train_message (run, "dataset: the shapes pass through %.1f %% of the latent cells; "
+                    "object_loss counts their error %g times",
+                    100.0 * marked / (double) (t->n * rows * cols), 1.0 + run->config->object_loss);
+  return TRUE;
+}
+
 /* The clips whose scene has a shape with this motion, for the setting
  * `name` that draws `share` of the samples from them. */
 static gboolean
@@ -318,6 +346,8 @@ prepare (RgTrainRun *run, GCancellable *cancellable, GError **error)
       && !find_clips (run, t, RG_MOTION_DIAGONAL, "diagonal_clips", c->diagonal_clips,
                       &t->diagonal, error))
     return FALSE;
+  if (c->object_loss > 0 && !find_object_cells (run, t, error))
+    return FALSE;
   t->text_tape = rg_text_encoder_tape_new (rg_model_get_text_encoder (run->model));
   t->dit_tape = rg_dit_tape_new (rg_model_get_dit (run->model));
   return TRUE;
@@ -384,6 +414,8 @@ step (RgTrainRun *run, double *loss, GError **error)
   int64_t ids_shape[2] = { b, l };
   g_autoptr (RgTensor) ids = rg_tensor_new (RG_I32, 2, ids_shape);
   g_autofree int32_t *len = g_new (int32_t, b);
+  int64_t cells = t->latents->shape[3] * t->latents->shape[4];
+  g_autofree float *weight = t->object_cells ? g_new (float, b * cells) : NULL;
   int dropped = 0;
   for (int64_t i = 0; i < b; i++)
     {
@@ -391,6 +423,8 @@ step (RgTrainRun *run, double *loss, GError **error)
       int64_t k = sample_index (run, t, position);
       memcpy (rg_tensor_f32 (x1) + i * per, rg_tensor_f32 (t->latents) + k * per,
               (gsize) per * sizeof (float));
+      for (int64_t j = 0; weight != NULL && j < cells; j++)
+        weight[i * cells + j] = 1.0f + (float) c->object_loss * t->object_cells[k * cells + j];
       RgRng rng;
       rg_rng_init (&rng, c->seed, RG_TRAIN_STREAM_DROPOUT + (position << 8));
       g_autofree char *caption = NULL;
@@ -430,7 +464,7 @@ step (RgTrainRun *run, double *loss, GError **error)
     return FALSE;
 
   g_autoptr (RgTensor) dv = rg_tensor_new (RG_F32, 5, xs);
-  *loss = rg_flow_loss (v, target, c->motion_loss, dv);
+  *loss = rg_flow_loss (v, target, c->motion_loss, weight, dv);
   g_autoptr (RgTensor) dcontext = rg_tensor_zeros (RG_F32, 3, context->shape);
   rg_dit_backward (dit, t->dit_tape, run->grads, dv, dcontext);
   rg_text_encoder_backward (te, t->text_tape, run->grads, dcontext);
@@ -499,6 +533,7 @@ finalize (RgTrainRun *run)
   g_free (t->order);
   g_free (t->bouncing.index);
   g_free (t->diagonal.index);
+  g_free (t->object_cells);
   g_free (t);
   run->task_data = NULL;
 }

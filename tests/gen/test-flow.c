@@ -107,6 +107,33 @@ test_logit_normal (void)
   g_free (t);
 }
 
+/* rg_flow_loss's gradient against central differences, in double over
+ * the f32 loss (v is put back as it was). */
+static void
+assert_loss_gradient (RgTensor *v, const RgTensor *target, double motion_weight,
+                      const float *cell_weight)
+{
+  g_autoptr (RgTensor) dv = rg_tensor_new (RG_F32, 5, v->shape);
+  float *vp = rg_tensor_f32 (v);
+  int64_t n = rg_tensor_numel (v);
+  rg_flow_loss (v, target, motion_weight, cell_weight, dv);
+  g_autofree float *analytic = g_memdup2 (rg_tensor_f32 (dv), (gsize) n * sizeof (float));
+  double err = 0.0, ref = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      float keep = vp[i], h = 1e-2f;
+      vp[i] = keep + h;
+      double up = rg_flow_loss (v, target, motion_weight, cell_weight, dv);
+      vp[i] = keep - h;
+      double down = rg_flow_loss (v, target, motion_weight, cell_weight, dv);
+      vp[i] = keep;
+      double fd = (up - down) / (2.0 * h);
+      err += (fd - analytic[i]) * (fd - analytic[i]);
+      ref += fd * fd;
+    }
+  g_assert_cmpfloat (err / ref, <=, 1e-6);
+}
+
 /* rg_flow_loss: weight 0 is the plain MSE; a clip whose error is the same
  * in every frame pays nothing extra for motion while an error that changes
  * does; the gradient matches central differences of the returned loss. */
@@ -124,51 +151,67 @@ test_loss (void)
   for (int64_t i = 0; i < n; i++)
     mse += (double) (vp[i] - tp[i]) * (vp[i] - tp[i]);
   mse /= (double) n;
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (v, target, 0.0, dv), mse, 1e-9);
-  g_assert_cmpfloat (rg_flow_loss (v, target, 2.0, dv), >, mse);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (v, target, 0.0, NULL, dv), mse, 1e-9);
+  g_assert_cmpfloat (rg_flow_loss (v, target, 2.0, NULL, dv), >, mse);
 
   /* an error constant over time: the motion term adds nothing */
   g_autoptr (RgTensor) steady = rg_tensor_new (RG_F32, 5, shape);
   float *sp = rg_tensor_f32 (steady);
   for (int64_t i = 0; i < n; i++)
     sp[i] = tp[i] + 0.5f;
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, NULL, dv), 0.25, 1e-6);
   /* an error of ±0.5 alternating by frame: all of its 0.25 changes */
   for (int64_t i = 0; i < n; i++)
     sp[i] = tp[i] + (((i / 6) % 4) % 2 ? 0.5f : -0.5f);
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, dv), 0.25 * 4.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 3.0, NULL, dv), 0.25 * 4.0, 1e-6);
   /* 0.5 in frame 0 only: r̄ = 0.125, so per pixel column the changing part
    * is 0.375² + 3 · 0.125² = 0.1875 of the 0.25 summed over 4 frames */
   for (int64_t i = 0; i < n; i++)
     sp[i] = tp[i] + ((i / 6) % 4 == 0 ? 0.5f : 0.0f);
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 2.0, dv),
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (steady, target, 2.0, NULL, dv),
                                   (0.25 + 2.0 * 0.1875) / 4.0, 1e-6);
 
-  /* gradient against central differences, in double over the f32 loss */
-  rg_flow_loss (v, target, 1.5, dv);
-  g_autofree float *analytic = g_memdup2 (rg_tensor_f32 (dv), (gsize) n * sizeof (float));
-  double err = 0.0, ref = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      float keep = vp[i], h = 1e-2f;
-      vp[i] = keep + h;
-      double up = rg_flow_loss (v, target, 1.5, dv);
-      vp[i] = keep - h;
-      double down = rg_flow_loss (v, target, 1.5, dv);
-      vp[i] = keep;
-      double fd = (up - down) / (2.0 * h);
-      err += (fd - analytic[i]) * (fd - analytic[i]);
-      ref += fd * fd;
-    }
-  g_assert_cmpfloat (err / ref, <=, 1e-6);
-
+  assert_loss_gradient (v, target, 1.5, NULL);
   /* one frame: no frame differences, the plain MSE */
   const int64_t one[] = { 1, 2, 1, 2, 2 };
   g_autoptr (RgTensor) a = rg_flow_noise (7, 0, 5, one);
   g_autoptr (RgTensor) b = rg_flow_noise (8, 0, 5, one);
   g_autoptr (RgTensor) da = rg_tensor_new (RG_F32, 5, one);
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (a, b, 5.0, da), rg_flow_loss (a, b, 0.0, da),
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (a, b, 5.0, NULL, da), rg_flow_loss (a, b, 0.0, NULL, da),
                                   1e-12);
+}
+
+/* rg_flow_loss with cell weights: all ones is the unweighted loss; a
+ * weight of 5 on one cell of one item adds 4 times that cell's squares
+ * (every channel and frame) and nothing elsewhere; the gradient, motion
+ * term included, matches central differences. */
+static void
+test_loss_cell_weight (void)
+{
+  const int64_t shape[] = { 2, 3, 4, 2, 3 }; /* B, C, T, H, W */
+  g_autoptr (RgTensor) v = rg_flow_noise (15, 0, 5, shape);
+  g_autoptr (RgTensor) target = rg_flow_noise (16, 0, 5, shape);
+  g_autoptr (RgTensor) dv = rg_tensor_new (RG_F32, 5, shape);
+  const float *vp = rg_tensor_f32 (v), *tp = rg_tensor_f32 (target);
+  int64_t n = rg_tensor_numel (v), hw = 6;
+  float ones[2 * 6], one_cell[2 * 6];
+  for (int i = 0; i < 2 * 6; i++)
+    ones[i] = 1.0f, one_cell[i] = 1.0f;
+  one_cell[1 * 6 + 4] = 5.0f; /* item 1, row 1, column 1 */
+
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (v, target, 2.0, ones, dv),
+                                  rg_flow_loss (v, target, 2.0, NULL, dv), 1e-9);
+  double cell = 0.0;
+  for (int64_t c = 0; c < 3; c++)
+    for (int64_t f = 0; f < 4; f++)
+      {
+        int64_t i = ((1 * 3 + c) * 4 + f) * hw + 4;
+        cell += (double) (vp[i] - tp[i]) * (vp[i] - tp[i]);
+      }
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (v, target, 0.0, one_cell, dv),
+                                  rg_flow_loss (v, target, 0.0, NULL, dv) + 4.0 * cell / (double) n,
+                                  1e-6);
+  assert_loss_gradient (v, target, 1.5, one_cell);
 }
 
 static void
@@ -393,6 +436,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flow/noise-seeded", test_noise_is_seeded);
   g_test_add_func ("/flow/logit-normal", test_logit_normal);
   g_test_add_func ("/flow/loss", test_loss);
+  g_test_add_func ("/flow/loss-cell-weight", test_loss_cell_weight);
   g_test_add_func ("/flow/cfg", test_cfg_arithmetic);
   g_test_add_func ("/flow/euler-exact-endpoint", test_euler_exact_endpoint);
   g_test_add_func ("/flow/euler-step-sizes", test_euler_step_sizes);

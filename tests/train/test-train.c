@@ -448,6 +448,42 @@ test_t2v_diagonal_clips (void)
   g_assert_nonnull (strstr (error->message, "diagonal_clips"));
 }
 
+/* object_loss: the cells a shape passes are the ones its path touches
+ * (a radius-3 shape sliding right from x = 10 to 20 at y = 40 on an 8×8
+ * grid of 8-px cells touches rows 4–5, columns 0–2: its circumcircle and
+ * the anti-aliasing pixel reach 6 to 24 px across and 36 to 44 down), the
+ * weight changes a run's loss, and a run resumes exactly with it. */
+static void
+test_t2v_object_loss (void)
+{
+  RgShapesScene scene = { .width = 64, .height = 64, .frames = 11, .n_shapes = 1 };
+  RgShapesShape *sh = &scene.shapes[0];
+  sh->radius = 3.f;
+  for (int t = 0; t < scene.frames; t++)
+    sh->x[t] = 10.f + (float) t, sh->y[t] = 40.f, sh->scale[t] = 1.f;
+  float cells[64];
+  rg_train_scene_object_cells (&scene, 8, 8, cells);
+  for (int row = 0; row < 8; row++)
+    for (int col = 0; col < 8; col++)
+      g_assert_cmpfloat (cells[row * 8 + col], ==, (row == 4 || row == 5) && col <= 2 ? 1.f : 0.f);
+  /* growth counts: the same shape at 3× its size on the last frame */
+  sh->scale[scene.frames - 1] = 3.f;
+  rg_train_scene_object_cells (&scene, 8, 8, cells);
+  g_assert_cmpfloat (cells[3 * 8 + 3], ==, 1.f);
+
+  RgTrainConfig c;
+  tiny_config (&c, RG_TRAIN_T2V);
+  train (&c, "t2v-object-none", 2, FALSE);
+  c.object_loss = 4.0;
+  train (&c, "t2v-object-weighted", 2, FALSE);
+  double plain = first_loss ("t2v-object-none"), weighted = first_loss ("t2v-object-weighted");
+  g_test_message ("first loss %.5f plain, %.5f with object_loss 4", plain, weighted);
+  /* more than the plain loss, and well under 5×: only some cells weigh more */
+  g_assert_cmpfloat (weighted, >, plain * 1.01);
+  g_assert_cmpfloat (weighted, <, plain * 4.5);
+  check_resume (&c, "t2v-object-resume", 5, 3);
+}
+
 static RgTensor *
 dataset_tensor (const char *run, const char *name)
 {
@@ -725,6 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/t2v/motion-loss", test_t2v_motion_loss);
   g_test_add_func ("/train/t2v/bounce-clips", test_t2v_bounce_clips);
   g_test_add_func ("/train/t2v/diagonal-clips", test_t2v_diagonal_clips);
+  g_test_add_func ("/train/t2v/object-loss", test_t2v_object_loss);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)

@@ -32,23 +32,33 @@ rg_train_scene_object_cells (const RgShapesScene *scene, int rows, int cols, flo
 {
   g_return_if_fail (rows > 0 && cols > 0 && mask != NULL);
   float cell_w = (float) scene->width / (float) cols, cell_h = (float) scene->height / (float) rows;
+  g_autofree gboolean *path = g_new (gboolean, rows * cols);
   for (int i = 0; i < rows * cols; i++)
     mask[i] = 0.f;
   for (int s = 0; s < scene->n_shapes; s++)
-    for (int t = 0; t < scene->frames; t++)
-      {
-        const RgShapesShape *sh = &scene->shapes[s];
-        float r = sh->radius * sh->scale[t] + 1.f, x = sh->x[t], y = sh->y[t];
-        for (int row = 0; row < rows; row++)
-          for (int col = 0; col < cols; col++)
-            {
-              /* the cell's nearest point to the centre */
-              float nx = CLAMP (x, col * cell_w, (col + 1) * cell_w);
-              float ny = CLAMP (y, row * cell_h, (row + 1) * cell_h);
-              if ((nx - x) * (nx - x) + (ny - y) * (ny - y) < r * r)
-                mask[row * cols + col] = 1.f;
-            }
-      }
+    {
+      const RgShapesShape *sh = &scene->shapes[s];
+      int n = 0;
+      for (int row = 0; row < rows; row++)
+        for (int col = 0; col < cols; col++)
+          {
+            gboolean touched = FALSE;
+            for (int t = 0; t < scene->frames && !touched; t++)
+              {
+                float r = sh->radius * sh->scale[t] + 1.f, x = sh->x[t], y = sh->y[t];
+                /* the cell's nearest point to the centre */
+                float nx = CLAMP (x, col * cell_w, (col + 1) * cell_w);
+                float ny = CLAMP (y, row * cell_h, (row + 1) * cell_h);
+                touched = (nx - x) * (nx - x) + (ny - y) * (ny - y) < r * r;
+              }
+            path[row * cols + col] = touched;
+            n += touched;
+          }
+      /* a shape wholly outside the frame has no path and no share */
+      for (int i = 0; n > 0 && i < rows * cols; i++)
+        if (path[i])
+          mask[i] += (float) (rows * cols) / (float) (n * scene->n_shapes);
+    }
 }
 
 /* How far a bounce-seeking draw looks ahead (about one train scene in ten

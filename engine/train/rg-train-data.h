@@ -33,10 +33,15 @@ gboolean rg_train_scene_has_motion (const RgShapesScene *scene, RgMotion motion)
 gboolean rg_train_scene_bounces (const RgShapesScene *scene);
 
 /* Where a scene's shapes pass, on a rows × cols grid of equal cells over
- * the frame (a latent's grid): mask[r * cols + c] is 1 where some shape's
- * circumcircle, grown by its anti-aliasing pixel, touches that cell on some
- * frame, else 0. The t2v trainer weighs the loss there (object_loss), so a
- * small shape's few cells are not lost among the backdrop's. */
+ * the frame (a latent's grid), as a weight per cell: a shape's path is the
+ * cells that its circumcircle, grown by its anti-aliasing pixel, touches on
+ * some frame, and each of the n shapes spreads rows · cols / n evenly over
+ * its path's cells (a cell on two paths gets both shares). The weights sum
+ * to rows · cols, so their mean is 1, and a small shape's few cells weigh
+ * as much in all as a large shape's many. The t2v trainer adds them to the
+ * loss's weight (object_loss): a small shape covers one or two of a frame's
+ * 64 cells, and the backdrop's error and a large shape's would otherwise
+ * outweigh it. */
 void rg_train_scene_object_cells (const RgShapesScene *scene, int rows, int cols, float *mask);
 
 /* The scene at the run's next data position (*next_position, advanced

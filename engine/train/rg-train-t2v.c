@@ -17,10 +17,11 @@
  * x₀ ~ N(0, I), and the loss ‖DiT(x_t, t, text) − (x₁ − (1 − σ_min)·x₀)‖²
  * (mean over elements), plus motion_loss times the mean square of the
  * error's deviation from its mean over the frames (rg_flow_loss). With
- * object_loss, both terms count 1 + object_loss times in the latent cells
- * that the clip's shapes pass through (rg_train_scene_object_cells): a
+ * object_loss, both terms count 1 + object_loss · w times in a latent cell,
+ * w being the cell's share of the clip's shapes (rg_train_scene_object_cells:
+ * each shape spreads an equal share over the cells it passes through): a
  * small shape covers one or two of a frame's 64 cells, and the backdrop's
- * easy error would otherwise outweigh it. */
+ * and a large shape's error would otherwise outweigh it. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -250,13 +251,14 @@ normalise (RgTrainRun *run, T2vTask *t)
                     std);
 }
 
-/* Each clip's latent cells that its shapes pass through, for object_loss. */
+/* Each clip's weights of the latent cells its shapes pass through, for
+ * object_loss. */
 static gboolean
 find_object_cells (RgTrainRun *run, T2vTask *t, GError **error)
 {
   int rows = (int) t->latents->shape[3], cols = (int) t->latents->shape[4];
   t->object_cells = g_new (float, t->n * rows * cols);
-  double marked = 0.0;
+  double marked = 0.0, peak = 0.0;
   for (int64_t k = 0; k < t->n; k++)
     {
       RgShapesScene scene;
@@ -265,11 +267,12 @@ find_object_cells (RgTrainRun *run, T2vTask *t, GError **error)
       float *cells = t->object_cells + k * rows * cols;
       rg_train_scene_object_cells (&scene, rows, cols, cells);
       for (int i = 0; i < rows * cols; i++)
-        marked += cells[i];
+        marked += cells[i] > 0.f, peak = MAX (peak, cells[i]);
     }
-  rg_train_message (run, "dataset: the shapes pass through %.1f %% of the latent cells; "
-                    "object_loss counts their error %g times",
-                    100.0 * marked / (double) (t->n * rows * cols), 1.0 + run->config->object_loss);
+  rg_train_message (run,
+                    "dataset: the shapes pass through %.1f %% of the latent cells; object_loss "
+                    "counts their error up to %.0f times", 100.0 * marked / (double) (t->n * rows * cols),
+                    1.0 + run->config->object_loss * peak);
   return TRUE;
 }
 

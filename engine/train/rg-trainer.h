@@ -66,7 +66,8 @@ typedef struct {
   int           dataset_clips;   /* clips encoded once and cycled through */
   double        t_mean, t_std;   /* logit-normal t */
   double        motion_loss;     /* weight of the error's change over the frames (rg_flow_loss) */
-  double        object_loss;     /* extra weight of the latent cells the shapes pass through */
+  double        object_loss;     /* extra weight of the latent cells the shapes pass through,
+                                    each shape's share spread over its path */
   int           sample_steps;    /* Euler steps of the periodic samples */
 } RgTrainConfig;
 

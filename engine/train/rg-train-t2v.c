@@ -65,7 +65,7 @@ typedef struct {
   int64_t            order_epoch;
   ClipList           bouncing;     /* the clips with a bouncing shape, for bounce_clips */
   ClipList           diagonal;     /* … with a diagonal one, for diagonal_clips */
-  float             *object_cells; /* [N, H, W] latent cells the shapes pass, for object_loss */
+  float             *object_cells; /* [N, H, W] path weights, for object_loss */
 } T2vTask;
 
 /* What the cached latents were encoded with. The digest of the encoder's
@@ -271,7 +271,8 @@ find_object_cells (RgTrainRun *run, T2vTask *t, GError **error)
     }
   rg_train_message (run,
                     "dataset: the shapes pass through %.1f %% of the latent cells; object_loss "
-                    "counts their error up to %.0f times", 100.0 * marked / (double) (t->n * rows * cols),
+                    "counts their error up to %.0f times",
+                    100.0 * marked / (double) (t->n * rows * cols),
                     1.0 + run->config->object_loss * peak);
   return TRUE;
 }

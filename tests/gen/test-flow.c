@@ -172,13 +172,14 @@ test_loss (void)
                                   (0.25 + 2.0 * 0.1875) / 4.0, 1e-6);
 
   assert_loss_gradient (v, target, 1.5, NULL);
+
   /* one frame: no frame differences, the plain MSE */
   const int64_t one[] = { 1, 2, 1, 2, 2 };
   g_autoptr (RgTensor) a = rg_flow_noise (7, 0, 5, one);
   g_autoptr (RgTensor) b = rg_flow_noise (8, 0, 5, one);
   g_autoptr (RgTensor) da = rg_tensor_new (RG_F32, 5, one);
-  g_assert_cmpfloat_with_epsilon (rg_flow_loss (a, b, 5.0, NULL, da), rg_flow_loss (a, b, 0.0, NULL, da),
-                                  1e-12);
+  g_assert_cmpfloat_with_epsilon (rg_flow_loss (a, b, 5.0, NULL, da),
+                                  rg_flow_loss (a, b, 0.0, NULL, da), 1e-12);
 }
 
 /* rg_flow_loss with cell weights: all ones is the unweighted loss; a

@@ -18,6 +18,9 @@
 #     generator than the shipped one (resources/models/nano-t2v.md, run 12):
 #     a new latent space needs more DiT time than one loan leaves, hence
 #     split by default.
+# Both modes draw the DiT's samples as the shipped CPU recipe does
+# (resources/train/nano-t2v-continue11-plain.json): 15 % from clips with a
+# bouncing shape, 20 % from clips with a diagonal one (MIX).
 # At most 8 files come back. PY, TAE_X and DIT_X (extra trainer options) let
 # it run small on a CPU machine.
 START=$(date +%s)
@@ -52,6 +55,7 @@ DL=$(( ${BUDGET:-565} - (NOW - START) ))
 echo "training deadline ${DL}s" >> $C
 export PYTHONUNBUFFERED=1
 M=resources/models/nano-t2v.safetensors
+MIX="--bounce-clips 0.15 --diagonal-clips 0.2"
 [ -z "${TAE_INIT:-}" ] && [ -f $G/tae-init.safetensors ] && TAE_INIT=$G/tae-init.safetensors
 if [ "${MODE:-split}" = joint ]; then
   # bf16 autocast unless its preflight step fails here (seconds, not the run)
@@ -62,7 +66,7 @@ if [ "${MODE:-split}" = joint ]; then
   rm -rf $OUT/preflight
   ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
     --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 12 --enc-batch 256 --data-seconds 180 \
-    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $AMP \
+    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $AMP $MIX \
     --tae-until $(( ${TAE_UNTIL:-220} - (NOW - START) )) ${TAE_INIT:+--tae-init $TAE_INIT} \
     --tae-batch 16 --tae-lr 2e-4 --tae-min-lr 1e-5 $TAE_X $DIT_X > /tmp/dit.out 2>&1 &
   DIT=$!
@@ -74,7 +78,7 @@ else
   TAE=$!
   ${PY:-python3} tests/reference/train_t2v_gpu.py --init $M --dump $G/dump.sh --out $OUT \
     --scratch /tmp/rg-dit --clips 100000 --val 1024 --procs 14 --enc-batch 256 --data-seconds 150 \
-    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $DIT_X > /tmp/dit.out 2>&1 &
+    --batch 512 --lr 3e-4 --min-lr 1e-5 --warmup 200 --eval-every 1000 --deadline $DL $MIX $DIT_X > /tmp/dit.out 2>&1 &
   DIT=$!
 fi
 # an early failure ends the call at once, leaving device time for a rerun

@@ -60,6 +60,16 @@ def tokenize_file(args):
     return ids, uni, bi, lens
 
 
+def read_motions(path, n):
+    """The first n lines of a dump's motion file: each clip's shape motions."""
+    with open(path, encoding="utf-8") as f:
+        rows = [f.readline() for _ in range(n)]
+    for i, row in enumerate(rows):
+        if not row.endswith("\n"):
+            raise RuntimeError("%s: line %d is missing" % (path, i + 1))
+    return [row.split() for row in rows]
+
+
 VAL_FIRST = 10 ** 7  # validation clips: train-split scenes far past any training position
 
 
@@ -86,10 +96,10 @@ class Clips:
         self.buf = torch.empty((a.val + a.clips,) + self.clip_shape, dtype=torch.uint8, device=dev)
         self.jobs, at = [], 0
         for j, (first, count) in enumerate(ranges):
-            cap = "%s/c%02d.txt" % (a.scratch, j)
-            p = subprocess.Popen([a.dump, str(first), str(count), str(a.k), str(a.seed), cap],
+            cap, mot = "%s/c%02d.txt" % (a.scratch, j), "%s/m%02d.txt" % (a.scratch, j)
+            p = subprocess.Popen([a.dump, str(first), str(count), str(a.k), str(a.seed), cap, mot],
                                  stdout=subprocess.PIPE, bufsize=0)
-            self.jobs.append({"p": p, "cap": cap, "at": at, "count": count, "moved": 0,
+            self.jobs.append({"p": p, "cap": cap, "mot": mot, "at": at, "count": count, "moved": 0,
                               "chunks": collections.deque(), "error": None})
             at += count
         self.stop = threading.Event()
@@ -155,7 +165,9 @@ class Clips:
         (then the dumps are stopped where they are, once the validation clips
         and four batches are in); then reap the dumps and tokenize the
         captions of the clips read. Returns (train, val) token tuples
-        (ids, word buckets, bigram buckets, lengths), each [n, K, L]."""
+        (ids, word buckets, bigram buckets, lengths), each [n, K, L], and
+        sets .train_motions: each training clip's shape motions (a list of
+        rg_motion_name strings), in train_index() order."""
         a = self.a
         while not all(map(self._done, self.jobs)):
             self.pump()
@@ -171,6 +183,7 @@ class Clips:
             if job["p"].wait() != 0 and not self.stopped:
                 raise RuntimeError("shapes-dump failed (exit %d)" % job["p"].returncode)
         self.pump()
+        self.train_motions = [m for j in self.jobs[1:] for m in read_motions(j["mot"], j["moved"])]
         tcfg = self.text
         with Pool(max(1, min(a.procs, len(self.jobs)))) as pool:
             toks = pool.map(tokenize_file, [(j["cap"], j["moved"], tcfg["max_len"], tcfg["word_buckets"],

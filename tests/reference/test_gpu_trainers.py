@@ -5,8 +5,11 @@
 
 Checks what the shipped models' GPU training relies on:
   1. shapes-dump + the PyTorch TAE encoder give the latents the C trainer
-     caches for the same data positions (the same scenes, encoded alike);
-  2. train_t2v_gpu.py and train_tae_gpu.py run their steps, and what they
+     caches for the same data positions (the same scenes, encoded alike),
+     and its motion lines find the C trainer's bouncing clips;
+  2. train_t2v_gpu.py and train_tae_gpu.py run their steps (the t2v one
+     drawing every sample from bouncing or diagonal clips when its
+     --bounce-clips and --diagonal-clips add up to 1), and what they
      write merges into a C model file (merge_weights.py) that `reelgen model
      convert` accepts, with the trained tensors changed and the rest kept;
   3. train_t2v_gpu.py --tae-until trains the TAE jointly, then the DiT on the
@@ -43,6 +46,22 @@ def run(*args):
     subprocess.run(args, check=True)
 
 
+def run_output(*args):
+    """run(), returning what the command printed (stdout and stderr)."""
+    print("+ " + " ".join(args), flush=True)
+    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    print(done.stdout + done.stderr, flush=True)
+    return done.stdout + done.stderr
+
+
+def dumped_motions(dump, count, seed):
+    """One shapes-dump's motion lines for the training clips 0 … count − 1."""
+    mot = os.path.join(TMP, "motions-%d.txt" % seed)
+    subprocess.run([dump, "0", str(count), "1", str(seed), os.devnull, mot], check=True,
+                   stdout=subprocess.DEVNULL)
+    return gpu_common.read_motions(mot, count)
+
+
 def dataset_latents(path):
     """The C trainer's cached dataset: raw posterior means [N, C, T, H, W]."""
     tensors, _ = models_ref.load_safetensors(path)
@@ -56,18 +75,18 @@ def main(reelgen, dump, model, t2v_config):
 
     # 1. the C trainer's dataset of 4 clips, and a float32 model file to merge into
     config = json.load(open(t2v_config))
-    config.update(dataset_clips=4, batch=2, sample_every=1000, checkpoint_every=1000)
+    config.update(dataset_clips=4, batch=2, sample_every=1000, checkpoint_every=1000, bounce_clips=0.5)
     cfg_path = os.path.join(tmp, "tiny.json")
     json.dump(config, open(cfg_path, "w"))
     c_dir = os.path.join(tmp, "c")
-    run(reelgen, "train", "t2v", "--config", cfg_path, "--tae", model, "--init", model,
-        "--steps", "2", "--out", c_dir)
+    c_log = run_output(reelgen, "train", "t2v", "--config", cfg_path, "--tae", model, "--init", model,
+                       "--steps", "2", "--out", c_dir)
     c_lat = dataset_latents(os.path.join(c_dir, "dataset.safetensors"))
 
     W, cfg = models_ref.load_model(model)
     a = types.SimpleNamespace(clips=4, val=2, k=2, seed=config["seed"], procs=2, enc_batch=4,
                               data_seconds=1e9, scratch=os.path.join(tmp, "s"), dump=dump, batch=2)
-    train, val, _ = gpu_common.make_data(a, cfg, W, torch.device("cpu"))
+    train, val, clips = gpu_common.make_data(a, cfg, W, torch.device("cpu"))
     lm, ls = cfg["tae"]["latent_mean"], cfg["tae"]["latent_std"]
     py_lat = train[0] * ls + lm
     assert py_lat.shape == c_lat.shape, (py_lat.shape, c_lat.shape)
@@ -81,12 +100,22 @@ def main(reelgen, dump, model, t2v_config):
     assert ids.shape == (4, 2, cfg["text"]["max_len"]) and int(lens.min()) > 10
     assert int(ids[0, 0, lens[0, 0] - 1]) == 1  # end-of-text closes each caption
     assert not torch.equal(ids[0, 0], ids[0, 1])  # two template variants
+    # the dumps' motion lines (two dumps, read in order) find the clips the
+    # C trainer's bounce_clips drew from
+    n_bouncing = sum("bouncing" in m for m in clips.train_motions)
+    assert len(clips.train_motions) == 4 and n_bouncing > 0, clips.train_motions
+    assert "dataset: %d of 4 clips show bouncing motion" % n_bouncing in c_log, c_log
 
     # 2. a few steps of each trainer; their output merges and converts
     g_dir = os.path.join(tmp, "g")
+    # (seed 21: 16 clips, some bouncing and some diagonal, most neither)
+    motions = dumped_motions(dump, 16, 21)
+    counts = [sum(name in m for m in motions) for name in ("bouncing", "diagonal")]
+    assert min(counts) > 0 and sum(counts) < 12, motions
     run(env_py, os.path.join(HERE, "train_t2v_gpu.py"), "--init", model, "--dump", dump,
-        "--out", g_dir, "--scratch", os.path.join(tmp, "s2"), "--clips", "4", "--val", "2",
-        "--k", "2", "--procs", "2", "--enc-batch", "4", "--batch", "2", "--max-steps", "3",
+        "--out", g_dir, "--scratch", os.path.join(tmp, "s2"), "--clips", "16", "--val", "2",
+        "--k", "2", "--procs", "2", "--enc-batch", "8", "--batch", "8", "--max-steps", "3",
+        "--seed", "21", "--bounce-clips", "0.5", "--diagonal-clips", "0.5",
         "--deadline", "100000", "--eval-every", "1000")
     run(env_py, os.path.join(HERE, "train_tae_gpu.py"), "--init", model, "--dump", dump,
         "--out", g_dir, "--scratch", os.path.join(tmp, "s3"), "--clips", "2", "--val", "2",
@@ -94,6 +123,10 @@ def main(reelgen, dump, model, t2v_config):
         "--deadline", "100000", "--eval-every", "1000")
     log = open(os.path.join(g_dir, "log.txt")).read()
     assert "done: 3 steps" in log, log
+    assert "%d of 16 clips show bouncing motion" % counts[0] in log, log
+    assert "%d of 16 clips show diagonal motion" % counts[1] in log, log
+    assert "samples drawn: 24;" in log and "0.0 % with neither" in log, log
+    assert "0.0 % with a bouncing" not in log and "0.0 % with a diagonal" not in log, log
     tae_log = open(os.path.join(g_dir, "log-tae.txt")).read()
     assert "validation at start: PSNR" in tae_log and "latent std" in tae_log, tae_log
     base = os.path.join(c_dir, "model.safetensors")

@@ -12,8 +12,11 @@ t = sigmoid(N(0, 1)), x_t = t·x₁ + (1 − (1 − σ_min)·t)·x₀, loss = MS
 x₁ − (1 − σ_min)·x₀ plus motion_loss · the mean square of the error's deviation
 from its mean over the latent frames; global-norm clipping at 1.0, AdamW
 (0.9, 0.999, 1e-8, no weight decay), linear warm-up + cosine LR, EMA with the
-(1 + n)/(10 + n) warm-up. What differs: a large batch, and a run bounded by
-wall-clock time (the cosine runs over time, not steps, to end by --deadline).
+(1 + n)/(10 + n) warm-up; --bounce-clips (--diagonal-clips) draws that
+share of the samples from the clips with a bouncing (diagonal) shape, as the
+C trainer's bounce_clips (diagonal_clips). What differs: a large batch, and a
+run bounded by wall-clock time (the cosine runs over time, not steps, to end
+by --deadline).
 
 With --tae-until S the run first trains the TAE, encoder and decoder
 together (train_tae_gpu.py's joint step, --tae-* options), on the clips
@@ -117,7 +120,46 @@ def joint_tae_data(a, o, cfg, meta, W, dev):
     vmean = common.encode(W, cfg, clips, va, a.enc_batch, a.amp)[0]
     train = ((mean - stats[0]) / stats[1],) + train_tok
     val = ((vmean - stats[0]) / stats[1],) + val_tok
-    return train, val, meta, cfg
+    return train, val, meta, cfg, clips.train_motions
+
+
+MOTION_SHARES = (("bouncing", "bounce_clips"), ("diagonal", "diagonal_clips"))
+
+
+def motion_draws(a, motions, dev):
+    """For each of MOTION_SHARES: whether each training clip has a shape
+    with that motion (a bool tensor), and those clips' indices; a share
+    above 0 with no such clip is an error, as in the C trainer."""
+    out = []
+    for name, opt in MOTION_SHARES:
+        has = torch.tensor([name in m for m in motions], dtype=torch.bool, device=dev)
+        idx = has.nonzero().flatten()
+        share = getattr(a, opt)
+        if share > 0:
+            if idx.numel() == 0:
+                sys.exit("train_t2v_gpu.py: --%s: none of the %d clips has a %s shape"
+                         % (opt.replace("_", "-"), len(motions), name))
+            log("%d of %d clips show %s motion; --%s draws %.0f %% of the samples from them"
+                % (idx.numel(), len(motions), name, opt.replace("_", "-"), 100 * share))
+        out.append((has, idx, share))
+    return out
+
+
+def draw_motions(idx, draws, gen):
+    """The C trainer's sample_index for a batch: one uniform u per sample;
+    u below the first share takes a random clip of the first list, u in the
+    next share's span one of the next, otherwise the epoch's own clip idx.
+    Without shares the batch and the generator's stream are untouched."""
+    if not any(share > 0 for _, _, share in draws):
+        return idx
+    u = torch.rand(idx.shape[0], device=idx.device, generator=gen)
+    lo = 0.0
+    for _, lst, share in draws:
+        if share > 0:
+            pick = lst[torch.randint(lst.numel(), idx.shape, device=idx.device, generator=gen)]
+            idx = torch.where((u >= lo) & (u < lo + share), pick, idx)
+        lo += share
+    return idx
 
 
 def renormalise(train, val, meta, cfg):
@@ -137,6 +179,10 @@ def main():
     common.common_args(ap)
     ap.add_argument("--motion-loss", type=float, default=6.0)
     ap.add_argument("--text-dropout", type=float, default=0.1)
+    ap.add_argument("--bounce-clips", type=float, default=0.0,
+                    help="share of the samples drawn from the clips with a bouncing shape")
+    ap.add_argument("--diagonal-clips", type=float, default=0.0,
+                    help="share of the samples drawn from the clips with a diagonal one")
     ap.add_argument("--amp", action="store_true", help="bfloat16 autocast for the models")
     ap.add_argument("--preflight-only", action="store_true",
                     help="run the preflight step (see preflight()) and stop")
@@ -155,6 +201,9 @@ def main():
                     data_seconds=150.0, enc_batch=64, batch=512, lr=3e-4, min_lr=1e-5, warmup=200,
                     save_at="0.5,0.75", eval_every=500, tae_latent_noise=0.1)
     a = ap.parse_args()
+    if not (0 <= a.bounce_clips and 0 <= a.diagonal_clips and a.bounce_clips + a.diagonal_clips <= 1):
+        sys.exit("train_t2v_gpu.py: --bounce-clips (%g) and --diagonal-clips (%g) must be shares "
+                 "that add up to 1 at most" % (a.bounce_clips, a.diagonal_clips))
     os.makedirs(a.out, exist_ok=True)
     common.LOG = open(os.path.join(a.out, "log.txt"), "a")
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -180,13 +229,17 @@ def main():
         log("preflight passed")
         return
     if a.tae_until > 0:
-        train, val, meta, cfg = joint_tae_data(a, tae_options(a), cfg, meta, W, dev)
+        train, val, meta, cfg, motions = joint_tae_data(a, tae_options(a), cfg, meta, W, dev)
     else:
-        train, val, _ = common.make_data(a, cfg, W, dev)
+        train, val, clips = common.make_data(a, cfg, W, dev)
+        motions = clips.train_motions
         if a.tae_init:  # another TAE than the model's: the statistics of its latents
             train, val, meta, cfg = renormalise(train, val, meta, cfg)
     lat, ids, uni, bi, lens = train
     n_train = lat.shape[0]
+    draws = motion_draws(a, motions, dev)
+    neither = ~torch.stack([has for has, _, _ in draws]).any(0)
+    drawn = torch.zeros(len(draws) + 2, dtype=torch.long, device=dev)  # per motion, neither, all
     P, names, params, ema, frozen, opt = common.trainable(W, ("text.", "dit."), a, dev)
     L = cfg["text"]["max_len"]
     g = torch.Generator(device=dev)
@@ -259,8 +312,10 @@ def main():
         if pos + a.batch > n_train:
             perm = torch.randperm(n_train, device=dev, generator=g)
             pos = 0
-        idx = perm[pos:pos + a.batch]
+        idx = draw_motions(perm[pos:pos + a.batch], draws, g)
         pos += a.batch
+        drawn += torch.stack([has[idx].sum() for has, _, _ in draws]
+                             + [neither[idx].sum(), drawn.new_tensor(idx.numel())])
         x1, bid, buni, bbi, blen = batch_of(idx, g)
         t = torch.sigmoid(torch.randn(a.batch, device=dev, generator=g))
         x0 = torch.randn(x1.shape, device=dev, generator=g)
@@ -288,6 +343,10 @@ def main():
     path = os.path.join(a.out, "ema-%06d.safetensors" % step)
     models_ref.save_safetensors(path, dict(zip(names, ema)), meta, "BF16")
     log("saved %s" % path)
+    d = drawn.tolist()
+    names = ["with a %s shape" % name for name, _ in MOTION_SHARES] + ["with neither"]
+    log("samples drawn: %d; %s" % (d[-1], ", ".join("%.1f %% %s" % (100 * n / max(d[-1], 1), what)
+                                                      for n, what in zip(d, names))))
     log("done: %d steps" % step)
 
 

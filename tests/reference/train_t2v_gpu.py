@@ -344,9 +344,9 @@ def main():
     models_ref.save_safetensors(path, dict(zip(names, ema)), meta, "BF16")
     log("saved %s" % path)
     d = drawn.tolist()
-    names = ["with a %s shape" % name for name, _ in MOTION_SHARES] + ["with neither"]
-    log("samples drawn: %d; %s" % (d[-1], ", ".join("%.1f %% %s" % (100 * n / max(d[-1], 1), what)
-                                                      for n, what in zip(d, names))))
+    kinds = ["with a %s shape" % name for name, _ in MOTION_SHARES] + ["with neither"]
+    log("samples drawn: %d; %s" % (d[-1], ", ".join("%.1f %% %s" % (100 * n / max(d[-1], 1), kind)
+                                                      for n, kind in zip(d, kinds))))
     log("done: %d steps" % step)
 
 

@@ -22,6 +22,7 @@ Exit 77 (skip) without torch.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,8 +126,11 @@ def main(reelgen, dump, model, t2v_config):
     assert "done: 3 steps" in log, log
     assert "%d of 16 clips show bouncing motion" % counts[0] in log, log
     assert "%d of 16 clips show diagonal motion" % counts[1] in log, log
-    assert "samples drawn: 24;" in log and "0.0 % with neither" in log, log
-    assert "0.0 % with a bouncing" not in log and "0.0 % with a diagonal" not in log, log
+    drawn = re.search(r"samples drawn: 24; ([\d.]+) % with a bouncing shape, ([\d.]+) % with a "
+                      r"diagonal shape, ([\d.]+) % with neither", log)
+    assert drawn, log
+    bouncing, diagonal, neither = map(float, drawn.groups())
+    assert bouncing > 0 and diagonal > 0 and neither == 0, drawn.group(0)
     tae_log = open(os.path.join(g_dir, "log-tae.txt")).read()
     assert "validation at start: PSNR" in tae_log and "latent std" in tae_log, tae_log
     base = os.path.join(c_dir, "model.safetensors")

@@ -369,9 +369,12 @@ test_t2v_motion_loss (void)
   train (&c, "t2v-motion-loss", 40, FALSE);
   double l_plain = plain_t2v_first_loss (), l_motion = first_loss ("t2v-motion-loss");
   g_test_message ("first t2v loss: plain %.5f, with motion_loss 2 %.5f", l_plain, l_motion);
-  /* the untrained DiT's error is mostly the noise x₀, ¾ of which changes
-   * over the 4 latent frames: about 1 + 2 · ¾ · ½ times the plain loss */
-  g_assert_cmpfloat (l_motion, >, 1.4 * l_plain);
+  /* the untrained DiT's error holds the unit-variance noise x₀, ¾ of whose
+   * variance changes over the 4 latent frames: motion_loss 2 adds about
+   * 2 · ¾ = 1.5 to the loss. (A ratio to the plain loss would also depend
+   * on the latents' scale, which the tiny TAE trained above sets, and it
+   * differs with the CPU's arithmetic: 1.39 on one machine, 1.4+ on others.) */
+  g_assert_cmpfloat (l_motion - l_plain, >, 1.0);
   check_learns ("t2v-motion-loss", 0.8);
   check_resume (&c, "t2v-motion-resume", 5, 3);
 }
